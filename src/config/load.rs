@@ -1,0 +1,148 @@
+//! Load stage: `apps.toml` text to the raw serde mirror, pure (the caller reads the file).
+//!
+//! Invariant: each section (`[defaults]`, `[sealing]`, every `[apps.<name>]`) is
+//! deserialized on its own, so one broken table does not hide the errors of the others.
+//! Every error carries `file:line:col`.
+
+use serde::de::DeserializeOwned;
+use toml::de::{DeTable, DeValue, ValueDeserializer};
+use toml::Spanned;
+
+use super::raw::{RawApp, RawDefaults, RawSealing};
+use crate::error::Diagnostic;
+
+const TOP_LEVEL: &[&str] = &["defaults", "sealing", "apps"];
+
+#[derive(Debug, Default)]
+pub struct RawConfig {
+    pub defaults: RawDefaults,
+    pub sealing: Option<RawSealing>,
+    /// App name (with the span of its key) and its table (with the span of the table).
+    pub apps: Vec<(Spanned<String>, Spanned<RawApp>)>,
+}
+
+pub struct Source<'a> {
+    pub file: &'a str,
+    pub text: &'a str,
+}
+
+impl Source<'_> {
+    pub fn diag(&self, at: usize, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::at(self.file, self.text, at, message)
+    }
+}
+
+pub fn load(src: &Source<'_>) -> Result<RawConfig, Vec<Diagnostic>> {
+    let mut diags = Vec::new();
+    let doc = match DeTable::parse(src.text) {
+        Ok(doc) => doc,
+        Err(e) => {
+            let at = e.span().map_or(0, |s| s.start);
+            let msg = e.message().trim_end().to_owned();
+            return Err(vec![src.diag(at, format!("malformed TOML: {msg}"))]);
+        }
+    };
+    let mut raw = RawConfig::default();
+    for (key, value) in doc.get_ref() {
+        match key.get_ref().as_ref() {
+            "defaults" => {
+                if let Some(d) = section::<RawDefaults>(src, "defaults", value, &mut diags) {
+                    raw.defaults = d;
+                }
+            }
+            "sealing" => raw.sealing = section::<RawSealing>(src, "sealing", value, &mut diags),
+            "apps" => match value.get_ref() {
+                DeValue::Table(apps) => {
+                    for (name, table) in apps {
+                        let ctx = format!("apps.{}", name.get_ref());
+                        if !matches!(table.get_ref(), DeValue::Table(_)) {
+                            diags.push(src.diag(
+                                table.span().start,
+                                format!("`{ctx}` must be a table `[{ctx}]`"),
+                            ));
+                            continue;
+                        }
+                        if let Some(app) = section::<RawApp>(src, &ctx, table, &mut diags) {
+                            let key = Spanned::new(name.span(), name.get_ref().to_string());
+                            raw.apps.push((key, Spanned::new(table.span(), app)));
+                        }
+                    }
+                }
+                _ => diags.push(src.diag(
+                    value.span().start,
+                    "`apps` must be a table of `[apps.<name>]` tables",
+                )),
+            },
+            other => diags.push(src.diag(key.span().start, unknown_key(other, TOP_LEVEL, None))),
+        }
+    }
+    if diags.is_empty() {
+        Ok(raw)
+    } else {
+        Err(diags)
+    }
+}
+
+fn section<T: DeserializeOwned>(
+    src: &Source<'_>,
+    ctx: &str,
+    value: &Spanned<DeValue<'_>>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<T> {
+    match T::deserialize(ValueDeserializer::from(value.clone())) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            let at = e.span().map_or(value.span().start, |s| s.start);
+            diags.push(src.diag(at, explain(ctx, e.message())));
+            None
+        }
+    }
+}
+
+/// Rewrites serde's messages into ones that name the table and suggest the fix.
+fn explain(ctx: &str, message: &str) -> String {
+    let ticked: Vec<&str> = message.split('`').skip(1).step_by(2).collect();
+    if message.starts_with("unknown field") {
+        if let Some((unknown, expected)) = ticked.split_first() {
+            return unknown_key(unknown, expected, Some(ctx));
+        }
+    }
+    if message.starts_with("missing field") {
+        if let Some(field) = ticked.first() {
+            return format!("[{ctx}] is missing the required key `{field}`");
+        }
+    }
+    let message = message.trim_end().replace("i64", "an integer");
+    format!("in [{ctx}]: {message}")
+}
+
+fn unknown_key(key: &str, expected: &[&str], ctx: Option<&str>) -> String {
+    let place = ctx.map_or("at the top level".to_owned(), |c| format!("in [{c}]"));
+    let best = expected
+        .iter()
+        .map(|e| (strsim::damerau_levenshtein(key, e), *e))
+        .min()
+        .filter(|(d, e)| *d <= 2.max(e.len() / 3) || key.replace('_', "-") == **e);
+    match best {
+        Some((_, e)) => format!("unknown key `{key}` {place}; did you mean `{e}`?"),
+        None => format!(
+            "unknown key `{key}` {place}; expected one of: {}",
+            expected.join(", ")
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions() {
+        assert_eq!(
+            unknown_key("url-prefx", &["database", "url-prefix"], Some("apps.a")),
+            "unknown key `url-prefx` in [apps.a]; did you mean `url-prefix`?"
+        );
+        assert!(unknown_key("db_host", &["db-host"], None).contains("did you mean `db-host`"));
+        assert!(unknown_key("zzz", &["database"], None).contains("expected one of: database"));
+    }
+}

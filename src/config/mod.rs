@@ -1,0 +1,19 @@
+//! Load and validate stages: `apps.toml` text in, validated `Config` out, no I/O.
+
+pub mod load;
+pub mod model;
+pub mod names;
+pub mod raw;
+pub mod validate;
+
+pub use load::Source;
+pub use model::{App, Config, Ensure, Scope};
+
+use crate::error::Error;
+
+/// Parses and validates `text` (the contents of `file`), reporting every problem at once.
+pub fn parse(file: &str, text: &str) -> Result<Config, Error> {
+    let src = Source { file, text };
+    let raw = load::load(&src).map_err(Error::Config)?;
+    validate::validate(&src, &raw).map_err(Error::Config)
+}

@@ -1,0 +1,92 @@
+//! Validate stage output: the configuration every later stage reads.
+//!
+//! Invariant: defaults are applied (once, in `validate`), every name is a checked newtype,
+//! cross-app collisions are excluded. Later stages never see raw input.
+
+use std::collections::BTreeMap;
+
+use super::names::{AppName, DnsLabel, HostName, Image, Origin, PgIdent};
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub namespace: DnsLabel,
+    pub ingress_namespace: DnsLabel,
+    /// CIDRs for NetworkPolicy egress to the database; empty = any address.
+    pub db_cidrs: Vec<String>,
+    pub resources: Resources,
+    pub sealing: Option<Sealing>,
+    pub apps: BTreeMap<AppName, App>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Resources {
+    pub cpu_request: String,
+    pub cpu_limit: String,
+    pub memory_request: String,
+    pub memory_limit: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Sealing {
+    /// As written in apps.toml, relative to its folder; `main` reads it.
+    pub cert: String,
+    pub scope: Scope,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Strict,
+    NamespaceWide,
+    ClusterWide,
+}
+
+impl Scope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Strict => "strict",
+            Scope::NamespaceWide => "namespace-wide",
+            Scope::ClusterWide => "cluster-wide",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ensure {
+    Present,
+    Absent,
+}
+
+#[derive(Debug, Clone)]
+pub struct App {
+    pub name: AppName,
+    pub database: PgIdent,
+    pub owner: PgIdent,
+    pub schema: PgIdent,
+    pub url_prefix: HostName,
+    pub cors_allowed_origins: Vec<Origin>,
+    pub deployed: bool,
+    pub ensure: Ensure,
+    pub image: Image,
+    pub db_host: HostName,
+    pub db_port: u16,
+    pub replicas: u32,
+    /// A PostgreSQL duration literal, e.g. `5s`.
+    pub statement_timeout: String,
+    pub db_pool: u32,
+    pub db_max_rows: Option<u32>,
+    pub entry_points: Vec<String>,
+    /// `https://<url-prefix>.<public-domain>` when a public domain is configured.
+    pub public_url: Option<String>,
+    pub smoke_view: Option<PgIdent>,
+    pub smoke_hidden: Option<PgIdent>,
+}
+
+impl App {
+    pub fn present(&self) -> bool {
+        self.ensure == Ensure::Present
+    }
+    /// Workloads are rendered only for present, deployed apps.
+    pub fn runs(&self) -> bool {
+        self.present() && self.deployed
+    }
+}

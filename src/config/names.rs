@@ -1,0 +1,403 @@
+//! Validate stage: newtypes for every name that reaches SQL, YAML or a URL.
+//!
+//! Invariant: a value of these types has passed its constructor's check, so templates can
+//! rely on it; quoting filters still escape it, because "valid" is not "needs no quoting".
+
+use std::fmt;
+
+/// Longest identifier PostgreSQL keeps; longer ones are silently truncated.
+pub const PG_IDENT_MAX: usize = 63;
+/// Longest Kubernetes object name that is also a DNS label (Services need that).
+pub const K8S_LABEL_MAX: usize = 63;
+const AUTHENTICATOR_SUFFIX: &str = "_authenticator";
+const OBJECT_SUFFIX: &str = "-postgrest";
+
+/// Role names PostgreSQL refuses or treats specially, besides the `pg_` prefix.
+const RESERVED_ROLES: &[&str] = &[
+    "public",
+    "none",
+    "current_user",
+    "session_user",
+    "current_role",
+    "postgres",
+];
+
+macro_rules! string_newtype {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(String);
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+string_newtype!(
+    /// An app name: a lowercase DNS label short enough for every derived role and object name.
+    AppName
+);
+string_newtype!(
+    /// A PostgreSQL identifier (database, schema or role) that is safe once quoted.
+    PgIdent
+);
+string_newtype!(
+    /// A Kubernetes DNS label (namespace, object name).
+    DnsLabel
+);
+string_newtype!(
+    /// A host name (dot-separated DNS labels) or IPv4 address.
+    HostName
+);
+string_newtype!(
+    /// A container image reference with a required tag and an optional digest.
+    Image
+);
+string_newtype!(
+    /// A browser origin `scheme://host[:port]`.
+    Origin
+);
+
+fn is_dns_label(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= K8S_LABEL_MAX
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
+fn is_host(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 253 && s.split('.').all(is_dns_label)
+}
+
+impl AppName {
+    pub const MAX_LEN: usize = PG_IDENT_MAX - AUTHENTICATOR_SUFFIX.len();
+
+    pub fn parse(s: &str) -> Result<Self, String> {
+        if !is_dns_label(s) {
+            return Err(format!(
+                "app name `{}` is not a lowercase DNS label; use a-z, 0-9 and '-', starting and ending with a letter or digit",
+                printable(s)
+            ));
+        }
+        if !s.as_bytes()[0].is_ascii_lowercase() {
+            return Err(format!(
+                "app name `{s}` must start with a letter (it becomes a role name)"
+            ));
+        }
+        if s.len() > Self::MAX_LEN {
+            return Err(format!(
+                "app name `{s}` is {} characters; at most {} fit, because `{}{AUTHENTICATOR_SUFFIX}` must stay within PostgreSQL's {PG_IDENT_MAX}-byte limit (and `<app>{OBJECT_SUFFIX}` within Kubernetes' {K8S_LABEL_MAX})",
+                s.len(),
+                Self::MAX_LEN,
+                s
+            ));
+        }
+        if s.starts_with("pg-") {
+            return Err(format!(
+                "app name `{s}` would give role names starting with `pg_`, which PostgreSQL reserves; choose another name"
+            ));
+        }
+        Ok(Self(s.to_owned()))
+    }
+
+    /// The app name as a role-name stem: '-' becomes '_'. Injective, since labels hold no '_'.
+    pub fn role_stem(&self) -> String {
+        self.0.replace('-', "_")
+    }
+    pub fn authenticator(&self) -> PgIdent {
+        PgIdent(format!("{}{AUTHENTICATOR_SUFFIX}", self.role_stem()))
+    }
+    pub fn anon_role(&self) -> PgIdent {
+        PgIdent(format!("{}_web_anon", self.role_stem()))
+    }
+    pub fn object_name(&self) -> DnsLabel {
+        DnsLabel(format!("{}{OBJECT_SUFFIX}", self.0))
+    }
+    pub fn default_owner(&self) -> PgIdent {
+        PgIdent(self.role_stem())
+    }
+    pub fn default_url_prefix(&self) -> HostName {
+        HostName(format!("api-{}", self.0))
+    }
+}
+
+/// What an identifier names; the rules differ slightly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdentKind {
+    Database,
+    Schema,
+    Role,
+}
+
+impl PgIdent {
+    pub fn parse(s: &str, kind: IdentKind) -> Result<Self, String> {
+        let what = match kind {
+            IdentKind::Database => "database",
+            IdentKind::Schema => "schema",
+            IdentKind::Role => "role",
+        };
+        if s.is_empty() {
+            return Err(format!("{what} name is empty"));
+        }
+        if s.len() > PG_IDENT_MAX {
+            return Err(format!(
+                "{what} name is {} bytes; PostgreSQL truncates identifiers over {PG_IDENT_MAX} bytes",
+                s.len()
+            ));
+        }
+        if s.chars().any(|c| c.is_control()) || s.trim() != s {
+            return Err(format!(
+                "{what} name `{}` contains control characters or surrounding spaces; use a plain identifier",
+                printable(s)
+            ));
+        }
+        let lower = s.to_ascii_lowercase();
+        match kind {
+            IdentKind::Schema if lower.starts_with("pg_") || lower == "information_schema" => {
+                return Err(format!(
+                    "schema `{s}` is a system schema; expose a dedicated schema such as `api_v1`"
+                ))
+            }
+            IdentKind::Schema if lower == "public" => {
+                return Err(
+                    "schema `public` is not a curated schema; expose a dedicated schema such as `api_v1`"
+                        .into(),
+                )
+            }
+            IdentKind::Database if matches!(lower.as_str(), "template0" | "template1") => {
+                return Err(format!("database `{s}` is a template database; name the app's own database"))
+            }
+            IdentKind::Role if lower.starts_with("pg_") => {
+                return Err(format!("role `{s}` starts with `pg_`, which PostgreSQL reserves"))
+            }
+            IdentKind::Role if RESERVED_ROLES.contains(&lower.as_str()) => {
+                return Err(format!(
+                    "role `{s}` is reserved or a superuser; the owner must be the app's own role"
+                ))
+            }
+            _ => {}
+        }
+        Ok(Self(s.to_owned()))
+    }
+}
+
+impl DnsLabel {
+    pub fn parse(s: &str, what: &str) -> Result<Self, String> {
+        if is_dns_label(s) {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(format!(
+                "{what} `{}` is not a DNS label (a-z, 0-9, '-', at most {K8S_LABEL_MAX} characters, no leading or trailing '-')",
+                printable(s)
+            ))
+        }
+    }
+}
+
+impl HostName {
+    pub fn parse(s: &str, what: &str) -> Result<Self, String> {
+        if is_host(s) {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(format!(
+                "{what} `{}` is not a host name (dot-separated lowercase DNS labels, at most 253 characters)",
+                printable(s)
+            ))
+        }
+    }
+    /// The first label, used as the `HostRegexp` prefix.
+    pub fn regex_escaped(&self) -> String {
+        self.0.replace('.', "\\.")
+    }
+}
+
+impl Image {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let (name_tag, digest) = match s.split_once('@') {
+            Some((n, d)) => (n, Some(d)),
+            None => (s, None),
+        };
+        if let Some(d) = digest {
+            let hex = d.strip_prefix("sha256:").unwrap_or("");
+            if hex.len() != 64
+                || !hex
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            {
+                return Err(format!(
+                    "image `{}` has a malformed digest; use `@sha256:` followed by 64 lowercase hex digits",
+                    printable(s)
+                ));
+            }
+        }
+        // The tag is after the last ':' that follows the last '/' (a registry may carry a port).
+        let last_slash = name_tag.rfind('/').map_or(0, |i| i + 1);
+        let Some(colon) = name_tag[last_slash..].rfind(':').map(|i| i + last_slash) else {
+            return Err(format!(
+                "image `{}` has no tag; pin a version such as `postgrest/postgrest:v14.10`",
+                printable(s)
+            ));
+        };
+        let (repo, tag) = (&name_tag[..colon], &name_tag[colon + 1..]);
+        let repo_ok = !repo.is_empty()
+            && repo.len() <= 255
+            && repo
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-/:".contains(&b))
+            && !repo.starts_with(['/', '.', '-'])
+            && !repo.ends_with('/');
+        let tag_ok = !tag.is_empty()
+            && tag.len() <= 128
+            && !tag.starts_with(['.', '-'])
+            && tag
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
+        if !repo_ok || !tag_ok {
+            return Err(format!(
+                "image `{}` is not a valid image reference `repository:tag[@sha256:digest]`",
+                printable(s)
+            ));
+        }
+        if tag == "latest" {
+            return Err(format!(
+                "image `{s}` uses the `latest` tag, which is not reproducible; pin a version such as `postgrest/postgrest:v14.10`"
+            ));
+        }
+        Ok(Self(s.to_owned()))
+    }
+    /// The tag, for the `app.kubernetes.io/version` label (valid label value by construction).
+    pub fn tag(&self) -> &str {
+        let name_tag = self.0.split('@').next().unwrap_or_default();
+        let last_slash = name_tag.rfind('/').map_or(0, |i| i + 1);
+        let colon = name_tag[last_slash..]
+            .rfind(':')
+            .map_or(0, |i| i + last_slash + 1);
+        &name_tag[colon..]
+    }
+}
+
+impl Origin {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let rest = s
+            .strip_prefix("https://")
+            .or_else(|| s.strip_prefix("http://"));
+        let ok = rest.is_some_and(|r| {
+            let (host, port) = match r.rsplit_once(':') {
+                Some((h, p)) => (h, Some(p)),
+                None => (r, None),
+            };
+            is_host(host)
+                && port.is_none_or(|p| p.parse::<u16>().is_ok_and(|n| n > 0) && !p.starts_with('0'))
+        });
+        if ok {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(format!(
+                "CORS origin `{}` is not `http(s)://host[:port]` (lowercase host, no path, no trailing '/', no '*')",
+                printable(s)
+            ))
+        }
+    }
+}
+
+/// A value as it can be shown in a message: control characters escaped, long ones cut.
+pub fn printable(s: &str) -> String {
+    let mut out: String = s.chars().take(80).flat_map(char::escape_default).collect();
+    if s.chars().count() > 80 {
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn app_names() {
+        assert!(AppName::parse("atlas").is_ok());
+        assert!(AppName::parse("my-app2").is_ok());
+        for bad in [
+            "",
+            "Atlas",
+            "a_b",
+            "-a",
+            "a-",
+            "1abc",
+            "pg-x",
+            "a b",
+            "a\"b",
+            &"a".repeat(50),
+        ] {
+            assert!(AppName::parse(bad).is_err(), "{bad:?} accepted");
+        }
+        let longest = "a".repeat(AppName::MAX_LEN);
+        let n = AppName::parse(&longest).unwrap();
+        assert_eq!(n.authenticator().as_str().len(), PG_IDENT_MAX);
+        assert!(n.object_name().as_str().len() <= K8S_LABEL_MAX);
+        assert_eq!(
+            AppName::parse("my-app").unwrap().anon_role().as_str(),
+            "my_app_web_anon"
+        );
+    }
+
+    #[test]
+    fn identifiers() {
+        assert!(PgIdent::parse("Weird \"name\"", IdentKind::Database).is_ok());
+        assert!(PgIdent::parse("pg_catalog", IdentKind::Schema).is_err());
+        assert!(PgIdent::parse("public", IdentKind::Schema).is_err());
+        assert!(PgIdent::parse("PG_toast", IdentKind::Schema).is_err());
+        assert!(PgIdent::parse("pg_monitor", IdentKind::Role).is_err());
+        assert!(PgIdent::parse("a\0b", IdentKind::Role).is_err());
+        assert!(PgIdent::parse(&"x".repeat(64), IdentKind::Role).is_err());
+        assert!(PgIdent::parse("template1", IdentKind::Database).is_err());
+    }
+
+    #[test]
+    fn images() {
+        assert_eq!(
+            Image::parse("postgrest/postgrest:v14.10").unwrap().tag(),
+            "v14.10"
+        );
+        let d = format!(
+            "reg:5000/postgrest/postgrest:v14.10@sha256:{}",
+            "a".repeat(64)
+        );
+        assert_eq!(Image::parse(&d).unwrap().tag(), "v14.10");
+        for bad in [
+            "postgrest/postgrest",
+            "postgrest/postgrest:latest",
+            "reg:5000/x",
+            "x:v1@sha256:zz",
+            "X:1",
+            "x:1 2",
+        ] {
+            assert!(Image::parse(bad).is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn origins() {
+        assert!(Origin::parse("https://atlas.example.no").is_ok());
+        assert!(Origin::parse("http://localhost:8080").is_ok());
+        for bad in [
+            "*",
+            "https://a.no/",
+            "https://a.no/x",
+            "ftp://a",
+            "https://a.no,https://b.no",
+            "https://a.no:0",
+        ] {
+            assert!(Origin::parse(bad).is_err(), "{bad} accepted");
+        }
+    }
+}

@@ -1,0 +1,110 @@
+//! Load stage, layer 1: a serde mirror of `apps.toml`, exactly as written.
+//!
+//! Invariant: nothing here is validated or defaulted; every value keeps its source span so
+//! that the validate stage can point at it. Unknown keys are refused (`deny_unknown_fields`).
+//! The `///` lines on these fields are the user documentation of `apps.toml`.
+
+use serde::Deserialize;
+use toml::Spanned;
+
+pub type S<T> = Option<Spanned<T>>;
+
+/// `[defaults]`: values every app inherits unless it sets its own.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawDefaults {
+    /// Kubernetes namespace of all instances. Default `postgrest`.
+    pub namespace: S<String>,
+    /// PostgREST image with a pinned tag (`latest` is refused), optionally `@sha256:` digest.
+    /// Default `postgrest/postgrest:v14.10`.
+    pub image: S<String>,
+    /// Curated schema PostgREST exposes. Default `api_v1`.
+    pub schema: S<String>,
+    /// Host name of the shared PostgreSQL. Default `postgresql.default.svc.cluster.local`.
+    pub db_host: S<String>,
+    /// Port of the shared PostgreSQL. Default 5432.
+    pub db_port: S<i64>,
+    /// Pods per instance (1 to 100). Default 2.
+    pub replicas: S<i64>,
+    /// Origins allowed by CORS; empty means PostgREST's default (any origin). Default `[]`.
+    pub cors_allowed_origins: S<Vec<Spanned<String>>>,
+    /// Upper bound of every anonymous request (`ALTER ROLE ... SET statement_timeout`),
+    /// a PostgreSQL duration such as `5s`, `500ms`, `1min`. Default `5s`.
+    pub statement_timeout: S<String>,
+    /// Connections per PostgREST pod (`PGRST_DB_POOL`, 1 to 1000). Default 10.
+    pub db_pool: S<i64>,
+    /// Rows a single request can return at most (`PGRST_DB_MAX_ROWS`); unset = unlimited.
+    pub db_max_rows: S<i64>,
+    /// Traefik entry points the IngressRoute listens on. Default `["websecure"]`.
+    pub entry_points: S<Vec<Spanned<String>>>,
+    /// Domain appended to `url-prefix` to form the public URL
+    /// (`https://<url-prefix>.<public-domain>`), advertised in the OpenAPI document
+    /// and used by smoke checks. Unset: no public URL is advertised.
+    pub public_domain: S<String>,
+    /// Namespace of the ingress controller, the only source the NetworkPolicy admits.
+    /// Default `traefik`.
+    pub ingress_namespace: S<String>,
+    /// CIDRs the database is reachable at, for NetworkPolicy egress; empty = any address
+    /// on `db-port`. Default `[]`.
+    pub db_cidrs: S<Vec<Spanned<String>>>,
+    /// CPU request per pod (Kubernetes quantity). Default `50m`.
+    pub cpu_request: S<String>,
+    /// CPU limit per pod. Default `1`.
+    pub cpu_limit: S<String>,
+    /// Memory request per pod. Default `64Mi`.
+    pub memory_request: S<String>,
+    /// Memory limit per pod. Default `256Mi`.
+    pub memory_limit: S<String>,
+}
+
+/// `[sealing]`: seal each app's Secret into a SealedSecret with the controller's certificate.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawSealing {
+    /// Path of the controller's PEM certificate, relative to apps.toml (`kubeseal --fetch-cert`).
+    pub cert: Spanned<String>,
+    /// `strict` (default: bound to name and namespace), `namespace-wide` or `cluster-wide`.
+    pub scope: S<String>,
+}
+
+/// `[apps.<name>]`: one PostgREST instance. The table name is the app name.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawApp {
+    /// Database the app's roles are created in. Required.
+    pub database: S<String>,
+    /// Role owning the curated schema's views (must exist). Default: app name, '-' -> '_'.
+    pub owner: S<String>,
+    /// Curated schema. Default from `[defaults]`.
+    pub schema: S<String>,
+    /// Host prefix the IngressRoute answers (`<url-prefix>.<any domain>`). Default `api-<app>`.
+    pub url_prefix: S<String>,
+    /// Origins allowed by CORS. Default from `[defaults]`.
+    pub cors_allowed_origins: S<Vec<Spanned<String>>>,
+    /// `false` = undeploy: workloads go, roles and Secret stay. Default `true`.
+    pub deployed: S<bool>,
+    /// `present` (default) or `absent` (purge: drop the role pair and the Secret).
+    pub ensure: S<String>,
+    /// Overrides `[defaults]`.
+    pub image: S<String>,
+    /// Overrides `[defaults]`.
+    pub db_host: S<String>,
+    /// Overrides `[defaults]`.
+    pub db_port: S<i64>,
+    /// Overrides `[defaults]`.
+    pub replicas: S<i64>,
+    /// Overrides `[defaults]`.
+    pub statement_timeout: S<String>,
+    /// Overrides `[defaults]`.
+    pub db_pool: S<i64>,
+    /// Overrides `[defaults]`.
+    pub db_max_rows: S<i64>,
+    /// Overrides `[defaults]`.
+    pub entry_points: S<Vec<Spanned<String>>>,
+    /// Overrides `[defaults]`.
+    pub public_domain: S<String>,
+    /// A view in the curated schema that returns rows; the smoke check reads it.
+    pub smoke_view: S<String>,
+    /// A name that must stay hidden (e.g. an internal table); the smoke check expects 404.
+    pub smoke_hidden: S<String>,
+}

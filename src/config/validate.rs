@@ -1,0 +1,381 @@
+//! Validate stage: raw mirror to the validated model, pure, applying defaults once.
+//!
+//! Invariant: every problem is collected (never stop at the first), each pointing at the
+//! offending value; a `Config` is returned only when there are none.
+
+use std::collections::{BTreeMap, HashMap};
+
+use toml::Spanned;
+
+use super::load::{RawConfig, Source};
+use super::model::{App, Config, Ensure, Resources, Scope, Sealing};
+use super::names::{printable, AppName, DnsLabel, HostName, IdentKind, Image, Origin, PgIdent};
+use super::raw::{RawApp, S};
+use crate::error::Diagnostic;
+
+pub const DEFAULT_IMAGE: &str = "postgrest/postgrest:v14.10";
+
+struct Ctx<'a> {
+    src: &'a Source<'a>,
+    diags: Vec<Diagnostic>,
+}
+
+impl Ctx<'_> {
+    fn err(&mut self, at: usize, msg: impl Into<String>) {
+        self.diags.push(self.src.diag(at, msg));
+    }
+    /// Checks a spanned value with `parse`, reporting at its position; `None` if bad.
+    fn check<T, R>(
+        &mut self,
+        v: &Spanned<T>,
+        parse: impl FnOnce(&T) -> Result<R, String>,
+    ) -> Option<R> {
+        parse(v.get_ref())
+            .map_err(|m| self.err(v.span().start, m))
+            .ok()
+    }
+    fn int(&mut self, v: &Spanned<i64>, key: &str, min: i64, max: i64) -> Option<i64> {
+        self.check(v, |n| {
+            if (min..=max).contains(n) {
+                Ok(*n)
+            } else {
+                Err(format!(
+                    "`{key}` is {n}; it must be between {min} and {max}"
+                ))
+            }
+        })
+    }
+}
+
+fn pick<'a, T>(app: &'a S<T>, default: &'a S<T>) -> Option<&'a Spanned<T>> {
+    app.as_ref().or(default.as_ref())
+}
+
+pub fn validate(src: &Source<'_>, raw: &RawConfig) -> Result<Config, Vec<Diagnostic>> {
+    let mut cx = Ctx {
+        src,
+        diags: Vec::new(),
+    };
+    let d = &raw.defaults;
+
+    let namespace = opt_or(&mut cx, &d.namespace, "postgrest", |s| {
+        DnsLabel::parse(s, "namespace")
+    });
+    let ingress_namespace = opt_or(&mut cx, &d.ingress_namespace, "traefik", |s| {
+        DnsLabel::parse(s, "ingress-namespace")
+    });
+    let db_cidrs = list(&mut cx, &d.db_cidrs, &[], cidr);
+    let quantity = |key: &'static str| move |s: &String| quantity(key, s);
+    let resources = Resources {
+        cpu_request: opt_or(&mut cx, &d.cpu_request, "50m", quantity("cpu-request"))
+            .unwrap_or_default(),
+        cpu_limit: opt_or(&mut cx, &d.cpu_limit, "1", quantity("cpu-limit")).unwrap_or_default(),
+        memory_request: opt_or(
+            &mut cx,
+            &d.memory_request,
+            "64Mi",
+            quantity("memory-request"),
+        )
+        .unwrap_or_default(),
+        memory_limit: opt_or(&mut cx, &d.memory_limit, "256Mi", quantity("memory-limit"))
+            .unwrap_or_default(),
+    };
+    let sealing = raw.sealing.as_ref().and_then(|s| {
+        let scope = match s.scope.as_ref() {
+            None => Some(Scope::Strict),
+            Some(v) => cx.check(v, |s| match s.as_str() {
+                "strict" => Ok(Scope::Strict),
+                "namespace-wide" => Ok(Scope::NamespaceWide),
+                "cluster-wide" => Ok(Scope::ClusterWide),
+                other => Err(format!(
+                    "sealing scope `{}` is unknown; use `strict`, `namespace-wide` or `cluster-wide`",
+                    printable(other)
+                )),
+            }),
+        };
+        let cert = cx.check(&s.cert, |c| {
+            if c.is_empty() || c.contains('\0') {
+                Err("sealing `cert` must be the path of the controller's PEM certificate".into())
+            } else {
+                Ok(c.clone())
+            }
+        });
+        Some(Sealing { cert: cert?, scope: scope? })
+    });
+
+    let mut apps = BTreeMap::new();
+    for (name, table) in &raw.apps {
+        let Some(app_name) = cx.check(name, |n| AppName::parse(n)) else {
+            continue;
+        };
+        if let Some(app) = validate_app(&mut cx, raw, app_name.clone(), table) {
+            apps.insert(app_name, app);
+        }
+    }
+    if raw.apps.is_empty() {
+        cx.err(
+            src.text.len(),
+            "no apps are declared; add an `[apps.<name>]` table with at least `database = \"...\"`",
+        );
+    }
+    collisions(&mut cx, raw, &apps);
+
+    let mut diags = cx.diags;
+    if diags.is_empty() {
+        Ok(Config {
+            namespace: namespace.expect("checked"),
+            ingress_namespace: ingress_namespace.expect("checked"),
+            db_cidrs,
+            resources,
+            sealing,
+            apps,
+        })
+    } else {
+        diags.sort();
+        diags.dedup();
+        Err(diags)
+    }
+}
+
+fn opt_or<R>(
+    cx: &mut Ctx<'_>,
+    v: &S<String>,
+    default: &str,
+    parse: impl FnOnce(&String) -> Result<R, String>,
+) -> Option<R> {
+    match v {
+        Some(v) => cx.check(v, parse),
+        None => Some(parse(&default.to_owned()).expect("built-in default is valid")),
+    }
+}
+
+fn list<R>(
+    cx: &mut Ctx<'_>,
+    v: &S<Vec<Spanned<String>>>,
+    default: &[&str],
+    parse: impl Fn(&String) -> Result<R, String>,
+) -> Vec<R> {
+    match v {
+        Some(items) => items
+            .get_ref()
+            .iter()
+            .filter_map(|i| cx.check(i, &parse))
+            .collect(),
+        None => default
+            .iter()
+            .map(|s| parse(&(*s).to_owned()).expect("default valid"))
+            .collect(),
+    }
+}
+
+fn validate_app(
+    cx: &mut Ctx<'_>,
+    raw: &RawConfig,
+    name: AppName,
+    table: &Spanned<RawApp>,
+) -> Option<App> {
+    let a = table.get_ref();
+    let d = &raw.defaults;
+    let database = match &a.database {
+        Some(v) => cx.check(v, |s| PgIdent::parse(s, IdentKind::Database)),
+        None => {
+            cx.err(table.span().start, format!("[apps.{name}] is missing the required key `database`; add `database = \"<name of the app's database>\"`"));
+            None
+        }
+    };
+    let owner = match &a.owner {
+        Some(v) => cx.check(v, |s| PgIdent::parse(s, IdentKind::Role)),
+        None => Some(name.default_owner()),
+    };
+    let schema = match pick(&a.schema, &d.schema) {
+        Some(v) => cx.check(v, |s| PgIdent::parse(s, IdentKind::Schema)),
+        None => Some(PgIdent::parse("api_v1", IdentKind::Schema).expect("default")),
+    };
+    let url_prefix = match &a.url_prefix {
+        Some(v) => cx.check(v, |s| HostName::parse(s, "url-prefix")),
+        None => Some(name.default_url_prefix()),
+    };
+    let cors = match a
+        .cors_allowed_origins
+        .as_ref()
+        .or(d.cors_allowed_origins.as_ref())
+    {
+        Some(v) => list(cx, &Some(v.clone()), &[], |s| Origin::parse(s)),
+        None => Vec::new(),
+    };
+    let ensure = match &a.ensure {
+        None => Some(Ensure::Present),
+        Some(v) => cx.check(v, |s| match s.as_str() {
+            "present" => Ok(Ensure::Present),
+            "absent" => Ok(Ensure::Absent),
+            other => Err(format!(
+                "`ensure` is `{}`; use `present` or `absent`",
+                printable(other)
+            )),
+        }),
+    };
+    let image = match pick(&a.image, &d.image) {
+        Some(v) => cx.check(v, |s| Image::parse(s)),
+        None => Image::parse(DEFAULT_IMAGE).ok(),
+    };
+    let db_host = match pick(&a.db_host, &d.db_host) {
+        Some(v) => cx.check(v, |s| HostName::parse(s, "db-host")),
+        None => HostName::parse("postgresql.default.svc.cluster.local", "db-host").ok(),
+    };
+    let mut int =
+        |app: &S<i64>, def: &S<i64>, key: &str, min: i64, max: i64, dflt: i64| match pick(app, def)
+        {
+            Some(v) => cx.int(v, key, min, max),
+            None => Some(dflt),
+        };
+    let db_port = int(&a.db_port, &d.db_port, "db-port", 1, 65535, 5432);
+    let replicas = int(&a.replicas, &d.replicas, "replicas", 1, 100, 2);
+    let db_pool = int(&a.db_pool, &d.db_pool, "db-pool", 1, 1000, 10);
+    let db_max_rows = match pick(&a.db_max_rows, &d.db_max_rows) {
+        Some(v) => cx.int(v, "db-max-rows", 1, i64::from(u32::MAX)).map(Some),
+        None => Some(None),
+    };
+    let statement_timeout = match pick(&a.statement_timeout, &d.statement_timeout) {
+        Some(v) => cx.check(v, |s| duration(s)),
+        None => Some("5s".to_owned()),
+    };
+    let entry_points = list(
+        cx,
+        &a.entry_points.clone().or(d.entry_points.clone()),
+        &["websecure"],
+        |s| {
+            if !s.is_empty()
+                && s.len() <= 63
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            {
+                Ok(s.clone())
+            } else {
+                Err(format!("entry point `{}` is not a Traefik entry point name (letters, digits, '-', '_')", printable(s)))
+            }
+        },
+    );
+    let public_domain = match pick(&a.public_domain, &d.public_domain) {
+        Some(v) => cx
+            .check(v, |s| HostName::parse(s, "public-domain"))
+            .map(Some),
+        None => Some(None),
+    };
+    let smoke = |cx: &mut Ctx<'_>, v: &S<String>| match v {
+        Some(v) => cx
+            .check(v, |s| PgIdent::parse(s, IdentKind::Schema))
+            .map(Some),
+        None => Some(None),
+    };
+    let smoke_view = smoke(cx, &a.smoke_view);
+    let smoke_hidden = smoke(cx, &a.smoke_hidden);
+    let url_prefix = url_prefix?;
+    Some(App {
+        public_url: public_domain?.map(|d| format!("https://{url_prefix}.{d}")),
+        url_prefix,
+        database: database?,
+        owner: owner?,
+        schema: schema?,
+        cors_allowed_origins: cors,
+        deployed: a.deployed.as_ref().is_none_or(|v| *v.get_ref()),
+        ensure: ensure?,
+        image: image?,
+        db_host: db_host?,
+        db_port: u16::try_from(db_port?).ok()?,
+        replicas: u32::try_from(replicas?).ok()?,
+        statement_timeout: statement_timeout?,
+        db_pool: u32::try_from(db_pool?).ok()?,
+        db_max_rows: db_max_rows?.map(|n| n as u32),
+        entry_points,
+        smoke_view: smoke_view?,
+        smoke_hidden: smoke_hidden?,
+        name,
+    })
+}
+
+/// Cross-app rules: role names, url prefixes (including one shadowing another's hosts).
+fn collisions(cx: &mut Ctx<'_>, raw: &RawConfig, apps: &BTreeMap<AppName, App>) {
+    let at = |name: &AppName, pick: fn(&RawApp) -> Option<usize>| {
+        raw.apps
+            .iter()
+            .find(|(k, _)| k.get_ref() == name.as_str())
+            .map(|(k, t)| pick(t.get_ref()).unwrap_or(k.span().start))
+            .unwrap_or(0)
+    };
+    let mut generated: HashMap<String, &AppName> = HashMap::new();
+    for app in apps.values() {
+        generated.insert(app.name.authenticator().to_string(), &app.name);
+        generated.insert(app.name.anon_role().to_string(), &app.name);
+    }
+    for app in apps.values() {
+        if let Some(other) = generated.get(app.owner.as_str()) {
+            let pos = at(&app.name, |a| a.owner.as_ref().map(|o| o.span().start));
+            cx.err(pos, format!(
+                "owner `{}` of app `{}` is a role this tool generates for app `{other}`; the owner must be a role of its own that exists already",
+                app.owner, app.name
+            ));
+        }
+    }
+    let list: Vec<&App> = apps.values().collect();
+    for (i, a) in list.iter().enumerate() {
+        for b in &list[i + 1..] {
+            let (pa, pb) = (a.url_prefix.as_str(), b.url_prefix.as_str());
+            let shadows =
+                pa == pb || pb.starts_with(&format!("{pa}.")) || pa.starts_with(&format!("{pb}."));
+            if shadows {
+                let pos = at(&b.name, |r| r.url_prefix.as_ref().map(|u| u.span().start));
+                cx.err(pos, format!(
+                    "url-prefix `{pb}` of app `{}` collides with url-prefix `{pa}` of app `{}` (one would answer the other's hosts); give each app its own `url-prefix`",
+                    b.name, a.name
+                ));
+            }
+        }
+    }
+}
+
+fn duration(s: &str) -> Result<String, String> {
+    let digits = s.bytes().take_while(u8::is_ascii_digit).count();
+    let unit = &s[digits..];
+    if digits > 0 && digits <= 9 && matches!(unit, "ms" | "s" | "min" | "h") && !s.starts_with('0')
+    {
+        Ok(s.to_owned())
+    } else {
+        Err(format!("`statement-timeout` is `{}`; write a positive duration such as `5s`, `500ms`, `1min` or `1h`", printable(s)))
+    }
+}
+
+fn quantity(key: &str, s: &str) -> Result<String, String> {
+    let num = s.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let unit = &s[num.len()..];
+    let ok = !num.is_empty()
+        && num.len() <= 12
+        && num.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && num.matches('.').count() <= 1
+        && !num.starts_with('.')
+        && !num.ends_with('.')
+        && matches!(unit, "" | "m" | "k" | "M" | "G" | "Ki" | "Mi" | "Gi");
+    if ok {
+        Ok(s.to_owned())
+    } else {
+        Err(format!(
+            "`{key}` is `{}`; write a Kubernetes quantity such as `100m`, `1`, `64Mi` or `1Gi`",
+            printable(s)
+        ))
+    }
+}
+
+fn cidr(s: &String) -> Result<String, String> {
+    let ok = s.split_once('/').is_some_and(|(ip, bits)| {
+        (ip.parse::<std::net::Ipv4Addr>().is_ok() && bits.parse::<u8>().is_ok_and(|b| b <= 32))
+            || (ip.parse::<std::net::Ipv6Addr>().is_ok()
+                && bits.parse::<u8>().is_ok_and(|b| b <= 128))
+    }) && !s.contains(' ');
+    if ok {
+        Ok(s.clone())
+    } else {
+        Err(format!(
+            "`db-cidrs` entry `{}` is not a CIDR such as `10.0.0.0/16`",
+            printable(s)
+        ))
+    }
+}

@@ -1,0 +1,257 @@
+//! Plan stage: decides each app's credential from the validated config, the lock, and what
+//! is at hand (plaintext in `secrets/`, the sealing key), pure but for the injected RNG.
+//!
+//! Invariants: an existing lock entry is reused unless the app is rotated; a password is
+//! created only for an app that never had output; a sealed value is re-made only when its
+//! generation, certificate, scope, name or namespace changed. `check` mode never creates:
+//! what build would change is reported as `pending`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rand::{CryptoRng, Rng};
+
+use crate::config::names::AppName;
+use crate::config::{App, Config};
+use crate::credentials::lock::{self, Lock, Sealed};
+use crate::credentials::seal::{self, SealingKey};
+use crate::credentials::{new_password, scram, secret_file};
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Build,
+    Check,
+}
+
+/// What the plan reads besides the config; `main` gathers it from the disk.
+pub struct Inputs<'a> {
+    pub lock: Lock,
+    pub sealing_key: Option<&'a SealingKey>,
+    /// Contents of `secrets/<file>` per app, where present.
+    pub secret_files: BTreeMap<String, String>,
+    /// Apps that have output in `out/` from an earlier build.
+    pub previously_emitted: BTreeSet<String>,
+    pub rotate: Option<AppName>,
+    pub mode: Mode,
+}
+
+#[derive(Debug, Clone)]
+pub struct Credential {
+    pub generation: u32,
+    pub verifier: String,
+    pub sealed: Option<Sealed>,
+}
+
+#[derive(Debug)]
+pub struct Plan<'c> {
+    pub config: &'c Config,
+    /// Credential of every present app (absent apps have none).
+    pub credentials: BTreeMap<AppName, Credential>,
+    pub lock: Lock,
+    /// Plaintext Secret manifests to write into `secrets/` (new or rotated passwords).
+    pub secrets_to_write: BTreeMap<String, String>,
+    /// `secrets/` files of purged apps, to remove.
+    pub secrets_to_remove: Vec<String>,
+    /// What this run decided, for the summary.
+    pub notes: Vec<String>,
+    /// Check mode: what build would still have to do; any entry is drift.
+    pub pending: Vec<String>,
+}
+
+pub fn plan<'c>(
+    config: &'c Config,
+    inputs: Inputs<'_>,
+    rng: &mut (impl Rng + CryptoRng),
+) -> Result<Plan<'c>> {
+    if let Some(r) = &inputs.rotate {
+        match config.apps.get(r) {
+            Some(app) if app.present() => {}
+            Some(_) => {
+                return Err(Error::Input(format!(
+                    "cannot rotate `{r}`: it is `ensure = \"absent\"`"
+                )))
+            }
+            None => {
+                return Err(Error::Input(format!(
+                    "cannot rotate `{r}`: no such app in apps.toml"
+                )))
+            }
+        }
+    }
+    let mut p = Plan {
+        config,
+        credentials: BTreeMap::new(),
+        lock: Lock::default(),
+        secrets_to_write: BTreeMap::new(),
+        secrets_to_remove: Vec::new(),
+        notes: Vec::new(),
+        pending: Vec::new(),
+    };
+    let mut errors = Vec::new();
+    for app in config.apps.values() {
+        if !app.present() {
+            if inputs.lock.apps.contains_key(app.name.as_str()) {
+                p.notes
+                    .push(format!("{}: purged; its lock entry is dropped", app.name));
+            }
+            let file = secret_file::file_name(app.name.as_str());
+            if inputs.secret_files.contains_key(&file) {
+                p.secrets_to_remove.push(file);
+            }
+            continue;
+        }
+        match credential(config, app, &inputs, &mut p, rng) {
+            Ok(Some(c)) => {
+                p.lock.apps.insert(
+                    app.name.to_string(),
+                    lock::Entry {
+                        generation: c.generation,
+                        verifier: c.verifier.clone(),
+                        sealed: c.sealed.clone(),
+                    },
+                );
+                p.credentials.insert(app.name.clone(), c);
+            }
+            Ok(None) => {}
+            Err(e) => errors.push(e),
+        }
+    }
+    for gone in inputs
+        .lock
+        .apps
+        .keys()
+        .filter(|a| !config.apps.keys().any(|k| k.as_str() == a.as_str()))
+    {
+        p.notes.push(format!(
+            "{gone}: no longer in apps.toml; its lock entry is dropped, but its roles stay in the database (declare it with `ensure = \"absent\"` to purge them)"
+        ));
+    }
+    if inputs.mode == Mode::Check && p.lock != inputs.lock && p.pending.is_empty() {
+        p.pending.push(format!(
+            "{} is not what build would write; run `postgrest-gen build`",
+            lock::FILE_NAME
+        ));
+    }
+    if errors.is_empty() {
+        Ok(p)
+    } else {
+        Err(Error::Input(errors.join("\n")))
+    }
+}
+
+fn credential(
+    config: &Config,
+    app: &App,
+    inputs: &Inputs<'_>,
+    p: &mut Plan<'_>,
+    rng: &mut (impl Rng + CryptoRng),
+) -> Result<Option<Credential>, String> {
+    let name = app.name.as_str();
+    let file = secret_file::file_name(name);
+    let on_disk = inputs
+        .secret_files
+        .get(&file)
+        .and_then(|t| secret_file::read_password(t));
+    let existing = inputs.lock.apps.get(name);
+    let rotating = inputs.rotate.as_ref() == Some(&app.name);
+    let check = inputs.mode == Mode::Check;
+
+    let (generation, verifier, mut plaintext) = match existing {
+        Some(e) if !rotating => (e.generation, e.verifier.clone(), on_disk),
+        _ if check => {
+            p.pending.push(format!(
+                "{name}: no credential in {}; run `postgrest-gen build`",
+                lock::FILE_NAME
+            ));
+            return Ok(None);
+        }
+        Some(e) => {
+            let pw = new_password(rng);
+            p.notes.push(format!("{name}: password rotated (generation {}); apply secrets/{file} or the sealed value, then the SQL", e.generation + 1));
+            (e.generation + 1, scram::verifier(&pw, rng), Some(pw))
+        }
+        None => match on_disk {
+            // The lock entry was lost but we still have the password the cluster uses:
+            // recover it rather than issue a new one behind the cluster's back.
+            Some(pw) => {
+                p.notes
+                    .push(format!("{name}: lock entry recovered from secrets/{file}"));
+                (1, scram::verifier(&pw, rng), Some(pw))
+            }
+            None if inputs.previously_emitted.contains(name) => {
+                return Err(format!(
+                    "{name}: out/ has output for this app but {} has no entry for it and secrets/{file} is missing, so its password cannot be known; restore {} from Git, or run `postgrest-gen rotate {name}` to issue a new password deliberately",
+                    lock::FILE_NAME, lock::FILE_NAME
+                ));
+            }
+            None => {
+                let pw = new_password(rng);
+                p.notes.push(format!(
+                    "{name}: new password; plaintext in secrets/{file} (gitignored)"
+                ));
+                (1, scram::verifier(&pw, rng), Some(pw))
+            }
+        },
+    };
+    if rotating || existing.is_none() {
+        let pw = plaintext.as_deref().expect("made above");
+        p.secrets_to_write
+            .insert(file.clone(), render_secret(config, app, pw));
+    }
+
+    let sealed = match (&config.sealing, inputs.sealing_key) {
+        (Some(s), Some(key)) => {
+            let object = app.name.object_name().to_string();
+            let binding = Sealed {
+                generation,
+                cert_sha256: key.fingerprint.clone(),
+                scope: s.scope.as_str().to_owned(),
+                namespace: config.namespace.to_string(),
+                name: object.clone(),
+                password: String::new(),
+            };
+            let reuse = existing.and_then(|e| e.sealed.as_ref()).filter(|old| {
+                Sealed {
+                    password: String::new(),
+                    ..(*old).clone()
+                } == binding
+            });
+            match reuse {
+                Some(old) => Some(old.clone()),
+                None if check => {
+                    p.pending.push(format!(
+                        "{name}: sealed value is out of date; run `postgrest-gen build`"
+                    ));
+                    None
+                }
+                None => {
+                    let Some(pw) = plaintext.take() else {
+                        return Err(format!(
+                            "{name}: the sealed password must be re-made (new certificate, scope, namespace or name) but its plaintext is not in secrets/{file}; run `postgrest-gen rotate {name}` to issue and seal a new password"
+                        ));
+                    };
+                    let label = seal::label(s.scope, config.namespace.as_str(), &object);
+                    p.notes.push(format!(
+                        "{name}: password sealed ({} scope)",
+                        s.scope.as_str()
+                    ));
+                    Some(Sealed {
+                        password: key.seal(&label, pw.as_bytes(), rng),
+                        ..binding
+                    })
+                }
+            }
+        }
+        _ => None,
+    };
+    Ok(Some(Credential {
+        generation,
+        verifier,
+        sealed,
+    }))
+}
+
+/// The plaintext Secret for `secrets/`, named and labelled as the cluster expects it.
+fn render_secret(config: &Config, app: &App, password: &str) -> String {
+    crate::render::secret_manifest(config, app, password)
+}

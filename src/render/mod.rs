@@ -1,0 +1,320 @@
+//! Render stage: the plan to the complete `out/` tree in memory (path -> contents), pure.
+//!
+//! Invariants: templates are embedded and rendered with strict undefined variables; output
+//! uses `\n` only, ends with a newline and starts with a "generated" comment; the file set
+//! is a function of the plan alone, so `build` and `check` share it.
+
+mod filters;
+pub mod views;
+
+use std::collections::BTreeMap;
+
+use minijinja::{Environment, UndefinedBehavior};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::config::{App, Config};
+use crate::credentials::seal::hex;
+use crate::plan::Plan;
+use views::*;
+
+/// File inside `out/` listing what the generator wrote, so a later build removes exactly the
+/// files it made and nothing else.
+pub const MANIFEST: &str = ".postgrest-gen-manifest";
+
+macro_rules! templates {
+    ($($name:literal),* $(,)?) => {
+        &[$(($name, include_str!(concat!("../../templates/", $name)))),*]
+    };
+}
+
+const TEMPLATES: &[(&str, &str)] = templates!(
+    "sql/_header.sql.j2",
+    "sql/_settings.sql.j2",
+    "sql/apply.sql.j2",
+    "sql/purge.sql.j2",
+    "sql/verify.sql.j2",
+    "k8s/_header.yaml.j2",
+    "k8s/_labels.yaml.j2",
+    "k8s/deployment.yaml.j2",
+    "k8s/service.yaml.j2",
+    "k8s/ingressroute.yaml.j2",
+    "k8s/pdb.yaml.j2",
+    "k8s/networkpolicy.yaml.j2",
+    "k8s/sealedsecret.yaml.j2",
+    "k8s/secret.yaml.j2",
+    "k8s/kustomization.yaml.j2",
+    "k8s/kustomizeconfig.yaml.j2",
+    "smoke.sh.j2",
+);
+
+fn env() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_keep_trailing_newline(true);
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+    env.add_filter("sql_ident", |v: &str| filters::sql_ident(v));
+    env.add_filter("sql_literal", |v: &str| filters::sql_literal(v));
+    env.add_filter("yaml", |v: &str| filters::yaml(v));
+    env.add_filter("sh", |v: &str| filters::sh(v));
+    for (name, source) in TEMPLATES {
+        env.add_template(name, source)
+            .expect("embedded templates parse");
+    }
+    env
+}
+
+fn render_one(env: &Environment<'_>, template: &str, view: impl Serialize) -> String {
+    let mut out = env
+        .get_template(template)
+        .and_then(|t| t.render(view))
+        .unwrap_or_else(|e| panic!("template {template} failed to render: {e:#}"));
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    out
+}
+
+/// The whole `out/` tree: relative path -> contents.
+pub fn render(plan: &Plan<'_>, source: &str) -> BTreeMap<String, String> {
+    let env = env();
+    let config = plan.config;
+    let mut files = BTreeMap::new();
+    let mut root_resources = Vec::new();
+    for app in config.apps.values() {
+        let dir = format!("apps/{}", app.name);
+        let cred = plan.credentials.get(&app.name);
+        if app.present() && cred.is_none() {
+            continue; // check mode with a missing credential: reported as pending instead
+        }
+        let sql = SqlView::new(app, cred, source);
+        if app.present() {
+            files.insert(
+                format!("{dir}/sql/apply.sql"),
+                render_one(&env, "sql/apply.sql.j2", &sql),
+            );
+        }
+        files.insert(
+            format!("{dir}/sql/purge.sql"),
+            render_one(&env, "sql/purge.sql.j2", &sql),
+        );
+        files.insert(
+            format!("{dir}/sql/verify.sql"),
+            render_one(&env, "sql/verify.sql.j2", &sql),
+        );
+        let Some(cred) = cred else { continue };
+
+        let mut resources = Vec::new();
+        let meta = || Meta::new(config, app, source);
+        if let (Some(sealed), Some(sealing)) = (&cred.sealed, &config.sealing) {
+            let view = SealedSecretView {
+                meta: meta(),
+                scope_annotation: scope_annotation(sealing.scope),
+                sealed_password: sealed.password.clone(),
+            };
+            files.insert(
+                format!("{dir}/sealedsecret.yaml"),
+                render_one(&env, "k8s/sealedsecret.yaml.j2", view),
+            );
+            resources.push("sealedsecret.yaml".to_owned());
+        }
+        if app.runs() {
+            let view = deployment_view(config, app, cred, meta());
+            files.insert(
+                format!("{dir}/deployment.yaml"),
+                render_one(&env, "k8s/deployment.yaml.j2", view),
+            );
+            files.insert(
+                format!("{dir}/service.yaml"),
+                render_one(&env, "k8s/service.yaml.j2", meta()),
+            );
+            let rule = format!("HostRegexp(`^{}\\..+$`)", app.url_prefix.regex_escaped());
+            let view = IngressRouteView {
+                meta: meta(),
+                entry_points: app.entry_points.clone(),
+                rule,
+            };
+            files.insert(
+                format!("{dir}/ingressroute.yaml"),
+                render_one(&env, "k8s/ingressroute.yaml.j2", view),
+            );
+            let view = NetworkPolicyView {
+                meta: meta(),
+                ingress_namespace: config.ingress_namespace.to_string(),
+                db_port: app.db_port,
+                db_cidrs: config.db_cidrs.clone(),
+            };
+            files.insert(
+                format!("{dir}/networkpolicy.yaml"),
+                render_one(&env, "k8s/networkpolicy.yaml.j2", view),
+            );
+            resources.extend(
+                [
+                    "deployment.yaml",
+                    "service.yaml",
+                    "ingressroute.yaml",
+                    "networkpolicy.yaml",
+                ]
+                .map(String::from),
+            );
+            if app.replicas > 1 {
+                files.insert(
+                    format!("{dir}/pdb.yaml"),
+                    render_one(&env, "k8s/pdb.yaml.j2", meta()),
+                );
+                resources.push("pdb.yaml".to_owned());
+            }
+            files.insert(
+                format!("{dir}/smoke.sh"),
+                render_one(&env, "smoke.sh.j2", smoke_view(app, source)),
+            );
+        }
+        resources.sort();
+        if !resources.is_empty() {
+            root_resources.push(dir.clone());
+        }
+        let configurations = app.runs().then(|| "kustomizeconfig.yaml".to_owned());
+        if configurations.is_some() {
+            let view = KustomizationView {
+                version: VERSION,
+                source: source.to_owned(),
+                resources: vec![],
+                configurations: None,
+            };
+            files.insert(
+                format!("{dir}/kustomizeconfig.yaml"),
+                render_one(&env, "k8s/kustomizeconfig.yaml.j2", view),
+            );
+        }
+        let view = KustomizationView {
+            version: VERSION,
+            source: source.to_owned(),
+            resources,
+            configurations,
+        };
+        files.insert(
+            format!("{dir}/kustomization.yaml"),
+            render_one(&env, "k8s/kustomization.yaml.j2", view),
+        );
+    }
+    let view = KustomizationView {
+        version: VERSION,
+        source: source.to_owned(),
+        resources: root_resources,
+        configurations: None,
+    };
+    files.insert(
+        "kustomization.yaml".to_owned(),
+        render_one(&env, "k8s/kustomization.yaml.j2", view),
+    );
+    let mut manifest = String::from(
+        "# Generated by postgrest-gen: the files it wrote here (it removes only these).\n",
+    );
+    for path in files.keys() {
+        manifest.push_str(path);
+        manifest.push('\n');
+    }
+    files.insert(MANIFEST.to_owned(), manifest);
+    files
+}
+
+fn deployment_view(
+    config: &Config,
+    app: &App,
+    cred: &crate::plan::Credential,
+    meta: Meta,
+) -> DeploymentView {
+    let mut settings = BTreeMap::from([
+        ("PGRST_ADMIN_SERVER_PORT", "3001".to_owned()),
+        ("PGRST_SERVER_PORT", "3000".to_owned()),
+        ("PGRST_DB_SCHEMAS", app.schema.to_string()),
+        ("PGRST_DB_ANON_ROLE", app.name.anon_role().to_string()),
+        ("PGRST_DB_POOL", app.db_pool.to_string()),
+    ]);
+    if !app.cors_allowed_origins.is_empty() {
+        let origins: Vec<&str> = app
+            .cors_allowed_origins
+            .iter()
+            .map(|o| o.as_str())
+            .collect();
+        settings.insert("PGRST_SERVER_CORS_ALLOWED_ORIGINS", origins.join(","));
+    }
+    if let Some(url) = &app.public_url {
+        settings.insert("PGRST_OPENAPI_SERVER_PROXY_URI", url.clone());
+    }
+    if let Some(rows) = app.db_max_rows {
+        settings.insert("PGRST_DB_MAX_ROWS", rows.to_string());
+    }
+    let db_uri = format!(
+        "postgres://{}:$(DB_PASSWORD)@{}:{}/{}?application_name={}",
+        app.name.authenticator(),
+        app.db_host,
+        app.db_port,
+        percent_encode(app.database.as_str()),
+        app.name.object_name()
+    );
+    DeploymentView {
+        meta,
+        replicas: app.replicas,
+        image: app.image.to_string(),
+        digest: app.image.as_str().contains('@'),
+        generation: cred.generation,
+        credential_hash: hex(&Sha256::digest(cred.verifier.as_bytes()))[..16].to_owned(),
+        db_uri,
+        settings,
+        resources: ResourcesView {
+            cpu_request: config.resources.cpu_request.clone(),
+            cpu_limit: config.resources.cpu_limit.clone(),
+            memory_request: config.resources.memory_request.clone(),
+            memory_limit: config.resources.memory_limit.clone(),
+        },
+    }
+}
+
+#[derive(Serialize)]
+struct SmokeView {
+    version: &'static str,
+    source: String,
+    app: String,
+    postgrest_version: String,
+    public_url: String,
+    sample_path: String,
+    hidden_path: String,
+    origin: String,
+}
+
+fn smoke_view(app: &App, source: &str) -> SmokeView {
+    SmokeView {
+        version: VERSION,
+        source: source.to_owned(),
+        app: app.name.to_string(),
+        postgrest_version: app.image.tag().trim_start_matches('v').to_owned(),
+        public_url: app.public_url.clone().unwrap_or_default(),
+        sample_path: app
+            .smoke_view
+            .as_ref()
+            .map(|v| percent_encode(v.as_str()))
+            .unwrap_or_default(),
+        hidden_path: app
+            .smoke_hidden
+            .as_ref()
+            .map(|v| percent_encode(v.as_str()))
+            .unwrap_or_default(),
+        origin: app
+            .cors_allowed_origins
+            .first()
+            .map(|o| o.to_string())
+            .unwrap_or_default(),
+    }
+}
+
+/// The plaintext Secret manifest for the gitignored `secrets/` folder.
+pub fn secret_manifest(config: &Config, app: &App, password: &str) -> String {
+    let view = SecretView {
+        meta: Meta::new(config, app, "apps.toml"),
+        app: app.name.to_string(),
+        file: crate::credentials::secret_file::file_name(app.name.as_str()),
+        password: password.to_owned(),
+    };
+    render_one(&env(), "k8s/secret.yaml.j2", view)
+}

@@ -1,0 +1,176 @@
+//! Render stage: one small view struct per template, built from the plan.
+//!
+//! Invariant: templates see only these views (never the config), and every value in them is
+//! already validated; the filters then quote it for its language.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::config::{App, Config, Scope};
+use crate::plan::Credential;
+
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// One advisory lock for every apply and purge: GRANTs of different apps can touch the same
+/// catalog rows (a shared database's ACL), so they are serialised across apps too.
+pub const LOCK_KEY: i64 = 0x7067_7274_6765_6e00;
+
+pub type Labels = BTreeMap<&'static str, String>;
+
+#[derive(Serialize)]
+pub struct Meta {
+    pub version: &'static str,
+    pub source: String,
+    pub name: String,
+    pub namespace: String,
+    pub labels: Labels,
+    pub selector: Labels,
+}
+
+impl Meta {
+    pub fn new(config: &Config, app: &App, source: &str) -> Self {
+        let selector: Labels = [
+            ("app.kubernetes.io/name", "postgrest".to_owned()),
+            (
+                "app.kubernetes.io/instance",
+                app.name.object_name().to_string(),
+            ),
+        ]
+        .into();
+        let mut labels = selector.clone();
+        labels.insert("app.kubernetes.io/version", app.image.tag().to_owned());
+        labels.insert("app.kubernetes.io/component", "api".to_owned());
+        labels.insert("app.kubernetes.io/part-of", app.name.to_string());
+        labels.insert("app.kubernetes.io/managed-by", "postgrest-gen".to_owned());
+        Self {
+            version: VERSION,
+            source: source.to_owned(),
+            name: app.name.object_name().to_string(),
+            namespace: config.namespace.to_string(),
+            labels,
+            selector,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct SqlView {
+    pub version: &'static str,
+    pub source: String,
+    pub app: String,
+    pub database: String,
+    pub schema: String,
+    pub owner: String,
+    pub authenticator: String,
+    pub anon: String,
+    /// Empty for an absent app (purge and verify do not use it).
+    pub verifier: String,
+    pub statement_timeout: String,
+    pub lock_key: i64,
+    pub absent: bool,
+}
+
+impl SqlView {
+    pub fn new(app: &App, cred: Option<&Credential>, source: &str) -> Self {
+        Self {
+            version: VERSION,
+            source: source.to_owned(),
+            app: app.name.to_string(),
+            database: app.database.to_string(),
+            schema: app.schema.to_string(),
+            owner: app.owner.to_string(),
+            authenticator: app.name.authenticator().to_string(),
+            anon: app.name.anon_role().to_string(),
+            verifier: cred.map(|c| c.verifier.clone()).unwrap_or_default(),
+            statement_timeout: app.statement_timeout.clone(),
+            lock_key: LOCK_KEY,
+            absent: !app.present(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct ResourcesView {
+    pub cpu_request: String,
+    pub cpu_limit: String,
+    pub memory_request: String,
+    pub memory_limit: String,
+}
+
+#[derive(Serialize)]
+pub struct DeploymentView {
+    #[serde(flatten)]
+    pub meta: Meta,
+    pub replicas: u32,
+    pub image: String,
+    pub digest: bool,
+    pub generation: u32,
+    pub credential_hash: String,
+    pub db_uri: String,
+    /// PostgREST settings by variable name (sorted: stable output).
+    pub settings: BTreeMap<&'static str, String>,
+    pub resources: ResourcesView,
+}
+
+#[derive(Serialize)]
+pub struct IngressRouteView {
+    #[serde(flatten)]
+    pub meta: Meta,
+    pub entry_points: Vec<String>,
+    pub rule: String,
+}
+
+#[derive(Serialize)]
+pub struct NetworkPolicyView {
+    #[serde(flatten)]
+    pub meta: Meta,
+    pub ingress_namespace: String,
+    pub db_port: u16,
+    pub db_cidrs: Vec<String>,
+}
+
+#[derive(Serialize)]
+pub struct SealedSecretView {
+    #[serde(flatten)]
+    pub meta: Meta,
+    pub scope_annotation: Option<&'static str>,
+    pub sealed_password: String,
+}
+
+pub fn scope_annotation(scope: Scope) -> Option<&'static str> {
+    match scope {
+        Scope::Strict => None,
+        Scope::NamespaceWide => Some("sealedsecrets.bitnami.com/namespace-wide"),
+        Scope::ClusterWide => Some("sealedsecrets.bitnami.com/cluster-wide"),
+    }
+}
+
+#[derive(Serialize)]
+pub struct SecretView {
+    #[serde(flatten)]
+    pub meta: Meta,
+    pub app: String,
+    pub file: String,
+    pub password: String,
+}
+
+#[derive(Serialize)]
+pub struct KustomizationView {
+    pub version: &'static str,
+    pub source: String,
+    pub resources: Vec<String>,
+    pub configurations: Option<String>,
+}
+
+/// Percent-encodes everything but RFC 3986 unreserved characters (and so also `$(`, which
+/// Kubernetes would otherwise expand).
+pub fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
