@@ -117,10 +117,10 @@ fn run(cli: &Cli) -> Result<i32> {
     };
     let previously_emitted: BTreeSet<String> = emit::previous_manifest(&cli.out)?
         .iter()
+        // Only a present app (one with apply.sql) has a password in use.
         .filter_map(|p| {
             p.strip_prefix("apps/")?
-                .split('/')
-                .next()
+                .strip_suffix("/sql/apply.sql")
                 .map(str::to_owned)
         })
         .collect();

@@ -7,17 +7,19 @@
 \set ON_ERROR_STOP on
 BEGIN;
 -- Serialises concurrent applies (concurrent GRANTs fail with "tuple concurrently updated").
-SELECT pg_advisory_xact_lock(8099568299125599744);
+SELECT pg_advisory_xact_lock(8099568299125599744) IS NULL AS locked
+\gset postgrest_gen_
 -- Every value reaches the blocks below through transaction-local settings, so no name can
 -- alter the SQL around it.
-SELECT set_config('postgrest_gen.app', 'atlas', true),
-       set_config('postgrest_gen.database', 'atlas_db', true),
-       set_config('postgrest_gen.schema', 'api_v1', true),
-       set_config('postgrest_gen.owner', 'atlas', true),
-       set_config('postgrest_gen.authenticator', 'atlas_authenticator', true),
-       set_config('postgrest_gen.anon', 'atlas_web_anon', true),
-       set_config('postgrest_gen.verifier', 'SCRAM-SHA-256$4096:uKShMYvLD4WGmUlpIzmjaA==$XQMSqx7FAL2/np7mGtJ8uRTRKq5r2A3kAraMZ+GcDQ0=:wSKPVV2NxBAXaXTEfBcGreBPP8C/T96ZnAGLYuD7yh0=', true),
-       set_config('postgrest_gen.statement_timeout', '5s', true);
+SELECT set_config('postgrest_gen.app', 'atlas', true) AS app,
+       set_config('postgrest_gen.database', 'atlas_db', true) AS database,
+       set_config('postgrest_gen.schema', 'api_v1', true) AS schema,
+       set_config('postgrest_gen.owner', 'atlas', true) AS owner,
+       set_config('postgrest_gen.authenticator', 'atlas_authenticator', true) AS authenticator,
+       set_config('postgrest_gen.anon', 'atlas_web_anon', true) AS anon,
+       set_config('postgrest_gen.verifier', 'SCRAM-SHA-256$4096:uKShMYvLD4WGmUlpIzmjaA==$XQMSqx7FAL2/np7mGtJ8uRTRKq5r2A3kAraMZ+GcDQ0=:wSKPVV2NxBAXaXTEfBcGreBPP8C/T96ZnAGLYuD7yh0=', true) AS verifier,
+       set_config('postgrest_gen.statement_timeout', '5s', true) AS statement_timeout
+\gset postgrest_gen_
 
 
 -- Precheck: the right database, the curated schema and its owner exist, we may manage roles.

@@ -8,14 +8,15 @@
 BEGIN READ ONLY;
 -- Every value reaches the blocks below through transaction-local settings, so no name can
 -- alter the SQL around it.
-SELECT set_config('postgrest_gen.app', 'billing', true),
-       set_config('postgrest_gen.database', 'billing', true),
-       set_config('postgrest_gen.schema', 'api_v1', true),
-       set_config('postgrest_gen.owner', 'billing', true),
-       set_config('postgrest_gen.authenticator', 'billing_authenticator', true),
-       set_config('postgrest_gen.anon', 'billing_web_anon', true),
-       set_config('postgrest_gen.verifier', 'SCRAM-SHA-256$4096:1Fx3540GN8xxeaNl0sDPqQ==$wvyzNTTFH+h+3lwjnjPSJsSv0RSbIjKrQKm3SGn7SdU=:Pv85u989DzGu3kSpLK7QJNy+u7gHrZhd0Pbuy6uHgsA=', true),
-       set_config('postgrest_gen.statement_timeout', '2s', true);
+SELECT set_config('postgrest_gen.app', 'billing', true) AS app,
+       set_config('postgrest_gen.database', 'billing', true) AS database,
+       set_config('postgrest_gen.schema', 'api_v1', true) AS schema,
+       set_config('postgrest_gen.owner', 'billing', true) AS owner,
+       set_config('postgrest_gen.authenticator', 'billing_authenticator', true) AS authenticator,
+       set_config('postgrest_gen.anon', 'billing_web_anon', true) AS anon,
+       set_config('postgrest_gen.verifier', 'SCRAM-SHA-256$4096:1Fx3540GN8xxeaNl0sDPqQ==$wvyzNTTFH+h+3lwjnjPSJsSv0RSbIjKrQKm3SGn7SdU=:Pv85u989DzGu3kSpLK7QJNy+u7gHrZhd0Pbuy6uHgsA=', true) AS verifier,
+       set_config('postgrest_gen.statement_timeout', '2s', true) AS statement_timeout
+\gset postgrest_gen_
 
 SELECT set_config('postgrest_gen.ensure', 'present', true);
 

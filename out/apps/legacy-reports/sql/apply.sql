@@ -7,17 +7,19 @@
 \set ON_ERROR_STOP on
 BEGIN;
 -- Serialises concurrent applies (concurrent GRANTs fail with "tuple concurrently updated").
-SELECT pg_advisory_xact_lock(8099568299125599744);
+SELECT pg_advisory_xact_lock(8099568299125599744) IS NULL AS locked
+\gset postgrest_gen_
 -- Every value reaches the blocks below through transaction-local settings, so no name can
 -- alter the SQL around it.
-SELECT set_config('postgrest_gen.app', 'legacy-reports', true),
-       set_config('postgrest_gen.database', 'reports', true),
-       set_config('postgrest_gen.schema', 'api_v1', true),
-       set_config('postgrest_gen.owner', 'reporting', true),
-       set_config('postgrest_gen.authenticator', 'legacy_reports_authenticator', true),
-       set_config('postgrest_gen.anon', 'legacy_reports_web_anon', true),
-       set_config('postgrest_gen.verifier', 'SCRAM-SHA-256$4096:BjEATbK0DOr4UuwY5Qeehw==$7hEFdiIP0nOfDjMQmDoDIRu46owc1MELm7Czrj0j25o=:t3z0gPZsCpi5X0dgiVEEqrcQBT9unBuqmEJhzG3fM9E=', true),
-       set_config('postgrest_gen.statement_timeout', '5s', true);
+SELECT set_config('postgrest_gen.app', 'legacy-reports', true) AS app,
+       set_config('postgrest_gen.database', 'reports', true) AS database,
+       set_config('postgrest_gen.schema', 'api_v1', true) AS schema,
+       set_config('postgrest_gen.owner', 'reporting', true) AS owner,
+       set_config('postgrest_gen.authenticator', 'legacy_reports_authenticator', true) AS authenticator,
+       set_config('postgrest_gen.anon', 'legacy_reports_web_anon', true) AS anon,
+       set_config('postgrest_gen.verifier', 'SCRAM-SHA-256$4096:BjEATbK0DOr4UuwY5Qeehw==$7hEFdiIP0nOfDjMQmDoDIRu46owc1MELm7Czrj0j25o=:t3z0gPZsCpi5X0dgiVEEqrcQBT9unBuqmEJhzG3fM9E=', true) AS verifier,
+       set_config('postgrest_gen.statement_timeout', '5s', true) AS statement_timeout
+\gset postgrest_gen_
 
 
 -- Precheck: the right database, the curated schema and its owner exist, we may manage roles.

@@ -1,0 +1,259 @@
+//! Shared test helpers: a scratch workspace driven through the built binary, and psql.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_postgrest-gen");
+
+/// A temporary folder with an apps.toml, where the binary runs.
+pub struct Workspace {
+    pub dir: tempfile::TempDir,
+}
+
+impl Workspace {
+    pub fn new(apps_toml: &str) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("apps.toml"), apps_toml).unwrap();
+        Self { dir }
+    }
+    /// A copy of `tests/fixtures/<name>`.
+    pub fn fixture(name: &str) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let src = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name);
+        for entry in std::fs::read_dir(&src).unwrap() {
+            let entry = entry.unwrap();
+            std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
+        }
+        Self { dir }
+    }
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+    pub fn run(&self, args: &[&str]) -> Output {
+        Command::new(BIN)
+            .args(args)
+            .current_dir(self.path())
+            .output()
+            .expect("run postgrest-gen")
+    }
+    /// Runs and asserts success, returning stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "postgrest-gen {args:?} failed: {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+    pub fn write(&self, rel: &str, contents: &str) {
+        std::fs::write(self.path().join(rel), contents).unwrap();
+    }
+    pub fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.path().join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+    }
+    pub fn out(&self, rel: &str) -> PathBuf {
+        self.path().join("out").join(rel)
+    }
+    /// The plaintext password build wrote for `app`.
+    pub fn password(&self, app: &str) -> String {
+        let text = self.read(&format!("secrets/{app}-postgrest.secret.yaml"));
+        postgrest_gen::credentials::secret_file::read_password(&text).expect("password in secrets/")
+    }
+    /// Every file under `rel` as path -> contents.
+    pub fn tree(&self, rel: &str) -> BTreeMap<String, String> {
+        let mut files = BTreeMap::new();
+        let root = self.path().join(rel);
+        walk(&root, &root, &mut files);
+        files
+    }
+}
+
+fn walk(root: &Path, dir: &Path, files: &mut BTreeMap<String, String>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            walk(root, &p, files);
+        } else {
+            let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+            files.insert(
+                rel,
+                std::fs::read_to_string(&p).unwrap_or_else(|_| "<binary>".into()),
+            );
+        }
+    }
+}
+
+/// Renders a tree as one reviewable document for snapshots.
+pub fn tree_doc(files: &BTreeMap<String, String>) -> String {
+    files
+        .iter()
+        .map(|(p, c)| format!("===== {p}\n{c}"))
+        .collect()
+}
+
+/// psql as the admin from the PG* environment (set by scripts/with-pg.sh).
+pub struct Pg;
+
+impl Pg {
+    pub fn require() -> Self {
+        for var in ["PGHOST", "PGUSER", "PGPASSWORD"] {
+            assert!(
+                std::env::var_os(var).is_some(),
+                "{var} is not set: run these tests through `make test` (scripts/with-pg.sh provides a server)"
+            );
+        }
+        Pg
+    }
+    fn cmd(&self, db: &str) -> Command {
+        let mut c = Command::new("psql");
+        c.args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", db]);
+        c
+    }
+    /// Runs SQL as the admin; Err carries stderr.
+    pub fn try_sql(&self, db: &str, sql: &str) -> Result<String, String> {
+        result(self.cmd(db).arg("-c").arg(sql).output().unwrap())
+    }
+    pub fn sql(&self, db: &str, sql: &str) -> String {
+        self.try_sql(db, sql)
+            .unwrap_or_else(|e| panic!("SQL failed on {db}: {sql}\n{e}"))
+    }
+    pub fn try_file(&self, db: &str, file: &Path) -> Result<String, String> {
+        result(self.cmd(db).arg("-f").arg(file).output().unwrap())
+    }
+    pub fn file(&self, db: &str, file: &Path) -> String {
+        self.try_file(db, file)
+            .unwrap_or_else(|e| panic!("{} failed on {db}:\n{e}", file.display()))
+    }
+    /// Runs SQL logged in as `user` with `password` over TCP (password authentication).
+    pub fn sql_as(
+        &self,
+        user: &str,
+        password: &str,
+        db: &str,
+        sql: &str,
+    ) -> Result<String, String> {
+        let out = Command::new("psql")
+            .args([
+                "-X",
+                "-q",
+                "-A",
+                "-t",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-w",
+                "-d",
+                db,
+                "-U",
+                user,
+                "-h",
+            ])
+            .arg(std::env::var("PGHOST").unwrap())
+            .env("PGPASSWORD", password)
+            .arg("-c")
+            .arg(sql)
+            .output()
+            .unwrap();
+        result(out)
+    }
+    /// A fresh database owned by `owner` (created if missing) with schemas `marts` (internal
+    /// tables) and `schema` (views over them), all owned by the owner.
+    pub fn seed(&self, db: &str, owner: &str, schema: &str) {
+        let q = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+        self.sql(
+            "postgres",
+            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", q(db)),
+        );
+        self.sql(
+            "postgres",
+            &format!("DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = {}) THEN CREATE ROLE {} NOLOGIN; END IF; END$$",
+                lit(owner), q(owner)),
+        );
+        self.sql(
+            "postgres",
+            &format!("CREATE DATABASE {} OWNER {}", q(db), q(owner)),
+        );
+        self.sql(
+            db,
+            &format!(
+                "CREATE SCHEMA marts AUTHORIZATION {o}; CREATE SCHEMA {s} AUTHORIZATION {o};
+                 SET ROLE {o};
+                 CREATE TABLE marts.places (id int PRIMARY KEY, name text);
+                 INSERT INTO marts.places VALUES (1, 'Oslo'), (2, 'Bergen');
+                 CREATE VIEW {s}.places AS SELECT id, name FROM marts.places;
+                 RESET ROLE;",
+                o = q(owner),
+                s = q(schema)
+            ),
+        );
+    }
+}
+
+pub fn lit(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+fn result(out: Output) -> Result<String, String> {
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+/// One PostgREST request: as the authenticator, switch to the anonymous role for one
+/// transaction exactly as PostgREST does, set the search path, run `query`.
+pub fn as_postgrest(
+    _pg: &Pg,
+    app: &str,
+    password: &str,
+    db: &str,
+    schema: &str,
+    query: &str,
+) -> Result<String, String> {
+    let stem = app.replace('-', "_");
+    let sql = format!(
+        "BEGIN; SELECT set_config('role', {anon}, true), set_config('search_path', {schema}, true) \\g /dev/null\n{query}; COMMIT;",
+        anon = lit(&format!("{stem}_web_anon")),
+        schema = lit(&format!("\"{schema}\""))
+    );
+    // -c cannot carry a meta-command with SQL; feed it on stdin.
+    let mut child = Command::new("psql")
+        .args([
+            "-X",
+            "-q",
+            "-A",
+            "-t",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-w",
+            "-d",
+            db,
+            "-U",
+            &format!("{stem}_authenticator"),
+            "-h",
+        ])
+        .arg(std::env::var("PGHOST").unwrap())
+        .env("PGPASSWORD", password)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(sql.as_bytes())
+        .unwrap();
+    result(child.wait_with_output().unwrap())
+}

@@ -1,0 +1,490 @@
+//! The generated role SQL on a real PostgreSQL server (run by `make test` on 15 and 17),
+//! exercised the way PostgREST uses the roles. Assertions are on catalog state.
+#![cfg(feature = "integration")]
+
+mod common;
+use common::{as_postgrest, lit, Pg, Workspace};
+
+fn app_toml(app: &str, db: &str) -> String {
+    format!("[apps.{app}]\ndatabase = \"{db}\"\n")
+}
+
+/// Everything the declared state consists of, as comparable text.
+fn catalog_state(pg: &Pg, db: &str, app: &str) -> String {
+    let stem = app.replace('-', "_");
+    let roles = format!(
+        "ARRAY[{}, {}]",
+        lit(&format!("{stem}_authenticator")),
+        lit(&format!("{stem}_web_anon"))
+    );
+    pg.sql(db, &format!("
+      WITH r AS (SELECT oid, rolname FROM pg_roles WHERE rolname = ANY({roles}))
+      SELECT string_agg(x, E'\\n' ORDER BY x) FROM (
+        SELECT format('role %s login=%s inherit=%s super=%s createdb=%s createrole=%s repl=%s bypassrls=%s pw=%s',
+               rolname, rolcanlogin, rolinherit, rolsuper, rolcreatedb, rolcreaterole, rolreplication, rolbypassrls, left(rolpassword, 14))
+          FROM pg_authid WHERE rolname = ANY({roles})
+        UNION ALL SELECT format('member %s of %s admin=%s', m.rolname, g.rolname, am.admin_option)
+          FROM pg_auth_members am JOIN pg_roles g ON g.oid = am.roleid JOIN pg_roles m ON m.oid = am.member
+         WHERE g.rolname = ANY({roles}) OR m.rolname = ANY({roles})
+        UNION ALL SELECT format('setting %s %s', setrole::regrole, setconfig) FROM pg_db_role_setting WHERE setrole IN (SELECT oid FROM r)
+        UNION ALL SELECT format('db %s %s %s', d.datname, g.grantee::regrole, g.privilege_type)
+          FROM pg_database d, aclexplode(d.datacl) g WHERE g.grantee IN (SELECT oid FROM r)
+        UNION ALL SELECT format('schema %s %s %s', n.nspname, g.grantee::regrole, g.privilege_type)
+          FROM pg_namespace n, aclexplode(n.nspacl) g WHERE g.grantee IN (SELECT oid FROM r)
+        UNION ALL SELECT format('rel %s %s %s', c.oid::regclass, g.grantee::regrole, g.privilege_type)
+          FROM pg_class c, aclexplode(c.relacl) g WHERE g.grantee IN (SELECT oid FROM r)
+        UNION ALL SELECT format('default %s %s %s %s %s', d.defaclrole::regrole, d.defaclnamespace::regnamespace, d.defaclobjtype, g.grantee::regrole, g.privilege_type)
+          FROM pg_default_acl d, aclexplode(d.defaclacl) g WHERE g.grantee IN (SELECT oid FROM r)
+      ) s(x)"))
+}
+
+/// Row versions of every catalog row apply.sql could write: equal before and after a run
+/// means the run wrote nothing.
+fn catalog_versions(pg: &Pg, db: &str) -> String {
+    pg.sql(
+        db,
+        "SELECT string_agg(t || ':' || x, ',' ORDER BY t, x) FROM (
+        SELECT 'authid', xmin::text || oid FROM pg_authid UNION ALL
+        SELECT 'members', xmin::text || roleid || '-' || member FROM pg_auth_members UNION ALL
+        SELECT 'setting', xmin::text || setrole FROM pg_db_role_setting UNION ALL
+        SELECT 'database', xmin::text || oid FROM pg_database UNION ALL
+        SELECT 'namespace', xmin::text || oid FROM pg_namespace UNION ALL
+        SELECT 'class', xmin::text || oid FROM pg_class WHERE relnamespace > 16384 UNION ALL
+        SELECT 'defacl', xmin::text || oid FROM pg_default_acl) s(t, x)",
+    )
+}
+
+fn verify(pg: &Pg, ws: &Workspace, app: &str, db: &str) -> Result<String, String> {
+    pg.try_file(db, &ws.out(&format!("apps/{app}/sql/verify.sql")))
+}
+
+fn apply(pg: &Pg, ws: &Workspace, app: &str, db: &str) {
+    pg.file(db, &ws.out(&format!("apps/{app}/sql/apply.sql")));
+}
+
+#[test]
+fn postgrest_reads_views_and_nothing_else() {
+    let pg = Pg::require();
+    let ws = Workspace::new(&app_toml("flow", "flow_db"));
+    ws.ok(&["build"]);
+    pg.seed("flow_db", "flow", "api_v1");
+    pg.sql(
+        "flow_db",
+        "CREATE TABLE public.secret_stuff (x int); INSERT INTO public.secret_stuff VALUES (42)",
+    );
+    apply(&pg, &ws, "flow", "flow_db");
+    verify(&pg, &ws, "flow", "flow_db").expect("converged database verifies");
+    let pw = ws.password("flow");
+
+    let rows = as_postgrest(
+        &pg,
+        "flow",
+        &pw,
+        "flow_db",
+        "api_v1",
+        "SELECT name FROM places ORDER BY id",
+    )
+    .unwrap();
+    assert_eq!(rows, "Oslo\nBergen");
+    for denied in [
+        "SELECT * FROM marts.places",
+        "SELECT * FROM public.secret_stuff",
+        "INSERT INTO places VALUES (3, 'Tromsø')",
+        "DELETE FROM places",
+        "CREATE TABLE api_v1.t (x int)",
+    ] {
+        let err = as_postgrest(&pg, "flow", &pw, "flow_db", "api_v1", denied).unwrap_err();
+        assert!(err.contains("permission denied"), "{denied}: {err}");
+    }
+    // The authenticator alone (no role switch) can read nothing.
+    let err = pg
+        .sql_as(
+            "flow_authenticator",
+            &pw,
+            "flow_db",
+            "SELECT * FROM api_v1.places",
+        )
+        .unwrap_err();
+    assert!(err.contains("permission denied"), "{err}");
+    // A wrong password is refused.
+    assert!(pg
+        .sql_as("flow_authenticator", "wrong", "flow_db", "SELECT 1")
+        .is_err());
+    // A view the owner creates later is readable without re-applying.
+    pg.sql(
+        "flow_db",
+        "SET ROLE flow; CREATE VIEW api_v1.later AS SELECT count(*) AS n FROM marts.places",
+    );
+    assert_eq!(
+        as_postgrest(&pg, "flow", &pw, "flow_db", "api_v1", "SELECT n FROM later").unwrap(),
+        "2"
+    );
+    // Anonymous requests are bounded by the statement timeout (5s default): PostgREST reads
+    // the impersonated role's settings from pg_db_role_setting and applies them per request.
+    let settings = pg.sql("flow_db", "SELECT setconfig FROM pg_db_role_setting WHERE setrole = 'flow_web_anon'::regrole AND setdatabase = 0");
+    assert_eq!(settings, "{statement_timeout=5s}");
+}
+
+#[test]
+fn verifier_is_what_the_server_stores() {
+    let pg = Pg::require();
+    let ws = Workspace::new(&app_toml("verif", "verif_db"));
+    ws.ok(&["build"]);
+    pg.seed("verif_db", "verif", "api_v1");
+    apply(&pg, &ws, "verif", "verif_db");
+    let lock = ws.read("postgrest-gen.lock");
+    let stored = pg.sql(
+        "verif_db",
+        "SELECT rolpassword FROM pg_authid WHERE rolname = 'verif_authenticator'",
+    );
+    assert!(
+        lock.contains(&format!("verifier = \"{stored}\"")),
+        "pg_authid holds {stored}"
+    );
+    assert!(!lock.contains(&ws.password("verif")));
+    pg.sql_as(
+        "verif_authenticator",
+        &ws.password("verif"),
+        "verif_db",
+        "SELECT 1",
+    )
+    .expect("login with the plaintext");
+}
+
+#[test]
+fn rotation_replaces_the_password() {
+    let pg = Pg::require();
+    let ws = Workspace::new(&app_toml("rot", "rot_db"));
+    ws.ok(&["build"]);
+    pg.seed("rot_db", "rot", "api_v1");
+    apply(&pg, &ws, "rot", "rot_db");
+    let old = ws.password("rot");
+    let gen1 = ws.read("out/apps/rot/deployment.yaml");
+    ws.ok(&["rotate", "rot"]);
+    let new = ws.password("rot");
+    assert_ne!(old, new);
+    verify(&pg, &ws, "rot", "rot_db").expect_err("verify sees the old verifier");
+    apply(&pg, &ws, "rot", "rot_db");
+    verify(&pg, &ws, "rot", "rot_db").unwrap();
+    assert!(
+        pg.sql_as("rot_authenticator", &old, "rot_db", "SELECT 1")
+            .is_err(),
+        "old password refused"
+    );
+    pg.sql_as("rot_authenticator", &new, "rot_db", "SELECT 1")
+        .expect("new password accepted");
+    assert!(ws.read("postgrest-gen.lock").contains("generation = 2"));
+    let gen2 = ws.read("out/apps/rot/deployment.yaml");
+    assert!(
+        gen1.contains("credential-generation: \"1\"")
+            && gen2.contains("credential-generation: \"2\"")
+    );
+}
+
+#[test]
+fn tenants_are_isolated() {
+    let pg = Pg::require();
+    let ws = Workspace::new(&format!(
+        "{}{}",
+        app_toml("iso-a", "iso_a_db"),
+        app_toml("iso-b", "iso_b_db")
+    ));
+    ws.ok(&["build"]);
+    pg.seed("iso_a_db", "iso_a", "api_v1");
+    pg.seed("iso_b_db", "iso_b", "api_v1");
+    apply(&pg, &ws, "iso-a", "iso_a_db");
+    apply(&pg, &ws, "iso-b", "iso_b_db");
+    let (pa, pb) = (ws.password("iso-a"), ws.password("iso-b"));
+    // a's authenticator cannot become b's anonymous role (or b's authenticator).
+    for role in ["iso_b_web_anon", "iso_b_authenticator"] {
+        let err = pg
+            .sql_as(
+                "iso_a_authenticator",
+                &pa,
+                "iso_a_db",
+                &format!("SET ROLE {role}"),
+            )
+            .unwrap_err();
+        assert!(err.contains("permission denied"), "{role}: {err}");
+    }
+    // ... nor read b's data as its own anonymous role, even connected to b's database.
+    let err = as_postgrest(
+        &pg,
+        "iso-a",
+        &pa,
+        "iso_b_db",
+        "api_v1",
+        "SELECT * FROM api_v1.places",
+    )
+    .unwrap_err();
+    assert!(err.contains("permission denied"), "{err}");
+    assert!(pg
+        .sql_as("iso_a_authenticator", &pb, "iso_a_db", "SELECT 1")
+        .is_err());
+    assert_eq!(
+        as_postgrest(
+            &pg,
+            "iso-b",
+            &pb,
+            "iso_b_db",
+            "api_v1",
+            "SELECT count(*) FROM places"
+        )
+        .unwrap(),
+        "2"
+    );
+}
+
+#[test]
+fn one_apply_converges_every_drift_and_a_second_changes_nothing() {
+    let pg = Pg::require();
+    let ws = Workspace::new(&app_toml("drift", "drift_db"));
+    ws.ok(&["build"]);
+    pg.seed("drift_db", "drift", "api_v1");
+    apply(&pg, &ws, "drift", "drift_db");
+    let declared = catalog_state(&pg, "drift_db", "drift");
+    let before = catalog_versions(&pg, "drift_db");
+    apply(&pg, &ws, "drift", "drift_db");
+    assert_eq!(
+        catalog_versions(&pg, "drift_db"),
+        before,
+        "a re-apply wrote to the catalogs"
+    );
+
+    let drifts = [
+        "DROP OWNED BY drift_web_anon; DROP ROLE drift_web_anon",
+        "DROP OWNED BY drift_authenticator; DROP ROLE drift_authenticator",
+        "ALTER ROLE drift_authenticator CREATEDB CREATEROLE INHERIT BYPASSRLS",
+        "ALTER ROLE drift_authenticator PASSWORD 'hunter2'",
+        "ALTER ROLE drift_web_anon LOGIN",
+        "REVOKE drift_web_anon FROM drift_authenticator",
+        "GRANT drift TO drift_web_anon",
+        "GRANT drift_web_anon TO drift WITH ADMIN OPTION",
+        "GRANT ALL ON marts.places TO drift_web_anon",
+        "GRANT SELECT ON api_v1.places TO drift_authenticator",
+        "GRANT UPDATE (name) ON marts.places TO drift_web_anon",
+        "GRANT INSERT, DELETE ON api_v1.places TO drift_web_anon",
+        "REVOKE SELECT ON api_v1.places FROM drift_web_anon",
+        "GRANT USAGE, CREATE ON SCHEMA marts TO drift_web_anon",
+        "REVOKE USAGE ON SCHEMA api_v1 FROM drift_web_anon",
+        "GRANT CREATE, TEMPORARY ON DATABASE drift_db TO drift_authenticator",
+        "REVOKE CONNECT ON DATABASE drift_db FROM drift_authenticator",
+        "ALTER ROLE drift_web_anon SET statement_timeout = '1h'",
+        "ALTER ROLE drift_web_anon RESET statement_timeout",
+        "ALTER ROLE drift_authenticator SET work_mem = '1GB'",
+        "ALTER ROLE drift_web_anon IN DATABASE drift_db SET search_path = marts",
+        "ALTER DEFAULT PRIVILEGES FOR ROLE drift IN SCHEMA api_v1 REVOKE SELECT ON TABLES FROM drift_web_anon",
+        "ALTER DEFAULT PRIVILEGES FOR ROLE drift IN SCHEMA marts GRANT SELECT ON TABLES TO drift_web_anon",
+        "ALTER DEFAULT PRIVILEGES FOR ROLE drift GRANT ALL ON TABLES TO drift_authenticator",
+        "GRANT EXECUTE ON FUNCTION pg_catalog.now() TO drift_web_anon",
+    ];
+    let mut drifts: Vec<&str> = drifts.to_vec();
+    let pg16 = pg
+        .sql("drift_db", "SHOW server_version_num")
+        .parse::<u32>()
+        .unwrap()
+        >= 160000;
+    if pg16 {
+        // PostgreSQL 16+ membership options: without SET the authenticator cannot switch role.
+        drifts.push("REVOKE SET OPTION FOR drift_web_anon FROM drift_authenticator");
+        drifts.push("GRANT drift_web_anon TO drift_authenticator WITH INHERIT TRUE");
+    }
+    for drift in drifts {
+        pg.sql("drift_db", drift);
+        let found =
+            verify(&pg, &ws, "drift", "drift_db").expect_err(&format!("verify missed: {drift}"));
+        assert!(
+            found.contains("has drifted") || found.contains("does not exist"),
+            "{drift}: {found}"
+        );
+        apply(&pg, &ws, "drift", "drift_db");
+        verify(&pg, &ws, "drift", "drift_db")
+            .unwrap_or_else(|e| panic!("not converged after {drift}: {e}"));
+        assert_eq!(
+            catalog_state(&pg, "drift_db", "drift"),
+            declared,
+            "after {drift}"
+        );
+        let settled = catalog_versions(&pg, "drift_db");
+        apply(&pg, &ws, "drift", "drift_db");
+        assert_eq!(
+            catalog_versions(&pg, "drift_db"),
+            settled,
+            "second apply after {drift} wrote"
+        );
+    }
+}
+
+#[test]
+fn precheck_failures_create_nothing() {
+    let pg = Pg::require();
+    let toml = "[apps.pre]\ndatabase = \"pre_db\"\nowner = \"pre_owner\"\n";
+    let ws = Workspace::new(toml);
+    ws.ok(&["build"]);
+    let apply_sql = ws.out("apps/pre/sql/apply.sql");
+    let no_roles = || {
+        pg.sql(
+            "postgres",
+            "SELECT count(*) FROM pg_roles WHERE rolname IN ('pre_authenticator', 'pre_web_anon')",
+        )
+    };
+
+    pg.sql("postgres", "DROP DATABASE IF EXISTS pre_db WITH (FORCE)");
+    pg.sql("postgres", "DROP ROLE IF EXISTS pre_owner");
+    pg.sql("postgres", "CREATE DATABASE pre_db");
+    let err = pg.try_file("pre_db", &apply_sql).unwrap_err();
+    assert!(
+        err.contains("owner role \"pre_owner\" does not exist") && err.contains("CREATE ROLE"),
+        "{err}"
+    );
+    assert_eq!(no_roles(), "0");
+
+    pg.sql("postgres", "CREATE ROLE pre_owner NOLOGIN");
+    let err = pg.try_file("pre_db", &apply_sql).unwrap_err();
+    assert!(
+        err.contains("schema \"api_v1\" does not exist") && err.contains("CREATE SCHEMA"),
+        "{err}"
+    );
+    assert_eq!(no_roles(), "0");
+
+    let err = pg.try_file("postgres", &apply_sql).unwrap_err();
+    assert!(err.contains("connected to database \"postgres\""), "{err}");
+    assert_eq!(no_roles(), "0");
+
+    pg.sql("pre_db", "CREATE SCHEMA api_v1 AUTHORIZATION pre_owner");
+    pg.file("pre_db", &apply_sql);
+    assert_eq!(no_roles(), "2");
+}
+
+#[test]
+fn concurrent_applies_all_succeed() {
+    let pg = Pg::require();
+    let ws = Workspace::new(&format!(
+        "{}{}",
+        app_toml("conc-a", "conc_db"),
+        "[apps.conc-b]\ndatabase = \"conc_db\"\nowner = \"conc_a\"\nschema = \"api_v2\"\n"
+    ));
+    ws.ok(&["build"]);
+    pg.seed("conc_db", "conc_a", "api_v1");
+    pg.sql("conc_db", "CREATE SCHEMA api_v2 AUTHORIZATION conc_a");
+    let files: Vec<_> = (0..8)
+        .map(|i| {
+            ws.out(if i % 2 == 0 {
+                "apps/conc-a/sql/apply.sql"
+            } else {
+                "apps/conc-b/sql/apply.sql"
+            })
+        })
+        .collect();
+    let children: Vec<_> = files
+        .iter()
+        .map(|f| {
+            std::process::Command::new("psql")
+                .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", "conc_db", "-f"])
+                .arg(f)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "concurrent apply failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    verify(&pg, &ws, "conc-a", "conc_db").unwrap();
+    verify(&pg, &ws, "conc-b", "conc_db").unwrap();
+}
+
+#[test]
+fn purge_drops_roles_keeps_owner_objects_and_is_idempotent() {
+    let pg = Pg::require();
+    let ws = Workspace::new(&app_toml("gone", "gone_db"));
+    ws.ok(&["build"]);
+    pg.seed("gone_db", "gone", "api_v1");
+    apply(&pg, &ws, "gone", "gone_db");
+    // Extra privileges the roles picked up must not block the purge.
+    pg.sql("gone_db", "GRANT ALL ON marts.places TO gone_web_anon; GRANT CREATE ON DATABASE gone_db TO gone_authenticator");
+    ws.write(
+        "apps.toml",
+        "[apps.gone]\ndatabase = \"gone_db\"\nensure = \"absent\"\n",
+    );
+    ws.ok(&["build"]);
+    assert!(!ws.out("apps/gone/sql/apply.sql").exists());
+    assert!(!ws.out("apps/gone/deployment.yaml").exists());
+    assert!(!ws.read("postgrest-gen.lock").contains("[apps.gone]"));
+    assert!(!ws
+        .path()
+        .join("secrets/gone-postgrest.secret.yaml")
+        .exists());
+    let purge = ws.out("apps/gone/sql/purge.sql");
+    pg.file("gone_db", &purge);
+    pg.file("gone_db", &purge);
+    verify(&pg, &ws, "gone", "gone_db").expect("absent app verifies once purged");
+    assert_eq!(
+        pg.sql(
+            "postgres",
+            "SELECT count(*) FROM pg_roles WHERE rolname LIKE 'gone\\_%'"
+        ),
+        "0"
+    );
+    assert_eq!(
+        pg.sql("gone_db", "SELECT count(*) FROM pg_default_acl"),
+        "0"
+    );
+    assert_eq!(pg.sql("gone_db", "SELECT count(*) FROM api_v1.places"), "2");
+    assert_eq!(
+        pg.sql(
+            "gone_db",
+            "SELECT relowner::regrole FROM pg_class WHERE oid = 'api_v1.places'::regclass"
+        ),
+        "gone"
+    );
+
+    // Re-apply after purge: declared present again, a new credential, working login.
+    ws.write("apps.toml", &app_toml("gone", "gone_db"));
+    ws.ok(&["build"]);
+    apply(&pg, &ws, "gone", "gone_db");
+    verify(&pg, &ws, "gone", "gone_db").unwrap();
+    let rows = as_postgrest(
+        &pg,
+        "gone",
+        &ws.password("gone"),
+        "gone_db",
+        "api_v1",
+        "SELECT count(*) FROM places",
+    );
+    assert_eq!(rows.unwrap(), "2");
+}
+
+#[test]
+fn hostile_but_valid_names_are_quoted() {
+    let pg = Pg::require();
+    let toml = r#"
+[apps.quoted]
+database = "we\"ird db'; --"
+owner = "O'Brien \"Owner\""
+schema = "api $$ v1"
+statement-timeout = "3s"
+"#;
+    let ws = Workspace::new(toml);
+    ws.ok(&["build"]);
+    let db = "we\"ird db'; --";
+    pg.seed(db, "O'Brien \"Owner\"", "api $$ v1");
+    apply(&pg, &ws, "quoted", db);
+    verify(&pg, &ws, "quoted", db).unwrap();
+    let rows = as_postgrest(
+        &pg,
+        "quoted",
+        &ws.password("quoted"),
+        db,
+        "api $$ v1",
+        "SELECT count(*) FROM places",
+    );
+    assert_eq!(rows.unwrap(), "2");
+    pg.file(db, &ws.out("apps/quoted/sql/purge.sql"));
+}
