@@ -78,7 +78,7 @@ impl fmt::Display for Error {
         match self {
             Error::Config(diags) => {
                 for d in diags {
-                    writeln!(f, "{d}")?;
+                    writeln!(f, "error: {d}")?;
                 }
                 let n = diags.len();
                 write!(

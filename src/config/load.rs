@@ -83,13 +83,34 @@ pub fn load(src: &Source<'_>) -> Result<RawConfig, Vec<Diagnostic>> {
     }
 }
 
+/// Deserializes one table. Unknown keys are all reported first (serde alone would stop at
+/// the first one), then dropped so that type errors in the remaining keys surface too.
 fn section<T: DeserializeOwned>(
     src: &Source<'_>,
     ctx: &str,
     value: &Spanned<DeValue<'_>>,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<T> {
+    let mut value = value.clone();
+    let known = fields::<T>();
+    let mut unknown_found = false;
+    if let DeValue::Table(table) = value.get_mut() {
+        let unknown: Vec<_> = table
+            .keys()
+            .filter(|k| !known.contains(&k.get_ref().as_ref()))
+            .cloned()
+            .collect();
+        for key in unknown {
+            diags.push(src.diag(
+                key.span().start,
+                unknown_key(key.get_ref(), known, Some(ctx)),
+            ));
+            table.remove(&key);
+            unknown_found = true;
+        }
+    }
     match T::deserialize(ValueDeserializer::from(value.clone())) {
+        Ok(_) if unknown_found => None,
         Ok(v) => Some(v),
         Err(e) => {
             let at = e.span().map_or(value.span().start, |s| s.start);
@@ -97,6 +118,46 @@ fn section<T: DeserializeOwned>(
             None
         }
     }
+}
+
+/// The field names serde expects for `T`, read from its derived `Deserialize` impl.
+fn fields<T: DeserializeOwned>() -> &'static [&'static str] {
+    struct Probe(Option<&'static [&'static str]>);
+    #[derive(Debug)]
+    struct Stop;
+    impl std::fmt::Display for Stop {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("probe")
+        }
+    }
+    impl std::error::Error for Stop {}
+    impl serde::de::Error for Stop {
+        fn custom<M: std::fmt::Display>(_: M) -> Self {
+            Stop
+        }
+    }
+    impl<'de> serde::Deserializer<'de> for &mut Probe {
+        type Error = Stop;
+        fn deserialize_any<V: serde::de::Visitor<'de>>(self, _: V) -> Result<V::Value, Stop> {
+            Err(Stop)
+        }
+        fn deserialize_struct<V: serde::de::Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Stop> {
+            self.0 = Some(fields);
+            Err(Stop)
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+            option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier ignored_any
+        }
+    }
+    let mut probe = Probe(None);
+    let _ = T::deserialize(&mut probe);
+    probe.0.expect("raw config sections are structs")
 }
 
 /// Rewrites serde's messages into ones that name the table and suggest the fix.

@@ -14,6 +14,11 @@ use crate::error::Error;
 /// Parses and validates `text` (the contents of `file`), reporting every problem at once.
 pub fn parse(file: &str, text: &str) -> Result<Config, Error> {
     let src = Source { file, text };
-    let raw = load::load(&src).map_err(Error::Config)?;
-    validate::validate(&src, &raw).map_err(Error::Config)
+    let sorted = |mut d: Vec<crate::error::Diagnostic>| {
+        d.sort();
+        d.dedup();
+        Error::Config(d)
+    };
+    let raw = load::load(&src).map_err(sorted)?;
+    validate::validate(&src, &raw).map_err(sorted)
 }

@@ -1,0 +1,97 @@
+//! Whole generated trees per fixture scenario, and the error output per bad input, as insta
+//! snapshots: a PR reviewer sees exactly what users would get.
+
+mod common;
+use common::{tree_doc, Workspace};
+
+fn scenario(name: &str) {
+    let ws = Workspace::fixture(name);
+    ws.ok(&["build"]);
+    let tree = ws.tree("out");
+    // Every YAML file parses (as a stream of documents).
+    for (path, text) in tree.iter().filter(|(p, _)| p.ends_with(".yaml")) {
+        for doc in serde_yaml::Deserializer::from_str(text) {
+            let value = <serde_yaml::Value as serde::Deserialize>::deserialize(doc)
+                .unwrap_or_else(|e| panic!("{name}/{path} is not YAML: {e}"));
+            assert!(!value.is_null(), "{name}/{path} has an empty document");
+        }
+    }
+    // Every generated file says so at the top (after a shebang).
+    for (path, text) in &tree {
+        let head: String = text.lines().take(2).collect::<Vec<_>>().join("\n");
+        assert!(
+            head.contains("enerated by postgrest-gen"),
+            "{name}/{path} lacks the generated header"
+        );
+    }
+    // Building again rewrites nothing; the lock is untouched (the fixture's lock is complete).
+    let second = ws.ok(&["build"]);
+    assert!(second.contains(" 0 written, 0 removed"), "{second}");
+    assert_eq!(
+        ws.read("postgrest-gen.lock"),
+        std::fs::read_to_string(format!("tests/fixtures/{name}/postgrest-gen.lock")).unwrap()
+    );
+    insta::assert_snapshot!(format!("tree_{name}"), tree_doc(&tree));
+}
+
+#[test]
+fn tree_basic() {
+    scenario("basic");
+}
+
+#[test]
+fn tree_overrides() {
+    scenario("overrides");
+}
+
+#[test]
+fn tree_lifecycle() {
+    scenario("lifecycle");
+}
+
+#[test]
+fn tree_sealed() {
+    scenario("sealed");
+}
+
+fn error_case(name: &str) {
+    let ws = Workspace::new(&std::fs::read_to_string(format!("tests/errors/{name}.toml")).unwrap());
+    let out = ws.run(&["build"]);
+    assert_eq!(out.status.code(), Some(2), "{name}: exit code");
+    assert!(out.stdout.is_empty(), "{name}: printed to stdout");
+    assert!(!ws.path().join("out").exists(), "{name}: out/ was created");
+    assert!(
+        !ws.path().join("postgrest-gen.lock").exists(),
+        "{name}: lock was written"
+    );
+    let validate = ws.run(&["validate"]);
+    assert_eq!(
+        validate.stderr, out.stderr,
+        "{name}: validate and build disagree"
+    );
+    insta::assert_snapshot!(
+        format!("error_{name}"),
+        String::from_utf8(out.stderr).unwrap()
+    );
+}
+
+macro_rules! error_cases {
+    ($($name:ident),* $(,)?) => {$(
+        #[test]
+        fn $name() {
+            error_case(stringify!($name));
+        }
+    )*};
+}
+
+error_cases!(
+    malformed,
+    unknown_keys,
+    wrong_types,
+    missing_database,
+    bad_names,
+    bad_values,
+    collisions,
+    empty,
+    hostile
+);
