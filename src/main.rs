@@ -37,10 +37,11 @@ enum Command {
     Check,
     /// Validate apps.toml only; report every problem with file:line:col.
     Validate,
-    /// Issue a new password for APP: new verifier, sealed value and generation (rolls pods).
+    /// Issue a new password for each APP: new verifier, sealed value and generation (rolls pods).
     Rotate {
-        /// The app whose password to rotate.
-        app: String,
+        /// The apps whose password to rotate.
+        #[arg(required = true)]
+        apps: Vec<String>,
     },
 }
 
@@ -129,8 +130,11 @@ fn run(cli: &Cli) -> Result<i32> {
         })
         .collect();
     let rotate = match &command {
-        Command::Rotate { app } => Some(AppName::parse(app).map_err(Error::Input)?),
-        _ => None,
+        Command::Rotate { apps } => apps
+            .iter()
+            .map(|a| AppName::parse(a).map_err(Error::Input))
+            .collect::<Result<_>>()?,
+        _ => Vec::new(),
     };
     let mode = if let Command::Check = command {
         plan::Mode::Check

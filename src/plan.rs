@@ -31,7 +31,8 @@ pub struct Inputs<'a> {
     pub secret_files: BTreeMap<String, String>,
     /// Apps that have output in `out/` from an earlier build.
     pub previously_emitted: BTreeSet<String>,
-    pub rotate: Option<AppName>,
+    /// Apps whose password to replace.
+    pub rotate: Vec<AppName>,
     pub mode: Mode,
 }
 
@@ -63,7 +64,7 @@ pub fn plan<'c>(
     inputs: Inputs<'_>,
     rng: &mut (impl Rng + CryptoRng),
 ) -> Result<Plan<'c>> {
-    if let Some(r) = &inputs.rotate {
+    for r in &inputs.rotate {
         match config.apps.get(r) {
             Some(app) if app.present() => {}
             Some(_) => {
@@ -153,7 +154,7 @@ fn credential(
         .get(&file)
         .and_then(|t| secret_file::read_password(t));
     let existing = inputs.lock.apps.get(name);
-    let rotating = inputs.rotate.as_ref() == Some(&app.name);
+    let rotating = inputs.rotate.contains(&app.name);
     let check = inputs.mode == Mode::Check;
 
     let (generation, verifier, mut plaintext) = match existing {
@@ -169,6 +170,11 @@ fn credential(
             let pw = new_password(rng);
             p.notes.push(format!("{name}: password rotated (generation {}); apply secrets/{file} or the sealed value, then the SQL", e.generation + 1));
             (e.generation + 1, scram::verifier(&pw, rng), Some(pw))
+        }
+        None if rotating => {
+            let pw = new_password(rng);
+            p.notes.push(format!("{name}: new password issued (the lock had no entry); apply secrets/{file} or the sealed value, then the SQL"));
+            (1, scram::verifier(&pw, rng), Some(pw))
         }
         None => match on_disk {
             // The lock entry was lost but we still have the password the cluster uses:

@@ -1,0 +1,324 @@
+//! The command line through the built binary: exit codes, check's drift report, atomic and
+//! minimal writes, stale-file removal, credential hygiene, determinism.
+
+mod common;
+use common::{Workspace, BIN};
+use std::os::unix::fs::PermissionsExt;
+
+const TWO_APPS: &str =
+    "[apps.atlas]\ndatabase = \"atlas_db\"\n\n[apps.billing]\ndatabase = \"billing\"\n";
+
+#[test]
+fn help_and_version() {
+    for args in [
+        &["--help"][..],
+        &["build", "--help"],
+        &["check", "--help"],
+        &["validate", "--help"],
+        &["rotate", "--help"],
+    ] {
+        let out = std::process::Command::new(BIN).args(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("Usage:"),
+            "{args:?}"
+        );
+    }
+    let out = std::process::Command::new(BIN)
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("postgrest-gen {}", env!("CARGO_PKG_VERSION"))
+    );
+    let out = std::process::Command::new(BIN)
+        .arg("frobnicate")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "usage errors exit 2");
+}
+
+#[test]
+fn check_reports_drift_with_a_diff_and_exit_1() {
+    let ws = Workspace::new(TWO_APPS);
+    ws.ok(&["build"]);
+    assert!(ws.ok(&["check"]).contains("up to date"));
+
+    let dep = ws.out("apps/atlas/deployment.yaml");
+    let edited = std::fs::read_to_string(&dep)
+        .unwrap()
+        .replace("replicas: 2", "replicas: 7");
+    std::fs::write(&dep, edited).unwrap();
+    std::fs::remove_file(ws.out("apps/billing/service.yaml")).unwrap();
+    ws.write("apps.toml", "[apps.atlas]\ndatabase = \"atlas_db\"\n");
+    let out = ws.run(&["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("--- a/apps/atlas/deployment.yaml")
+            && stdout.contains("-  replicas: 7")
+            && stdout.contains("+  replicas: 2"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("stale: out/apps/billing/deployment.yaml"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("changed: out/apps/atlas/deployment.yaml"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("pending: postgrest-gen.lock is not what build would write"),
+        "{stdout}"
+    );
+    // check never writes.
+    assert!(ws.out("apps/billing/deployment.yaml").exists());
+    ws.ok(&["build"]);
+    assert!(ws.ok(&["check"]).contains("up to date"));
+}
+
+#[test]
+fn check_on_a_missing_lock_entry_is_drift_not_a_new_password() {
+    let ws = Workspace::new(TWO_APPS);
+    let out = ws.run(&["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("atlas: no credential in postgrest-gen.lock")
+    );
+    assert!(!ws.path().join("postgrest-gen.lock").exists() && !ws.path().join("secrets").exists());
+}
+
+#[test]
+fn build_rewrites_nothing_unchanged_and_removes_only_its_own_stale_files() {
+    let ws = Workspace::new(TWO_APPS);
+    ws.ok(&["build"]);
+    let before = ws.tree("out");
+    let mtime = |rel: &str| std::fs::metadata(ws.out(rel)).unwrap().modified().unwrap();
+    let t0 = mtime("apps/atlas/deployment.yaml");
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let second = ws.ok(&["build"]);
+    assert!(
+        second.ends_with("0 written, 0 removed, 27 unchanged\n")
+            || second.contains(" 0 written, 0 removed"),
+        "{second}"
+    );
+    assert_eq!(mtime("apps/atlas/deployment.yaml"), t0);
+    assert_eq!(ws.tree("out"), before);
+
+    // A file of the user's own inside out/ survives; the removed app's files go.
+    std::fs::write(ws.out("apps/billing/my-patch.yaml"), "# mine\n").unwrap();
+    ws.write("apps.toml", "[apps.atlas]\ndatabase = \"atlas_db\"\n");
+    let out = ws.ok(&["build"]);
+    assert!(
+        out.contains("removed out/apps/billing/deployment.yaml"),
+        "{out}"
+    );
+    assert!(out.contains("billing: no longer in apps.toml"), "{out}");
+    assert!(!ws.out("apps/billing/sql").exists());
+    assert_eq!(
+        std::fs::read_to_string(ws.out("apps/billing/my-patch.yaml")).unwrap(),
+        "# mine\n"
+    );
+}
+
+#[test]
+fn invalid_input_leaves_out_and_lock_untouched() {
+    let ws = Workspace::new(TWO_APPS);
+    ws.ok(&["build"]);
+    let (tree, lock) = (ws.tree("out"), ws.read("postgrest-gen.lock"));
+    ws.write(
+        "apps.toml",
+        "[apps.atlas]\ndatabase = \"atlas_db\"\nreplicas = 0\n[apps.new-app]\ndatabase = \"n\"\n",
+    );
+    let out = ws.run(&["build"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("apps.toml:3:12: `replicas` is 0"));
+    assert_eq!(ws.tree("out"), tree);
+    assert_eq!(ws.read("postgrest-gen.lock"), lock);
+    assert!(!ws
+        .path()
+        .join("secrets/new-app-postgrest.secret.yaml")
+        .exists());
+
+    let out = ws.run(&["--config", "nope.toml", "build"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nope.toml"));
+}
+
+#[test]
+fn plaintext_only_in_gitignored_0600_secrets() {
+    let ws = Workspace::new(TWO_APPS);
+    ws.ok(&["build"]);
+    let dir = ws.path().join("secrets");
+    assert_eq!(
+        std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777,
+        0o700
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join(".gitignore"))
+            .unwrap()
+            .lines()
+            .last(),
+        Some("*")
+    );
+    for app in ["atlas", "billing"] {
+        let file = dir.join(format!("{app}-postgrest.secret.yaml"));
+        assert_eq!(
+            std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        let pw = ws.password(app);
+        assert!(pw.len() >= 32, "at least 192 bits");
+        let secret: serde_yaml::Value =
+            serde_yaml::from_str(&ws.read(&format!("secrets/{app}-postgrest.secret.yaml")))
+                .unwrap();
+        assert_eq!(secret["kind"], "Secret");
+        assert_eq!(
+            secret["metadata"]["name"],
+            format!("{app}-postgrest").as_str()
+        );
+        assert_eq!(secret["metadata"]["namespace"], "postgrest");
+        assert_eq!(secret["stringData"]["password"], pw.as_str());
+        for (path, text) in ws.tree("out") {
+            assert!(!text.contains(&pw), "plaintext of {app} in out/{path}");
+        }
+        assert!(!ws.read("postgrest-gen.lock").contains(&pw));
+    }
+    // The repo's own .gitignore keeps secrets/ out of Git as well.
+    let gitignore =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/.gitignore")).unwrap();
+    assert!(gitignore.lines().any(|l| l == "secrets/"));
+}
+
+#[test]
+fn fresh_clone_builds_the_identical_tree_without_plaintext() {
+    let ws = Workspace::new(TWO_APPS);
+    ws.ok(&["build"]);
+    let clone = Workspace::new(TWO_APPS);
+    clone.write("postgrest-gen.lock", &ws.read("postgrest-gen.lock"));
+    assert_eq!(
+        clone.run(&["check"]).status.code(),
+        Some(1),
+        "no out/ yet is drift"
+    );
+    clone.ok(&["build"]);
+    assert_eq!(clone.tree("out"), ws.tree("out"));
+    assert!(
+        !clone.path().join("secrets").exists(),
+        "no password was made"
+    );
+    // And `check` of the first tree passes from the clone's point of view.
+    let out = std::process::Command::new(BIN)
+        .args(["--out"])
+        .arg(ws.path().join("out"))
+        .arg("check")
+        .current_dir(clone.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[test]
+fn lost_lock_is_recovered_from_secrets_or_refused() {
+    let ws = Workspace::new(TWO_APPS);
+    ws.ok(&["build"]);
+    let pw = ws.password("atlas");
+    std::fs::remove_file(ws.path().join("postgrest-gen.lock")).unwrap();
+    let out = ws.ok(&["build"]);
+    assert!(
+        out.contains("atlas: lock entry recovered from secrets/atlas-postgrest.secret.yaml"),
+        "{out}"
+    );
+    assert_eq!(
+        ws.password("atlas"),
+        pw,
+        "the password the cluster uses is kept"
+    );
+
+    std::fs::remove_file(ws.path().join("postgrest-gen.lock")).unwrap();
+    std::fs::remove_dir_all(ws.path().join("secrets")).unwrap();
+    let tree = ws.tree("out");
+    let out = ws.run(&["build"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("restore postgrest-gen.lock from Git")
+            && err.contains("postgrest-gen rotate atlas"),
+        "{err}"
+    );
+    assert_eq!(ws.tree("out"), tree);
+
+    // Deliberate rotation recovers.
+    ws.ok(&["rotate", "atlas", "billing"]);
+    assert!(ws.ok(&["check"]).contains("up to date"));
+    assert_ne!(ws.password("atlas"), pw);
+}
+
+#[test]
+fn rotate_bumps_generation_and_rolls_pods() {
+    let ws = Workspace::new(TWO_APPS);
+    ws.ok(&["build"]);
+    let billing = ws.read("out/apps/billing/deployment.yaml");
+    let out = ws.ok(&["rotate", "atlas"]);
+    assert!(
+        out.contains("atlas: password rotated (generation 2)"),
+        "{out}"
+    );
+    let dep = ws.read("out/apps/atlas/deployment.yaml");
+    assert!(dep.contains("postgrest-gen/credential-generation: \"2\""));
+    assert_eq!(
+        ws.read("out/apps/billing/deployment.yaml"),
+        billing,
+        "other apps untouched"
+    );
+    let out = ws.run(&["rotate", "nobody"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no such app"));
+}
+
+#[test]
+fn absent_apps_keep_only_purge_sql() {
+    let ws = Workspace::new(TWO_APPS);
+    ws.ok(&["build"]);
+    ws.write("apps.toml", "[apps.atlas]\ndatabase = \"atlas_db\"\nensure = \"absent\"\n\n[apps.billing]\ndatabase = \"billing\"\ndeployed = false\n");
+    ws.ok(&["build"]);
+    let tree = ws.tree("out");
+    let atlas: Vec<_> = tree
+        .keys()
+        .filter(|k| k.starts_with("apps/atlas/"))
+        .collect();
+    assert_eq!(
+        atlas,
+        ["apps/atlas/sql/purge.sql", "apps/atlas/sql/verify.sql"]
+    );
+    assert!(!tree.contains_key("apps/billing/deployment.yaml"));
+    assert!(
+        tree.contains_key("apps/billing/sql/apply.sql"),
+        "undeployed keeps its roles"
+    );
+    assert!(
+        !ws.read("out/kustomization.yaml").contains("apps/"),
+        "nothing to deploy"
+    );
+}
+
+#[test]
+fn the_committed_example_is_up_to_date() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let out = std::process::Command::new(BIN)
+        .arg("check")
+        .current_dir(root)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "run `make build` and commit out/:\n{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
