@@ -101,3 +101,44 @@ pub fn label(scope: Scope, namespace: &str, name: &str) -> String {
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CERT: &[u8] = include_bytes!("../../tests/fixtures/sealed/sealing-cert.pem");
+    const YEAR: u64 = 365 * 24 * 3600;
+
+    #[test]
+    fn certificate_validity_is_checked_against_the_given_clock() {
+        let now = 1_800_000_000; // 2027-01, after the fixture was made
+        let key = SealingKey::from_pem("c.pem", CERT, now).unwrap();
+        assert_eq!(key.fingerprint.len(), 64);
+        let err = SealingKey::from_pem("c.pem", CERT, now + 200 * YEAR).unwrap_err();
+        assert!(
+            err.contains("expired") && err.contains("kubeseal --fetch-cert"),
+            "{err}"
+        );
+        let err = SealingKey::from_pem("c.pem", CERT, 0).unwrap_err();
+        assert!(err.contains("not valid before"), "{err}");
+    }
+
+    #[test]
+    fn sealed_value_layout() {
+        let key = SealingKey::from_pem("c.pem", CERT, 1_800_000_000).unwrap();
+        let a = key.seal("ns/name", b"secret", &mut rand::rngs::OsRng);
+        let b = key.seal("ns/name", b"secret", &mut rand::rngs::OsRng);
+        assert_ne!(a, b, "randomised");
+        let raw = B64.decode(a).unwrap();
+        let rsa_len = u16::from_be_bytes([raw[0], raw[1]]) as usize;
+        assert_eq!(rsa_len, 512, "4096-bit RSA block");
+        assert_eq!(
+            raw.len(),
+            2 + rsa_len + b"secret".len() + 16,
+            "ciphertext plus GCM tag"
+        );
+        assert_eq!(label(Scope::Strict, "ns", "n"), "ns/n");
+        assert_eq!(label(Scope::NamespaceWide, "ns", "n"), "ns");
+        assert_eq!(label(Scope::ClusterWide, "ns", "n"), "");
+    }
+}

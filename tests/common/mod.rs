@@ -14,13 +14,19 @@ pub struct Workspace {
 
 impl Workspace {
     pub fn new(apps_toml: &str) -> Self {
-        let dir = tempfile::tempdir().expect("tempdir");
+        let dir = tempfile::Builder::new()
+            .prefix("pgen-")
+            .tempdir()
+            .expect("tempdir");
         std::fs::write(dir.path().join("apps.toml"), apps_toml).unwrap();
         Self { dir }
     }
     /// A copy of `tests/fixtures/<name>`.
     pub fn fixture(name: &str) -> Self {
-        let dir = tempfile::tempdir().expect("tempdir");
+        let dir = tempfile::Builder::new()
+            .prefix("pgen-")
+            .tempdir()
+            .expect("tempdir");
         let src = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/fixtures")
             .join(name);

@@ -1,0 +1,224 @@
+//! Native sealing proven by unsealing with kubesealpy (an independent implementation) and
+//! the test private key, for every scope and for a prefixed final name; certificate checks.
+#![cfg(feature = "integration")]
+
+mod common;
+use common::Workspace;
+use std::path::Path;
+use std::process::Command;
+
+fn keypair(dir: &Path, extra: &[&str]) {
+    let out = Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "rsa:4096", "-nodes", "-keyout"])
+        .arg(dir.join("tls.key"))
+        .arg("-out")
+        .arg(dir.join("tls.crt"))
+        .args(["-subj", "/CN=sealed-secret"])
+        .args(extra)
+        .output()
+        .expect("openssl");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `<namespace>/<name> password=<plaintext>` lines for each SealedSecret in `rendered`.
+fn unseal(key: &Path, rendered: &str) -> String {
+    let py = Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/kubeseal-venv/bin/python");
+    assert!(
+        py.exists(),
+        "{} missing: run scripts/setup-tools.sh",
+        py.display()
+    );
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), rendered).unwrap();
+    let out = Command::new(py)
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/tools/unseal.py"
+        ))
+        .arg(key)
+        .arg(file.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "unseal failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn kustomize(dir: &Path) -> String {
+    let out = Command::new("kubectl")
+        .arg("kustomize")
+        .arg(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn sealed_ws(scope: &str) -> Workspace {
+    let ws = Workspace::new(&format!(
+        "[defaults]\nnamespace = \"apis\"\n[sealing]\ncert = \"tls.crt\"\nscope = \"{scope}\"\n\n[apps.atlas]\ndatabase = \"atlas_db\"\n\n[apps.billing]\ndatabase = \"billing\"\n"
+    ));
+    keypair(ws.path(), &["-days", "30"]);
+    ws
+}
+
+#[test]
+fn every_scope_unseals_to_the_plaintext() {
+    for scope in ["strict", "namespace-wide", "cluster-wide"] {
+        let ws = sealed_ws(scope);
+        ws.ok(&["build"]);
+        let got = unseal(&ws.path().join("tls.key"), &kustomize(&ws.out("")));
+        let want = format!(
+            "apis/atlas-postgrest password={}\napis/billing-postgrest password={}\n",
+            ws.password("atlas"),
+            ws.password("billing")
+        );
+        assert_eq!(got, want, "scope {scope}");
+        // The plaintext is nowhere in out/ or the lock.
+        for (path, text) in ws.tree("out") {
+            assert!(!text.contains(&ws.password("atlas")), "{path}");
+        }
+        assert!(!ws
+            .read("postgrest-gen.lock")
+            .contains(&ws.password("atlas")));
+    }
+}
+
+#[test]
+fn a_strict_value_is_bound_to_name_and_namespace() {
+    let ws = sealed_ws("strict");
+    ws.ok(&["build"]);
+    let rendered = kustomize(&ws.out("apps/atlas"));
+    let moved = rendered.replace("namespace: apis", "namespace: elsewhere");
+    let py = Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/kubeseal-venv/bin/python");
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), moved).unwrap();
+    let out = Command::new(py)
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/tools/unseal.py"
+        ))
+        .arg(ws.path().join("tls.key"))
+        .arg(file.path())
+        .output()
+        .unwrap();
+    assert!(
+        !out.status.success(),
+        "a strict value unsealed in another namespace"
+    );
+}
+
+/// A user overlay that prefixes names: with namespace-wide scope the value unseals under the
+/// final, prefixed name.
+#[test]
+fn prefixed_final_name_unseals_with_namespace_wide_scope() {
+    let ws = sealed_ws("namespace-wide");
+    ws.ok(&["build"]);
+    let mine = ws.path().join("mine");
+    std::fs::create_dir_all(&mine).unwrap();
+    std::fs::write(
+        mine.join("kustomization.yaml"),
+        "resources:\n  - ../out/apps/atlas\nnamePrefix: team-\n",
+    )
+    .unwrap();
+    let got = unseal(&ws.path().join("tls.key"), &kustomize(&mine));
+    assert_eq!(
+        got,
+        format!(
+            "apis/team-atlas-postgrest password={}\n",
+            ws.password("atlas")
+        )
+    );
+}
+
+#[test]
+fn sealed_values_are_reused_and_remade_only_when_bound_inputs_change() {
+    let ws = sealed_ws("strict");
+    ws.ok(&["build"]);
+    let first = ws.read("out/apps/atlas/sealedsecret.yaml");
+    ws.ok(&["build"]);
+    assert_eq!(
+        ws.read("out/apps/atlas/sealedsecret.yaml"),
+        first,
+        "re-sealed without cause"
+    );
+
+    // Namespace change: re-sealed from secrets/, unseals under the new namespace.
+    let toml = ws
+        .read("apps.toml")
+        .replace("namespace = \"apis\"", "namespace = \"apis2\"");
+    ws.write("apps.toml", &toml);
+    let out = ws.ok(&["build"]);
+    assert!(out.contains("atlas: password sealed"), "{out}");
+    assert_ne!(ws.read("out/apps/atlas/sealedsecret.yaml"), first);
+    assert!(unseal(&ws.path().join("tls.key"), &kustomize(&ws.out("")))
+        .contains("apis2/atlas-postgrest"));
+
+    // Without the plaintext a needed re-seal is refused and points at rotate.
+    std::fs::remove_dir_all(ws.path().join("secrets")).unwrap();
+    let toml = ws
+        .read("apps.toml")
+        .replace("scope = \"strict\"", "scope = \"cluster-wide\"");
+    ws.write("apps.toml", &toml);
+    let tree = ws.tree("out");
+    let out = ws.run(&["build"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("postgrest-gen rotate atlas"));
+    assert_eq!(ws.tree("out"), tree, "out/ untouched");
+    ws.ok(&["rotate", "atlas", "billing"]);
+    let got = unseal(&ws.path().join("tls.key"), &kustomize(&ws.out("")));
+    assert!(got.contains(&format!(
+        "atlas-postgrest password={}",
+        ws.password("atlas")
+    )));
+}
+
+#[test]
+fn bad_certificates_are_clear_errors() {
+    // (Expiry is a unit test of `SealingKey::from_pem`, which takes the clock.)
+    let ws = sealed_ws("strict");
+    // Not RSA.
+    let out = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-days",
+            "30",
+            "-subj",
+            "/CN=ec",
+        ])
+        .arg("-keyout")
+        .arg(ws.path().join("ec.key"))
+        .arg("-out")
+        .arg(ws.path().join("tls.crt"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8(ws.run(&["build"]).stderr).unwrap();
+    assert!(err.contains("not RSA"), "{err}");
+    // Garbage and missing.
+    ws.write("tls.crt", "not a certificate");
+    let out = ws.run(&["build"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a PEM X.509 certificate"));
+    std::fs::remove_file(ws.path().join("tls.crt")).unwrap();
+    let err = String::from_utf8(ws.run(&["build"]).stderr).unwrap();
+    assert!(err.contains("cannot read the sealing certificate"), "{err}");
+    assert!(!ws.path().join("out").exists() && !ws.path().join("postgrest-gen.lock").exists());
+}
