@@ -59,4 +59,4 @@ PY
 fi
 "$TOOLS/pg17/native/bin/postgres" --version >/dev/null 2>&1 || \
   LD_LIBRARY_PATH="$TOOLS/pg17/native/lib" "$TOOLS/pg17/native/bin/postgres" --version
-echo "setup-tools: ok ($(kubectl version --client 2>/dev/null | head -1); $(LD_LIBRARY_PATH=$TOOLS/pg17/native/lib $TOOLS/pg17/native/bin/postgres --version))"
+echo "setup-tools: ok ($(kubectl version --client 2>/dev/null | head -1); $(LD_LIBRARY_PATH="$TOOLS/pg17/native/lib" "$TOOLS/pg17/native/bin/postgres" --version))"

@@ -64,7 +64,7 @@ pub fn validate(src: &Source<'_>, raw: &RawConfig) -> Result<Config, Vec<Diagnos
     let ingress_namespace = opt_or(&mut cx, &d.ingress_namespace, "traefik", |s| {
         DnsLabel::parse(s, "ingress-namespace")
     });
-    let db_cidrs = list(&mut cx, &d.db_cidrs, &[], cidr);
+    let db_cidrs = list(&mut cx, &d.db_cidrs, &[], |s| cidr(s));
     let quantity = |key: &'static str| move |s: &String| quantity(key, s);
     let resources = Resources {
         cpu_request: opt_or(&mut cx, &d.cpu_request, "50m", quantity("cpu-request"))
@@ -364,14 +364,14 @@ fn quantity(key: &str, s: &str) -> Result<String, String> {
     }
 }
 
-fn cidr(s: &String) -> Result<String, String> {
+fn cidr(s: &str) -> Result<String, String> {
     let ok = s.split_once('/').is_some_and(|(ip, bits)| {
         (ip.parse::<std::net::Ipv4Addr>().is_ok() && bits.parse::<u8>().is_ok_and(|b| b <= 32))
             || (ip.parse::<std::net::Ipv6Addr>().is_ok()
                 && bits.parse::<u8>().is_ok_and(|b| b <= 128))
     }) && !s.contains(' ');
     if ok {
-        Ok(s.clone())
+        Ok(s.to_owned())
     } else {
         Err(format!(
             "`db-cidrs` entry `{}` is not a CIDR such as `10.0.0.0/16`",

@@ -71,11 +71,7 @@ impl SealingKey {
         rng.fill(&mut session);
         let wrapped = self
             .key
-            .encrypt(
-                rng,
-                Oaep::new_with_label::<Sha256, _>(label.to_owned()),
-                &session,
-            )
+            .encrypt(rng, Oaep::new_with_label::<Sha256, _>(label), &session)
             .expect("a 32-byte key fits any RSA modulus of 1024 bits or more");
         let cipher = Aes256Gcm::new_from_slice(&session).expect("32-byte key");
         let sealed = cipher
