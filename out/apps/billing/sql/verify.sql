@@ -34,6 +34,7 @@ DECLARE
   owner oid := (SELECT oid FROM pg_roles WHERE rolname = current_setting('postgrest_gen.owner'));
   api_oid oid := (SELECT oid FROM pg_namespace WHERE nspname = current_setting('postgrest_gen.schema'));
   problems text[] := '{}';
+  ok boolean;
   r record;
 BEGIN
   IF current_database() <> want_db THEN
@@ -73,6 +74,13 @@ BEGIN
     END IF;
     IF NOT EXISTS (SELECT FROM pg_auth_members WHERE roleid = anon AND member = auth AND NOT admin_option) THEN
       problems := problems || format('%s is not granted to %s', anon_name, auth_name);
+    END IF;
+    IF EXISTS (SELECT FROM pg_attribute WHERE attrelid = 'pg_auth_members'::regclass AND attname = 'set_option') THEN
+      EXECUTE 'SELECT bool_and(set_option AND NOT inherit_option) FROM pg_auth_members WHERE roleid = $1 AND member = $2'
+        INTO ok USING anon, auth;
+      IF ok IS FALSE THEN
+        problems := problems || format('membership of %s in %s must have SET and not INHERIT', auth_name, anon_name);
+      END IF;
     END IF;
     FOR r IN SELECT g.rolname AS role, m.rolname AS member FROM pg_auth_members am
              JOIN pg_roles g ON g.oid = am.roleid JOIN pg_roles m ON m.oid = am.member

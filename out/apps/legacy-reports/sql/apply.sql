@@ -133,8 +133,9 @@ BEGIN
     END IF;
   END LOOP;
   IF has_set_option THEN
-    -- PostgreSQL 16+: SET must be allowed, or the authenticator cannot switch role.
-    EXECUTE 'SELECT bool_and(set_option) FROM pg_auth_members
+    -- PostgreSQL 16+: SET must be allowed (or the authenticator cannot switch role) and
+    -- INHERIT must not be (or the authenticator alone could read what the anonymous role can).
+    EXECUTE 'SELECT bool_and(set_option AND NOT inherit_option) FROM pg_auth_members
              WHERE roleid = $1::regrole AND member = $2::regrole'
       INTO ok USING anon, auth;
     IF ok IS FALSE THEN
@@ -143,7 +144,11 @@ BEGIN
   END IF;
   IF NOT EXISTS (SELECT FROM pg_auth_members
                  WHERE roleid = anon::regrole AND member = auth::regrole) THEN
-    EXECUTE format('GRANT %I TO %I', anon, auth);
+    IF has_set_option THEN
+      EXECUTE format('GRANT %I TO %I WITH INHERIT FALSE, SET TRUE', anon, auth);
+    ELSE
+      EXECUTE format('GRANT %I TO %I', anon, auth);
+    END IF;
   END IF;
 END
 $membership$;

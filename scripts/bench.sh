@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Scale benchmark (`make bench`): build, no-op rebuild, check and chunked rendering at 100,
+# 1,000 and 5,000 apps, then apply.sql for 100 apps on a throwaway PostgreSQL 15.
+# Prints a Markdown table; BENCHMARKS.md records a run. Wall times are from /usr/bin/time.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+bin="$repo/target/release/postgrest-gen"
+[ -x "$bin" ] || cargo build --release --locked --manifest-path "$repo/Cargo.toml" -q
+sizes=${SIZES:-100 1000 5000}
+work=$(mktemp -d /tmp/bench.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+gen() { # N apps, each in its own database
+  echo '[defaults]'; echo 'public-domain = "example.no"'
+  for i in $(seq -f '%05g' "$1"); do printf '\n[apps.app-%s]\ndatabase = "db_%s"\n' "$i" "$i"; done
+}
+measure() { # prints "seconds peak-MiB" of a command (its stdout to $work/last.out)
+  /usr/bin/time -f '%e %M' -o "$work/time" "$@" > "$work/last.out"
+  awk '{ printf "%.2f %.0f", $1, $2 / 1024 }' "$work/time"
+}
+
+echo "| apps | first build (new passwords) | no-op build | files rewritten | check | render (chunks, 2 jobs) | objects |"
+echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+for n in $sizes; do
+  d="$work/n$n"; mkdir -p "$d"; gen "$n" > "$d/apps.toml"; cd "$d"
+  read -r t1 m1 <<< "$(measure "$bin" build)"
+  read -r t2 m2 <<< "$(measure "$bin" build)"
+  written=$(grep -o '[0-9]* written' "$work/last.out" | cut -d' ' -f1)
+  read -r t3 m3 <<< "$(measure "$bin" check)"
+  read -r t4 _ <<< "$(measure "$repo/scripts/render.sh" out)"
+  objects=$(grep -c '^kind:' "$work/last.out")
+  echo "| $n | ${t1} s, ${m1} MiB | ${t2} s, ${m2} MiB | $written | ${t3} s, ${m3} MiB | ${t4} s | $objects |"
+done
+
+# apply.sql for 100 apps on PostgreSQL 15: first apply, re-apply, catalog rows written by it.
+d="$work/sql"; mkdir -p "$d"; cd "$d"
+{ for i in $(seq -f '%03g' 100); do printf '[apps.s-%s]\ndatabase = "bench_db"\nschema = "api_%s"\nowner = "owner_%s"\n\n' "$i" "$i" "$i"; done; } > apps.toml
+"$bin" build > /dev/null
+cat > run.sh <<'SH'
+set -euo pipefail
+psql -X -q -c "CREATE DATABASE bench_db" postgres
+for i in $(seq -f '%03g' 100); do
+  echo "CREATE ROLE owner_$i NOLOGIN; CREATE SCHEMA api_$i AUTHORIZATION owner_$i;
+        SET ROLE owner_$i; CREATE TABLE api_$i.t (x int); CREATE VIEW api_$i.v AS SELECT x FROM api_$i.t; RESET ROLE;"
+done | psql -X -q -v ON_ERROR_STOP=1 -d bench_db
+versions() { psql -X -At -d bench_db -c "SELECT md5(string_agg(x, ',' ORDER BY x)) FROM (
+  SELECT xmin::text || oid FROM pg_authid UNION ALL SELECT xmin::text || roleid || member FROM pg_auth_members
+  UNION ALL SELECT xmin::text || setrole FROM pg_db_role_setting UNION ALL SELECT xmin::text || oid FROM pg_database
+  UNION ALL SELECT xmin::text || oid FROM pg_namespace UNION ALL SELECT xmin::text || oid FROM pg_class
+  UNION ALL SELECT xmin::text || oid FROM pg_default_acl) s(x)"; }
+s=$(date +%s.%N); make -s -C "$REPO" apply-sql OUT="$PWD/out" > /dev/null; e=$(date +%s.%N)
+first=$(awk "BEGIN { print $e - $s }")
+before=$(versions)
+s=$(date +%s.%N); make -s -C "$REPO" apply-sql OUT="$PWD/out" > /dev/null; e=$(date +%s.%N)
+again=$(awk "BEGIN { print $e - $s }")
+[ "$(versions)" = "$before" ] && changes=0 || changes="some"
+printf '\n| apply.sql, 100 apps, PostgreSQL %s | first apply | re-apply | catalog rows written by the re-apply |\n| --- | ---: | ---: | ---: |\n| | %.2f s | %.2f s | %s |\n' \
+  "$(psql -X -At -c 'show server_version' postgres)" "$first" "$again" "$changes"
+SH
+REPO="$repo" "$repo/scripts/with-pg.sh" 15 bash run.sh 2>/dev/null | grep -v '^Creating\|^Dropping'
