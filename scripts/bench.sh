@@ -57,4 +57,4 @@ again=$(awk "BEGIN { print $e - $s }")
 printf '\n| apply.sql, 100 apps, PostgreSQL %s | first apply | re-apply | catalog rows written by the re-apply |\n| --- | ---: | ---: | ---: |\n| | %.2f s | %.2f s | %s |\n' \
   "$(psql -X -At -c 'show server_version' postgres)" "$first" "$again" "$changes"
 SH
-REPO="$repo" "$repo/scripts/with-pg.sh" 15 bash run.sh 2>/dev/null | grep -v '^Creating\|^Dropping'
+REPO="$repo" "$repo/scripts/with-pg.sh" 15 bash -c "cd \"$d\" && bash run.sh" 2>/dev/null | grep -v '^Creating\|^Dropping'

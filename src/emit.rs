@@ -43,7 +43,7 @@ pub fn write_tree(out: &Path, files: &BTreeMap<String, String>) -> Result<Outcom
     let mut outcome = Outcome::default();
     // The manifest goes last: until it is written the old one still names every old file.
     for (rel, contents) in files.iter().filter(|(p, _)| p.as_str() != MANIFEST) {
-        if write_if_changed(&out.join(rel), contents, None)? {
+        if write_if_changed(&out.join(rel), contents, None, Durability::Regenerable)? {
             outcome.written.push(rel.clone());
         } else {
             outcome.unchanged += 1;
@@ -66,7 +66,7 @@ pub fn write_tree(out: &Path, files: &BTreeMap<String, String>) -> Result<Outcom
         }
     }
     if let Some(manifest) = files.get(MANIFEST) {
-        if write_if_changed(&out.join(MANIFEST), manifest, None)? {
+        if write_if_changed(&out.join(MANIFEST), manifest, None, Durability::Regenerable)? {
             outcome.written.push(MANIFEST.to_owned());
         } else {
             outcome.unchanged += 1;
@@ -75,9 +75,23 @@ pub fn write_tree(out: &Path, files: &BTreeMap<String, String>) -> Result<Outcom
     Ok(outcome)
 }
 
+/// How a file is written: `Durable` files (the lock, `secrets/`) are fsynced before the
+/// rename, because they cannot be regenerated; `out/` files can, by the next build, and
+/// thousands of fsyncs would dominate a large build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    Regenerable,
+    Durable,
+}
+
 /// Writes `contents` to `path` through a temporary file and a rename, unless it already
 /// holds exactly that. `mode` applies to the temporary file before any byte is written.
-pub fn write_if_changed(path: &Path, contents: &str, mode: Option<u32>) -> Result<bool> {
+pub fn write_if_changed(
+    path: &Path,
+    contents: &str,
+    mode: Option<u32>,
+    durability: Durability,
+) -> Result<bool> {
     if fs::read(path).is_ok_and(|old| old == contents.as_bytes()) {
         return Ok(false);
     }
@@ -98,7 +112,9 @@ pub fn write_if_changed(path: &Path, contents: &str, mode: Option<u32>) -> Resul
         }
         let mut f = opts.open(&tmp)?;
         f.write_all(contents.as_bytes())?;
-        f.sync_all()?;
+        if durability == Durability::Durable {
+            f.sync_all()?;
+        }
         #[cfg(unix)]
         if path.extension().is_some_and(|e| e == "sh") {
             use std::os::unix::fs::PermissionsExt;

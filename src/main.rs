@@ -12,6 +12,7 @@ use postgrest_gen::config::{self, names::AppName};
 use postgrest_gen::credentials::lock::{self, Lock};
 use postgrest_gen::credentials::seal::SealingKey;
 use postgrest_gen::credentials::secret_file;
+use postgrest_gen::emit::Durability;
 use postgrest_gen::error::{Error, Result, EXIT_DRIFT};
 use postgrest_gen::{emit, plan, render};
 
@@ -223,9 +224,15 @@ fn build(
             &secrets_dir.join(".gitignore"),
             "# Plaintext credentials: never commit.\n*\n",
             None,
+            Durability::Durable,
         )?;
         for (name, contents) in &plan.secrets_to_write {
-            emit::write_if_changed(&secrets_dir.join(name), contents, Some(0o600))?;
+            emit::write_if_changed(
+                &secrets_dir.join(name),
+                contents,
+                Some(0o600),
+                Durability::Durable,
+            )?;
         }
     }
     for name in &plan.secrets_to_remove {
@@ -233,17 +240,20 @@ fn build(
     }
     let new_lock = plan.lock.render();
     if lock_text.as_deref() != Some(new_lock.as_str()) {
-        emit::write_if_changed(lock_path, &new_lock, None)?;
+        emit::write_if_changed(lock_path, &new_lock, None, Durability::Durable)?;
     }
     let outcome = emit::write_tree(&cli.out, files)?;
     for note in &plan.notes {
         println!("{note}");
     }
-    for w in &outcome.written {
-        println!("wrote {}/{w}", cli.out.display());
-    }
-    for r in &outcome.removed {
-        println!("removed {}/{r}", cli.out.display());
+    // Name each change when there are few; a large rebuild is summarised (see `check`).
+    if outcome.written.len() + outcome.removed.len() <= 40 {
+        for w in &outcome.written {
+            println!("wrote {}/{w}", cli.out.display());
+        }
+        for r in &outcome.removed {
+            println!("removed {}/{r}", cli.out.display());
+        }
     }
     println!(
         "{}: {} written, {} removed, {} unchanged",

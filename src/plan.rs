@@ -117,11 +117,12 @@ pub fn plan<'c>(
             Err(e) => errors.push(e),
         }
     }
+    let declared: BTreeSet<&str> = config.apps.keys().map(|k| k.as_str()).collect();
     for gone in inputs
         .lock
         .apps
         .keys()
-        .filter(|a| !config.apps.keys().any(|k| k.as_str() == a.as_str()))
+        .filter(|a| !declared.contains(a.as_str()))
     {
         p.notes.push(format!(
             "{gone}: no longer in apps.toml; its lock entry is dropped, but its roles stay in the database (declare it with `ensure = \"absent\"` to purge them)"

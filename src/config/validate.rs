@@ -295,10 +295,14 @@ fn validate_app(
 
 /// Cross-app rules: role names, url prefixes (including one shadowing another's hosts).
 fn collisions(cx: &mut Ctx<'_>, raw: &RawConfig, apps: &BTreeMap<AppName, App>) {
+    let raw_by_name: HashMap<&str, (&Spanned<String>, &Spanned<RawApp>)> = raw
+        .apps
+        .iter()
+        .map(|(k, t)| (k.get_ref().as_str(), (k, t)))
+        .collect();
     let at = |name: &AppName, pick: fn(&RawApp) -> Option<usize>| {
-        raw.apps
-            .iter()
-            .find(|(k, _)| k.get_ref() == name.as_str())
+        raw_by_name
+            .get(name.as_str())
             .map(|(k, t)| pick(t.get_ref()).unwrap_or(k.span().start))
             .unwrap_or(0)
     };
@@ -316,17 +320,28 @@ fn collisions(cx: &mut Ctx<'_>, raw: &RawConfig, apps: &BTreeMap<AppName, App>) 
             ));
         }
     }
-    let list: Vec<&App> = apps.values().collect();
-    for (i, a) in list.iter().enumerate() {
-        for b in &list[i + 1..] {
-            let (pa, pb) = (a.url_prefix.as_str(), b.url_prefix.as_str());
-            let shadows =
-                pa == pb || pb.starts_with(&format!("{pa}.")) || pa.starts_with(&format!("{pb}."));
-            if shadows {
-                let pos = at(&b.name, |r| r.url_prefix.as_ref().map(|u| u.span().start));
+    // A prefix shadows another when it is a whole-label prefix of it (`api` answers
+    // `api.eu.<domain>`): look every label-prefix up instead of comparing all pairs.
+    let mut by_prefix: HashMap<&str, &AppName> = HashMap::new();
+    for app in apps.values() {
+        let p = app.url_prefix.as_str();
+        if let Some(first) = by_prefix.insert(p, &app.name) {
+            by_prefix.insert(p, first);
+            let pos = at(&app.name, |r| r.url_prefix.as_ref().map(|u| u.span().start));
+            cx.err(pos, format!(
+                "url-prefix `{p}` of app `{}` is also the url-prefix of app `{first}`; give each app its own `url-prefix`",
+                app.name
+            ));
+        }
+    }
+    for app in apps.values() {
+        let p = app.url_prefix.as_str();
+        for (i, _) in p.match_indices('.') {
+            if let Some(other) = by_prefix.get(&p[..i]) {
+                let pos = at(&app.name, |r| r.url_prefix.as_ref().map(|u| u.span().start));
                 cx.err(pos, format!(
-                    "url-prefix `{pb}` of app `{}` collides with url-prefix `{pa}` of app `{}` (one would answer the other's hosts); give each app its own `url-prefix`",
-                    b.name, a.name
+                    "url-prefix `{p}` of app `{}` is shadowed by url-prefix `{}` of app `{other}` (its rule would answer these hosts too); give each app its own `url-prefix`",
+                    app.name, &p[..i]
                 ));
             }
         }

@@ -178,7 +178,6 @@ pub fn render(plan: &Plan<'_>, source: &str) -> BTreeMap<String, String> {
         let configurations = app.runs().then(|| "kustomizeconfig.yaml".to_owned());
         if configurations.is_some() {
             let view = KustomizationView {
-                version: VERSION,
                 source: source.to_owned(),
                 resources: vec![],
                 configurations: None,
@@ -222,7 +221,6 @@ fn kustomization(
     configurations: Option<String>,
 ) -> String {
     let view = KustomizationView {
-        version: VERSION,
         source: source.to_owned(),
         resources,
         configurations,
@@ -298,7 +296,6 @@ fn deployment_view(
 
 #[derive(Serialize)]
 struct SmokeView {
-    version: &'static str,
     source: String,
     app: String,
     postgrest_version: String,
@@ -310,7 +307,6 @@ struct SmokeView {
 
 fn smoke_view(app: &App, source: &str) -> SmokeView {
     SmokeView {
-        version: VERSION,
         source: source.to_owned(),
         app: app.name.to_string(),
         postgrest_version: app.image.tag().trim_start_matches('v').to_owned(),

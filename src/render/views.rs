@@ -10,7 +10,6 @@ use serde::Serialize;
 use crate::config::{App, Config, Scope};
 use crate::plan::Credential;
 
-pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// One advisory lock for every apply and purge: GRANTs of different apps can touch the same
 /// catalog rows (a shared database's ACL), so they are serialised across apps too.
 pub const LOCK_KEY: i64 = 0x7067_7274_6765_6e00;
@@ -19,7 +18,6 @@ pub type Labels = BTreeMap<&'static str, String>;
 
 #[derive(Serialize)]
 pub struct Meta {
-    pub version: &'static str,
     pub source: String,
     pub name: String,
     pub namespace: String,
@@ -43,7 +41,6 @@ impl Meta {
         labels.insert("app.kubernetes.io/part-of", app.name.to_string());
         labels.insert("app.kubernetes.io/managed-by", "postgrest-gen".to_owned());
         Self {
-            version: VERSION,
             source: source.to_owned(),
             name: app.name.object_name().to_string(),
             namespace: config.namespace.to_string(),
@@ -55,7 +52,6 @@ impl Meta {
 
 #[derive(Serialize)]
 pub struct SqlView {
-    pub version: &'static str,
     pub source: String,
     pub app: String,
     pub database: String,
@@ -73,7 +69,6 @@ pub struct SqlView {
 impl SqlView {
     pub fn new(app: &App, cred: Option<&Credential>, source: &str) -> Self {
         Self {
-            version: VERSION,
             source: source.to_owned(),
             app: app.name.to_string(),
             database: app.database.to_string(),
@@ -156,7 +151,6 @@ pub struct SecretView {
 
 #[derive(Serialize)]
 pub struct KustomizationView {
-    pub version: &'static str,
     pub source: String,
     pub resources: Vec<String>,
     pub configurations: Option<String>,
