@@ -32,29 +32,40 @@ for n in $sizes; do
   echo "| $n | ${t1} s, ${m1} MiB | ${t2} s, ${m2} MiB | $written | ${t3} s, ${m3} MiB | ${t4} s | $objects |"
 done
 
-# apply.sql for 100 apps on PostgreSQL 15: first apply, re-apply, catalog rows written by it.
-d="$work/sql"; mkdir -p "$d"; cd "$d"
-{ for i in $(seq -f '%03g' 100); do printf '[apps.s-%s]\ndatabase = "bench_db"\nschema = "api_%s"\nowner = "owner_%s"\n\n' "$i" "$i" "$i"; done; } > apps.toml
-"$bin" build > /dev/null
-cat > run.sh <<'SH'
+# apply.sql for 100 apps on PostgreSQL 15, all in one database and each in its own:
+# first apply, re-apply, and whether the re-apply wrote any catalog row.
+sqlbench() { # NAME DB-OF-APP-EXPRESSION
+  local d="$work/sql-$1"; mkdir -p "$d"; cd "$d"
+  for i in $(seq -f '%03g' 100); do
+    db=$([ "$1" = shared ] && echo bench_db || echo "bench_$i")
+    printf '[apps.s-%s]\ndatabase = "%s"\nschema = "api_%s"\nowner = "owner_%s"\n\n' "$i" "$db" "$i" "$i"
+  done > apps.toml
+  "$bin" build > /dev/null
+  cat > run.sh <<'SH'
 set -euo pipefail
-psql -X -q -c "CREATE DATABASE bench_db" postgres
-for i in $(seq -f '%03g' 100); do
+while IFS=$'\t' read -r app _ db; do
+  case "$app" in '#'*) continue ;; esac
+  i=${app#s-}
+  psql -X -q -At -d postgres -c "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1 || psql -X -q -c "CREATE DATABASE $db" postgres
   echo "CREATE ROLE owner_$i NOLOGIN; CREATE SCHEMA api_$i AUTHORIZATION owner_$i;
-        SET ROLE owner_$i; CREATE TABLE api_$i.t (x int); CREATE VIEW api_$i.v AS SELECT x FROM api_$i.t; RESET ROLE;"
-done | psql -X -q -v ON_ERROR_STOP=1 -d bench_db
-versions() { psql -X -At -d bench_db -c "SELECT md5(string_agg(x, ',' ORDER BY x)) FROM (
+        SET ROLE owner_$i; CREATE TABLE api_$i.t (x int); CREATE VIEW api_$i.v AS SELECT x FROM api_$i.t; RESET ROLE;" |
+    psql -X -q -v ON_ERROR_STOP=1 -d "$db"
+done < out/sql-plan.tsv
+versions() { for db in $(cut -f3 out/sql-plan.tsv | grep -v '^#' | sort -u); do psql -X -At -d "$db" -c "SELECT md5(string_agg(x, ',' ORDER BY x)) FROM (
   SELECT xmin::text || oid FROM pg_authid UNION ALL SELECT xmin::text || roleid || member FROM pg_auth_members
   UNION ALL SELECT xmin::text || setrole FROM pg_db_role_setting UNION ALL SELECT xmin::text || oid FROM pg_database
   UNION ALL SELECT xmin::text || oid FROM pg_namespace UNION ALL SELECT xmin::text || oid FROM pg_class
-  UNION ALL SELECT xmin::text || oid FROM pg_default_acl) s(x)"; }
+  UNION ALL SELECT xmin::text || oid FROM pg_default_acl) s(x)"; done; }
 s=$(date +%s.%N); make -s -C "$REPO" apply-sql OUT="$PWD/out" > /dev/null; e=$(date +%s.%N)
 first=$(awk "BEGIN { print $e - $s }")
 before=$(versions)
 s=$(date +%s.%N); make -s -C "$REPO" apply-sql OUT="$PWD/out" > /dev/null; e=$(date +%s.%N)
 again=$(awk "BEGIN { print $e - $s }")
 [ "$(versions)" = "$before" ] && changes=0 || changes="some"
-printf '\n| apply.sql, 100 apps, PostgreSQL %s | first apply | re-apply | catalog rows written by the re-apply |\n| --- | ---: | ---: | ---: |\n| | %.2f s | %.2f s | %s |\n' \
-  "$(psql -X -At -c 'show server_version' postgres)" "$first" "$again" "$changes"
+printf '| %s | %s | %.2f s | %.2f s | %s |\n' "$NAME" "$(psql -X -At -c 'show server_version' postgres | cut -d' ' -f1)" "$first" "$again" "$changes"
 SH
-REPO="$repo" "$repo/scripts/with-pg.sh" 15 bash -c "cd \"$d\" && bash run.sh" 2>/dev/null | grep -v '^Creating\|^Dropping'
+  NAME=$2 REPO="$repo" "$repo/scripts/with-pg.sh" 15 bash -c "cd \"$d\" && bash run.sh" 2>/dev/null | grep '^|'
+}
+printf '\n| apply.sql, 100 apps | PostgreSQL | first apply | re-apply | catalog rows written by the re-apply |\n| --- | --- | ---: | ---: | ---: |\n'
+sqlbench shared "one shared database"
+sqlbench separate "one database per app"
