@@ -152,9 +152,18 @@ fn run(cli: &Cli) -> Result<i32> {
     };
     let plan = plan::plan(&config, inputs, &mut rand::rngs::OsRng)?;
     let files = render::render(&plan, &source);
+    let secrets = render::secret_files(&plan, &source);
     match command {
         Command::Check => check(cli, &plan, &lock_text, &files),
-        _ => build(cli, &plan, &lock_path, &lock_text, &secrets_dir, &files),
+        _ => build(
+            cli,
+            &plan,
+            &secrets,
+            &lock_path,
+            &lock_text,
+            &secrets_dir,
+            &files,
+        ),
     }
 }
 
@@ -205,6 +214,7 @@ fn check(
 fn build(
     cli: &Cli,
     plan: &plan::Plan<'_>,
+    secrets: &BTreeMap<String, String>,
     lock_path: &Path,
     lock_text: &Option<String>,
     secrets_dir: &Path,
@@ -212,7 +222,7 @@ fn build(
 ) -> Result<i32> {
     // Order matters: plaintext first (a new password must survive a later failure), then the
     // lock that records its verifier, then out/. A crash in between is recovered next run.
-    if !plan.secrets_to_write.is_empty() {
+    if !secrets.is_empty() {
         fs::create_dir_all(secrets_dir).map_err(|e| Error::io(secrets_dir, e))?;
         #[cfg(unix)]
         {
@@ -226,7 +236,7 @@ fn build(
             None,
             Durability::Durable,
         )?;
-        for (name, contents) in &plan.secrets_to_write {
+        for (name, contents) in secrets {
             emit::write_if_changed(
                 &secrets_dir.join(name),
                 contents,

@@ -49,8 +49,8 @@ pub struct Plan<'c> {
     /// Credential of every present app (absent apps have none).
     pub credentials: BTreeMap<AppName, Credential>,
     pub lock: Lock,
-    /// Plaintext Secret manifests to write into `secrets/` (new or rotated passwords).
-    pub secrets_to_write: BTreeMap<String, String>,
+    /// New or rotated plaintext passwords; render turns them into `secrets/` manifests.
+    pub new_passwords: BTreeMap<AppName, String>,
     /// `secrets/` files of purged apps, to remove.
     pub secrets_to_remove: Vec<String>,
     /// What this run decided, for the summary.
@@ -83,7 +83,7 @@ pub fn plan<'c>(
         config,
         credentials: BTreeMap::new(),
         lock: Lock::default(),
-        secrets_to_write: BTreeMap::new(),
+        new_passwords: BTreeMap::new(),
         secrets_to_remove: Vec::new(),
         notes: Vec::new(),
         pending: Vec::new(),
@@ -126,12 +126,6 @@ pub fn plan<'c>(
     {
         p.notes.push(format!(
             "{gone}: no longer in apps.toml; its lock entry is dropped, but its roles stay in the database (declare it with `ensure = \"absent\"` to purge them)"
-        ));
-    }
-    if inputs.mode == Mode::Check && p.lock != inputs.lock && p.pending.is_empty() {
-        p.pending.push(format!(
-            "{} is not what build would write; run `postgrest-gen build`",
-            lock::FILE_NAME
         ));
     }
     if errors.is_empty() {
@@ -202,8 +196,7 @@ fn credential(
     };
     if rotating || existing.is_none() {
         let pw = plaintext.as_deref().expect("made above");
-        p.secrets_to_write
-            .insert(file.clone(), render_secret(config, app, pw));
+        p.new_passwords.insert(app.name.clone(), pw.to_owned());
     }
 
     let sealed = match (&config.sealing, inputs.sealing_key) {
@@ -256,9 +249,4 @@ fn credential(
         verifier,
         sealed,
     }))
-}
-
-/// The plaintext Secret for `secrets/`, named and labelled as the cluster expects it.
-fn render_secret(config: &Config, app: &App, password: &str) -> String {
-    crate::render::secret_manifest(config, app, password)
 }

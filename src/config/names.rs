@@ -214,7 +214,7 @@ impl HostName {
             ))
         }
     }
-    /// The first label, used as the `HostRegexp` prefix.
+    /// The prefix with its dots escaped, for the `HostRegexp` rule.
     pub fn regex_escaped(&self) -> String {
         self.0.replace('.', "\\.")
     }

@@ -329,13 +329,21 @@ fn smoke_view(app: &App, source: &str) -> SmokeView {
     }
 }
 
-/// The plaintext Secret manifest for the gitignored `secrets/` folder.
-pub fn secret_manifest(config: &Config, app: &App, password: &str) -> String {
-    let view = SecretView {
-        meta: Meta::new(config, app, "apps.toml"),
-        app: app.name.to_string(),
-        file: crate::credentials::secret_file::file_name(app.name.as_str()),
-        password: password.to_owned(),
-    };
-    render_one(&env(), "k8s/secret.yaml.j2", view)
+/// The plaintext Secret manifests of new or rotated passwords, by file name in `secrets/`.
+pub fn secret_files(plan: &Plan<'_>, source: &str) -> BTreeMap<String, String> {
+    let env = env();
+    plan.new_passwords
+        .iter()
+        .map(|(name, password)| {
+            let app = &plan.config.apps[name];
+            let file = crate::credentials::secret_file::file_name(name.as_str());
+            let view = SecretView {
+                meta: Meta::new(plan.config, app, source),
+                app: name.to_string(),
+                file: file.clone(),
+                password: password.clone(),
+            };
+            (file, render_one(&env, "k8s/secret.yaml.j2", view))
+        })
+        .collect()
 }
