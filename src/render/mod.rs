@@ -33,6 +33,7 @@ macro_rules! templates {
 const TEMPLATES: &[(&str, &str)] = templates!(
     "sql/_header.sql.j2",
     "sql/_settings.sql.j2",
+    "sql/_check_database.sql.j2",
     "sql/apply.sql.j2",
     "sql/purge.sql.j2",
     "sql/verify.sql.j2",

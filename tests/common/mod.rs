@@ -147,28 +147,13 @@ impl Pg {
         db: &str,
         sql: &str,
     ) -> Result<String, String> {
-        let out = Command::new("psql")
-            .args([
-                "-X",
-                "-q",
-                "-A",
-                "-t",
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-w",
-                "-d",
-                db,
-                "-U",
-                user,
-                "-h",
-            ])
-            .arg(std::env::var("PGHOST").unwrap())
-            .env("PGPASSWORD", password)
-            .arg("-c")
-            .arg(sql)
-            .output()
-            .unwrap();
-        result(out)
+        result(
+            psql_as(user, password, db)
+                .arg("-c")
+                .arg(sql)
+                .output()
+                .unwrap(),
+        )
     }
     /// A fresh database owned by `owner` (created if missing) with schemas `marts` (internal
     /// tables) and `schema` (views over them), all owned by the owner.
@@ -215,6 +200,28 @@ fn result(out: Output) -> Result<String, String> {
     }
 }
 
+/// psql logged in as `user` over TCP, so the password is really checked.
+fn psql_as(user: &str, password: &str, db: &str) -> Command {
+    let mut c = Command::new("psql");
+    c.args([
+        "-X",
+        "-q",
+        "-A",
+        "-t",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-w",
+        "-d",
+        db,
+        "-U",
+        user,
+        "-h",
+    ])
+    .arg(std::env::var("PGHOST").expect("PGHOST"))
+    .env("PGPASSWORD", password);
+    c
+}
+
 /// One PostgREST request: as the authenticator, switch to the anonymous role for one
 /// transaction exactly as PostgREST does, set the search path, run `query`.
 pub fn as_postgrest(
@@ -232,23 +239,7 @@ pub fn as_postgrest(
         schema = lit(&format!("\"{schema}\""))
     );
     // -c cannot carry a meta-command with SQL; feed it on stdin.
-    let mut child = Command::new("psql")
-        .args([
-            "-X",
-            "-q",
-            "-A",
-            "-t",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-w",
-            "-d",
-            db,
-            "-U",
-            &format!("{stem}_authenticator"),
-            "-h",
-        ])
-        .arg(std::env::var("PGHOST").unwrap())
-        .env("PGPASSWORD", password)
+    let mut child = psql_as(&format!("{stem}_authenticator"), password, db)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

@@ -22,16 +22,21 @@ SELECT set_config('postgrest_gen.app', 'atlas', true) AS app,
 \gset postgrest_gen_
 
 
+-- The file must run in the app's own database (a wrong -d would grant in the wrong place).
+DO $check_database$
+BEGIN
+  IF current_database() <> current_setting('postgrest_gen.database') THEN
+    RAISE EXCEPTION 'postgrest-gen: connected to database "%", but app "%" lives in "%"',
+      current_database(), current_setting('postgrest_gen.app'), current_setting('postgrest_gen.database')
+      USING HINT = format('Run: psql -v ON_ERROR_STOP=1 -d %I -f purge.sql', current_setting('postgrest_gen.database'));
+  END IF;
+END
+$check_database$;
+
 DO $purge$
 DECLARE
-  want_db text := current_setting('postgrest_gen.database');
   role_name text;
 BEGIN
-  IF current_database() <> want_db THEN
-    RAISE EXCEPTION 'postgrest-gen: connected to database "%", but app "%" lives in "%"',
-      current_database(), current_setting('postgrest_gen.app'), want_db
-      USING HINT = format('Run: psql -v ON_ERROR_STOP=1 -d %I -f purge.sql', want_db);
-  END IF;
   FOREACH role_name IN ARRAY ARRAY[current_setting('postgrest_gen.authenticator'),
                                    current_setting('postgrest_gen.anon')]
   LOOP

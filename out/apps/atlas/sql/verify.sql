@@ -21,9 +21,19 @@ SELECT set_config('postgrest_gen.app', 'atlas', true) AS app,
 SELECT set_config('postgrest_gen.ensure', 'present', true) AS ensure
 \gset postgrest_gen_
 
+-- The file must run in the app's own database (a wrong -d would grant in the wrong place).
+DO $check_database$
+BEGIN
+  IF current_database() <> current_setting('postgrest_gen.database') THEN
+    RAISE EXCEPTION 'postgrest-gen: connected to database "%", but app "%" lives in "%"',
+      current_database(), current_setting('postgrest_gen.app'), current_setting('postgrest_gen.database')
+      USING HINT = format('Run: psql -v ON_ERROR_STOP=1 -d %I -f verify.sql', current_setting('postgrest_gen.database'));
+  END IF;
+END
+$check_database$;
+
 DO $verify$
 DECLARE
-  want_db text := current_setting('postgrest_gen.database');
   api text := current_setting('postgrest_gen.schema');
   auth_name text := current_setting('postgrest_gen.authenticator');
   anon_name text := current_setting('postgrest_gen.anon');
@@ -37,10 +47,6 @@ DECLARE
   ok boolean;
   r record;
 BEGIN
-  IF current_database() <> want_db THEN
-    RAISE EXCEPTION 'postgrest-gen verify: connected to database "%", but app "%" lives in "%"',
-      current_database(), current_setting('postgrest_gen.app'), want_db;
-  END IF;
   SELECT oid INTO auth FROM pg_roles WHERE rolname = auth_name;
   SELECT oid INTO anon FROM pg_roles WHERE rolname = anon_name;
 

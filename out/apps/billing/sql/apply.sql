@@ -22,18 +22,23 @@ SELECT set_config('postgrest_gen.app', 'billing', true) AS app,
 \gset postgrest_gen_
 
 
--- Precheck: the right database, the curated schema and its owner exist, we may manage roles.
+-- The file must run in the app's own database (a wrong -d would grant in the wrong place).
+DO $check_database$
+BEGIN
+  IF current_database() <> current_setting('postgrest_gen.database') THEN
+    RAISE EXCEPTION 'postgrest-gen: connected to database "%", but app "%" lives in "%"',
+      current_database(), current_setting('postgrest_gen.app'), current_setting('postgrest_gen.database')
+      USING HINT = format('Run: psql -v ON_ERROR_STOP=1 -d %I -f apply.sql', current_setting('postgrest_gen.database'));
+  END IF;
+END
+$check_database$;
+
+-- Precheck: the curated schema and its owner exist, and we may manage roles.
 DO $precheck$
 DECLARE
-  want_db text := current_setting('postgrest_gen.database');
   api text := current_setting('postgrest_gen.schema');
   owner text := current_setting('postgrest_gen.owner');
 BEGIN
-  IF current_database() <> want_db THEN
-    RAISE EXCEPTION 'postgrest-gen: connected to database "%", but app "%" lives in "%"',
-      current_database(), current_setting('postgrest_gen.app'), want_db
-      USING HINT = format('Run: psql -v ON_ERROR_STOP=1 -d %I -f apply.sql', want_db);
-  END IF;
   IF NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
     RAISE EXCEPTION 'postgrest-gen: apply.sql must run as a superuser, not "%"', current_user
       USING HINT = 'Role attributes such as NOBYPASSRLS and password verifiers need superuser rights.';
@@ -43,7 +48,7 @@ BEGIN
       USING HINT = format('Create it first: CREATE ROLE %I NOLOGIN;', owner);
   END IF;
   IF NOT EXISTS (SELECT FROM pg_namespace WHERE nspname = api) THEN
-    RAISE EXCEPTION 'postgrest-gen: schema "%" does not exist in database "%"', api, want_db
+    RAISE EXCEPTION 'postgrest-gen: schema "%" does not exist in database "%"', api, current_database()
       USING HINT = format('Create it first: CREATE SCHEMA %I AUTHORIZATION %I;', api, owner);
   END IF;
 END
