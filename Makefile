@@ -1,10 +1,12 @@
 # postgrest-gen: targets for people and CI alike. `make help` lists them.
 # The admin connection for apply/verify comes from the standard PG* variables (PGHOST, PGUSER,
-# PGPASSWORD, ...); PSQL and KUBECTL may be overridden, e.g. `make apply KUBECTL="kubectl --context prod"`.
+# PGPASSWORD, ...); PSQL and KUBECTL may be overridden, e.g. `make apply KUBECTL="kubectl --context prod"`;
+# APPLY_JOBS caps the concurrent psql sessions of apply-sql/verify.
 
 CARGO   ?= cargo
 PSQL    ?= psql
 KUBECTL ?= kubectl
+APPLY_JOBS ?= 4
 CONFIG  ?= apps.toml
 OUT     ?= out
 BIN     := target/release/postgrest-gen
@@ -46,6 +48,8 @@ test-pg: $(BIN) ## role SQL on real PostgreSQL 15 (pg_virtualenv) and 17
 	scripts/with-pg.sh 17 $(CARGO) test --locked $(TEST_PG)
 	scripts/with-pg.sh 15 scripts/test-operator.sh
 	scripts/with-pg.sh 17 scripts/test-operator.sh
+	scripts/with-pg.sh 15 scripts/test-apply-sql.sh
+	scripts/with-pg.sh 17 scripts/test-apply-sql.sh
 
 test: setup lint test-unit check test-pg ## everything, as CI runs it
 	$(CARGO) test --locked --features integration --test manifests --test sealing
@@ -59,10 +63,10 @@ bench: $(BIN) ## scale benchmark; writes BENCHMARKS.md figures to stdout
 apply: apply-sql apply-k8s ## SQL for every app (databases checked first), then the cluster
 
 apply-sql: ## precheck every database, then apply.sql / purge.sql per app, stop at the first failure
-	PSQL="$(PSQL)" scripts/apply-sql.sh $(OUT) apply
+	PSQL="$(PSQL)" APPLY_JOBS="$(APPLY_JOBS)" scripts/apply-sql.sh $(OUT) apply
 
 verify: ## every app's verify.sql; non-zero on drift
-	PSQL="$(PSQL)" scripts/apply-sql.sh $(OUT) verify
+	PSQL="$(PSQL)" APPLY_JOBS="$(APPLY_JOBS)" scripts/apply-sql.sh $(OUT) verify
 
 render: ## render every instance's objects the way apply-k8s applies them
 	KUBECTL="$(KUBECTL)" scripts/render.sh $(OUT) > $(OUT)/.rendered.yaml

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Tests the SQL runner behind `make apply-sql` / `make verify` (scripts/apply-sql.sh) against
+# the PostgreSQL server named by PG* (run under scripts/with-pg.sh): concurrent sessions over
+# several databases, database names and output paths that need quoting, every drifted app
+# reported, and a failure that stops the run and names the app. Prints `N passed, N failed`.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+bin="$repo/target/release/postgrest-gen"
+[ -x "$bin" ] || cargo build --release --locked --manifest-path "$repo/Cargo.toml" -q
+work=$(mktemp -d /tmp/apply-sql.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+passed=0; failed=0
+ok()   { passed=$((passed + 1)); echo "ok   $*"; }
+bad()  { failed=$((failed + 1)); echo "FAIL $*"; }
+is() { if [ "$3" = "$2" ]; then ok "$1"; else bad "$1 (got '$3', want '$2')"; fi; }
+has() { case "$3" in *"$2"*) ok "$1" ;; *) bad "$1: no '$2' in: $3" ;; esac; }
+# PGDATABASE is taken as a plain name (never as a conninfo), an independent route to odd names.
+q() { PGDATABASE=${2:-postgres} psql -X -At -v ON_ERROR_STOP=1 -c "$1"; }
+run() { "$repo/scripts/apply-sql.sh" "$out" "$@" 2>&1; }
+roles() { q "SELECT count(*) FROM pg_roles WHERE rolname IN ('${1}_authenticator', '${1}_web_anon')"; }
+
+# Six apps in five databases; four names need quoting in a conninfo or a psql argument, and
+# the output path holds a space and a quote.
+apps=(a1 a2 a3 a4 a5 a6)
+dbs=("ap'q" 'ap\x' 'ap=1 x' 'ap"d' apshared apshared)
+out="$work/o ut'x"
+: > apps.toml
+for i in "${!apps[@]}"; do
+  app=${apps[i]}; db=${dbs[i]}
+  for s in authenticator web_anon; do q "DROP ROLE IF EXISTS ${app}_$s" >/dev/null; done
+  q "DO \$\$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$app') THEN CREATE ROLE $app NOLOGIN; END IF; END\$\$" >/dev/null
+  if [ "$(q "SELECT count(*) FROM pg_database WHERE datname = '${db//\'/\'\'}'")" = 0 ]; then
+    q "CREATE DATABASE $(q "SELECT quote_ident('${db//\'/\'\'}')")" >/dev/null
+  fi
+  q "CREATE SCHEMA api_$app AUTHORIZATION $app; CREATE SCHEMA IF NOT EXISTS marts;
+     CREATE TABLE marts.t_$app AS SELECT 1 AS x; ALTER TABLE marts.t_$app OWNER TO $app;
+     SET ROLE $app; CREATE VIEW api_$app.v AS SELECT 1 AS x" "$db" >/dev/null
+  db_toml=${db//\\/\\\\}; db_toml=${db_toml//\"/\\\"}
+  printf '[apps.%s]\ndatabase = "%s"\nschema = "api_%s"\n\n' "$app" "$db_toml" "$app" >> apps.toml
+done
+"$bin" -o "$out" build >/dev/null
+
+res=$(APPLY_JOBS=3 run apply) && rc=0 || rc=$?
+is "apply: exit 0 with 3 sessions over 5 databases" 0 "$rc"
+has "apply: summary line" "apply: 6 apps in 5 databases ok (3 sessions)" "$res"
+for i in "${!apps[@]}"; do is "apply: role pair of ${apps[i]} in ${dbs[i]}" 2 "$(roles "${apps[i]}")"; done
+is "apply: anon reads the view in ap=1 x" 1 \
+  "$(q "SET ROLE a3_web_anon; SELECT x FROM api_a3.v" 'ap=1 x' | tail -n 1)"
+res=$(run verify) && rc=0 || rc=$?
+is "verify: exit 0 when converged" 0 "$rc"
+is "verify: one ok line per app" 6 "$(grep -c '^verify: a[1-6] ok$' <<< "$res")"
+
+# Drift in two databases: both reported, in plan order, by one run.
+q "GRANT ALL ON marts.t_a2 TO a2_web_anon" 'ap\x' >/dev/null
+q "GRANT ALL ON marts.t_a5 TO a5_web_anon" apshared >/dev/null
+res=$(run verify) && rc=0 || rc=$?
+is "verify: exit 1 on drift" 1 "$rc"
+has "verify: every drifted app named" "verify: drift in a2 a5; run make apply" "$res"
+has "verify: the difference is spelled out" "a5_web_anon holds INSERT on marts.t_a5" "$res"
+res=$(APPLY_JOBS=1 run apply) && rc=0 || rc=$?
+is "apply: one session converges both" 0 "$rc"
+res=$(run verify) && rc=0 || rc=$?
+is "verify: converged again" 0 "$rc"
+
+# A failure stops the run. One session walks apshared (two apps) first, then the rest in plan
+# order; a1 fails, so a2's fresh drift must still be there afterwards.
+q "ALTER SCHEMA api_a1 RENAME TO api_moved" "ap'q" >/dev/null
+q "GRANT ALL ON marts.t_a2 TO a2_web_anon" 'ap\x' >/dev/null
+res=$(APPLY_JOBS=1 run apply) && rc=0 || rc=$?
+is "failure: exit 1" 1 "$rc"
+has "failure: the app and database are named" "apply: failed for app a1 (database ap'q)" "$res"
+has "failure: the cause is shown" 'schema "api_a1" does not exist' "$res"
+has "failure: what ran is summed up" "apply: stopped at the first failure: 2 apps applied" "$res"
+res=$(run verify) && rc=0 || rc=$?
+has "failure: later apps were not applied" "verify: drift in a1 a2;" "$res"
+
+# With concurrent sessions the failing one stops the others: a3's apply (made slow here, and
+# its roles dropped) is interrupted, and its transaction leaves nothing behind.
+q "DROP OWNED BY a3_authenticator, a3_web_anon; DROP ROLE a3_authenticator; DROP ROLE a3_web_anon" "ap=1 x" >/dev/null
+sed -i '0,/^BEGIN;$/s//BEGIN; SELECT pg_sleep(3);/' "$out/apps/a3/sql/apply.sql"
+res=$(APPLY_JOBS=5 run apply) && rc=0 || rc=$?
+is "failure, 5 sessions: exit 1" 1 "$rc"
+has "failure, 5 sessions: the app is named" "apply: failed for app a1" "$res"
+is "failure, 5 sessions: the slow session was stopped" 1 "$(grep -c 'interrupted (.*a3' <<< "$res")"
+is "failure, 5 sessions: the interrupted app left no role behind" 0 "$(roles a3)"
+"$bin" -o "$out" build >/dev/null
+is "build restores the edited apply.sql" 0 "$(grep -c pg_sleep "$out/apps/a3/sql/apply.sql")"
+q "ALTER SCHEMA api_moved RENAME TO api_a1" "ap'q" >/dev/null
+res=$(APPLY_JOBS=4 run apply) && rc=0 || rc=$?
+is "fixed: apply exits 0" 0 "$rc"
+is "fixed: a3's roles are back" 2 "$(roles a3)"
+res=$(run verify) && rc=0 || rc=$?
+is "fixed: verify exits 0" 0 "$rc"
+
+# Usage errors.
+res=$(APPLY_JOBS=0 run apply) && rc=0 || rc=$?
+is "usage: APPLY_JOBS=0 refused with exit 2" 2 "$rc"
+res=$(run plan) && rc=0 || rc=$?
+is "usage: unknown mode refused with exit 2" 2 "$rc"
+
+echo "apply-sql runner: $passed passed, $failed failed"
+[ "$failed" = 0 ]
