@@ -126,6 +126,12 @@ pub fn write_if_changed(
         let _ = fs::remove_file(&tmp);
         Error::io(path, e)
     })?;
+    if durability == Durability::Durable {
+        // The rename lives in the folder: without this a crash could bring back the old file.
+        fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| Error::io(dir, e))?;
+    }
     Ok(true)
 }
 

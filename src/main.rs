@@ -150,7 +150,9 @@ fn run(cli: &Cli) -> Result<i32> {
         rotate,
         mode,
     };
-    let plan = plan::plan(&config, inputs, &mut rand::rngs::OsRng)?;
+    // A CSPRNG seeded once from the OS: one getrandom call instead of one per character.
+    let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::from_entropy();
+    let plan = plan::plan(&config, inputs, &mut rng)?;
     let files = render::render(&plan, &source);
     let secrets = render::secret_files(&plan, &source);
     match command {
