@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Scale benchmark (`make bench`): build, no-op rebuild, check and chunked rendering at 100,
-# 1,000 and 5,000 apps, then apply.sql for 100 apps on a throwaway PostgreSQL 15.
+# 1,000 and 5,000 apps, then apply.sql and verify.sql for 100 apps on throwaway PostgreSQL 15 and 17.
 # Prints a Markdown table; BENCHMARKS.md records a run. Wall times are from /usr/bin/time.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 bin="$repo/target/release/postgrest-gen"
 [ -x "$bin" ] || cargo build --release --locked --manifest-path "$repo/Cargo.toml" -q
-sizes=${SIZES:-100 1000 5000}
+sizes=${SIZES-100 1000 5000} # SIZES= (empty) runs only the SQL part
 work=$(mktemp -d /tmp/bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
@@ -32,10 +32,10 @@ for n in $sizes; do
   echo "| $n | ${t1} s, ${m1} MiB | ${t2} s, ${m2} MiB | $written | ${t3} s, ${m3} MiB | ${t4} s | $objects |"
 done
 
-# apply.sql for 100 apps on PostgreSQL 15, all in one database and each in its own:
-# first apply, re-apply, and whether the re-apply wrote any catalog row.
-sqlbench() { # NAME DB-OF-APP-EXPRESSION
-  local d="$work/sql-$1"; mkdir -p "$d"; cd "$d"
+# apply.sql for 100 apps on PostgreSQL 15 and 17, all in one database and each in its own:
+# first apply, re-apply, whether the re-apply wrote any catalog row, and verify.
+sqlbench() { # LAYOUT(shared|separate) LABEL POSTGRES-MAJOR
+  local d="$work/sql-$1-$3"; mkdir -p "$d"; cd "$d"
   for i in $(seq -f '%03g' 100); do
     db=$([ "$1" = shared ] && echo bench_db || echo "bench_$i")
     printf '[apps.s-%s]\ndatabase = "%s"\nschema = "api_%s"\nowner = "owner_%s"\n\n' "$i" "$db" "$i" "$i"
@@ -62,10 +62,14 @@ before=$(versions)
 s=$(date +%s.%N); make -s -C "$REPO" apply-sql OUT="$PWD/out" > /dev/null; e=$(date +%s.%N)
 again=$(awk "BEGIN { print $e - $s }")
 [ "$(versions)" = "$before" ] && changes=0 || changes="some"
-printf '| %s | %s | %.2f s | %.2f s | %s |\n' "$NAME" "$(psql -X -At -c 'show server_version' postgres | cut -d' ' -f1)" "$first" "$again" "$changes"
+s=$(date +%s.%N); make -s -C "$REPO" verify OUT="$PWD/out" > /dev/null; e=$(date +%s.%N)
+verify=$(awk "BEGIN { print $e - $s }")
+printf '| %s | %s | %.2f s | %.2f s | %s | %.2f s |\n' "$NAME" "$(psql -X -At -c 'show server_version' postgres | cut -d' ' -f1)" "$first" "$again" "$changes" "$verify"
 SH
-  NAME=$2 REPO="$repo" "$repo/scripts/with-pg.sh" 15 bash -c "cd \"$d\" && bash run.sh" 2>/dev/null | grep '^|'
+  NAME=$2 REPO="$repo" "$repo/scripts/with-pg.sh" "$3" bash -c "cd \"$d\" && bash run.sh" 2>/dev/null | grep '^|'
 }
-printf '\n| apply.sql, 100 apps | PostgreSQL | first apply | re-apply | catalog rows written by the re-apply |\n| --- | --- | ---: | ---: | ---: |\n'
-sqlbench shared "one shared database"
-sqlbench separate "one database per app"
+printf '\n| apply.sql, 100 apps | PostgreSQL | first apply | re-apply | catalog rows written by the re-apply | verify |\n| --- | --- | ---: | ---: | ---: | ---: |\n'
+for v in 15 17; do
+  sqlbench shared "one shared database" "$v"
+  sqlbench separate "one database per app" "$v"
+done
