@@ -14,22 +14,40 @@ gen() { # N apps, each in its own database
   echo '[defaults]'; echo 'public-domain = "example.no"'
   for i in $(seq -f '%05g' "$1"); do printf '\n[apps.app-%s]\ndatabase = "db_%s"\n' "$i" "$i"; done
 }
+# The disk's own speed, as a control for the first build: a bare Python loop creating the
+# same folders and files (11 per app). On this machine's virtual disk, file creation varies
+# by a factor of three from one minute to the next (worst right after large deletions).
+bare() { # N DIR
+  python3 - "$1" "$2" <<'PY'
+import os, sys, time
+n, root = int(sys.argv[1]), sys.argv[2]
+start = time.monotonic()
+for i in range(n):
+    app = f"{root}/apps/a{i}"
+    os.makedirs(f"{app}/sql")
+    for j in range(11):
+        with open(f"{app}/sql/f{j}" if j < 4 else f"{app}/f{j}", "w") as f:
+            f.write("x" * 2000)
+print(f"{time.monotonic() - start:.2f}")
+PY
+}
 measure() { # prints "seconds peak-MiB" of a command (its stdout to $work/last.out)
   /usr/bin/time -f '%e %M' -o "$work/time" "$@" > "$work/last.out"
   awk '{ printf "%.2f %.0f", $1, $2 / 1024 }' "$work/time"
 }
 
-echo "| apps | first build (new passwords) | no-op build | files rewritten | check | render (chunks, 2 jobs) | objects |"
-echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+echo "| apps | bare file creation (control) | first build (new passwords) | no-op build | files rewritten | check | render (chunks, 2 jobs) | objects |"
+echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 for n in $sizes; do
   d="$work/n$n"; mkdir -p "$d"; gen "$n" > "$d/apps.toml"; cd "$d"
+  t0=$(bare "$n" "$work/bare$n")
   read -r t1 m1 <<< "$(measure "$bin" build)"
   read -r t2 m2 <<< "$(measure "$bin" build)"
   written=$(grep -o '[0-9]* written' "$work/last.out" | cut -d' ' -f1)
   read -r t3 m3 <<< "$(measure "$bin" check)"
   read -r t4 _ <<< "$(measure "$repo/scripts/render.sh" out)"
   objects=$(grep -c '^kind:' "$work/last.out")
-  echo "| $n | ${t1} s, ${m1} MiB | ${t2} s, ${m2} MiB | $written | ${t3} s, ${m3} MiB | ${t4} s | $objects |"
+  echo "| $n | ${t0} s | ${t1} s, ${m1} MiB | ${t2} s, ${m2} MiB | $written | ${t3} s, ${m3} MiB | ${t4} s | $objects |"
 done
 
 # apply.sql for 100 apps on PostgreSQL 15 and 17, all in one database and each in its own:
