@@ -8,20 +8,23 @@
 # The admin connection comes from the standard PG* variables; PSQL overrides the client and
 # APPLY_JOBS (default 4) caps the concurrent sessions.
 #
-# Why sessions and not one psql per app: a connection costs more than an app's apply (about
-# 40 ms against 30 ms of server work, and Debian's psql wrapper adds 45 ms per start). So each
-# of up to APPLY_JOBS psql processes gets a share of the databases and walks them with
-# \connect. Every apply.sql is its own transaction, so a session killed mid-way rolls back
+# Why sessions and not one psql per app: a connection costs about as much as an app's apply
+# (30 ms each here), and Debian's psql, a Perl wrapper, adds 47 ms per start. So each of up to
+# APPLY_JOBS psql processes (psql 13 or later) gets a share of the databases and walks them
+# with \connect. Every apply.sql is its own transaction, so a session killed mid-way rolls back
 # exactly the app it was in; different apps never share a role, so sessions in different
 # databases cannot conflict (apply.sql's advisory lock still serialises two applies of one
 # database).
 set -euo pipefail
+(( BASH_VERSINFO[0] * 100 + BASH_VERSINFO[1] >= 501 )) || { echo "apply-sql: needs bash 5.1 or later (wait -n -p), not $BASH_VERSION" >&2; exit 2; }
 out=${1:?usage: apply-sql.sh OUT apply|verify}
 mode=${2:?usage: apply-sql.sh OUT apply|verify}
 case "$mode" in apply|verify) ;; *) echo "apply-sql: unknown mode $mode (apply or verify)" >&2; exit 2 ;; esac
 PSQL=${PSQL:-psql}
 jobs=${APPLY_JOBS:-4}
 [[ "$jobs" =~ ^[1-9][0-9]*$ ]] || { echo "apply-sql: APPLY_JOBS must be a positive number, not '$jobs'" >&2; exit 2; }
+psql_major=$($PSQL --version | sed -n 's/.* \([0-9][0-9]*\)\..*/\1/p' | head -n 1)
+[ "${psql_major:-0}" -ge 13 ] || { echo "apply-sql: needs psql 13 or later (\\warn), but '$PSQL --version' says: $($PSQL --version)" >&2; exit 2; }
 plan="$out/sql-plan.tsv"
 [ -f "$plan" ] || { echo "apply-sql: $plan missing; run postgrest-gen build" >&2; exit 2; }
 out=$(cd "$out" && pwd)

@@ -75,17 +75,21 @@ has "failure: what ran is summed up" "apply: stopped at the first failure: 2 app
 res=$(run verify) && rc=0 || rc=$?
 has "failure: later apps were not applied" "verify: drift in a1 a2;" "$res"
 
-# With concurrent sessions the failing one stops the others: a3's apply (made slow here, and
-# its roles dropped) is interrupted, and its transaction leaves nothing behind.
+# With concurrent sessions the failing one stops the others: a3's apply (made to hang here,
+# and its roles dropped) is interrupted, and its transaction leaves nothing behind. a1 fails
+# only once a3 is inside its apply, so the order does not depend on timing.
 q "DROP OWNED BY a3_authenticator, a3_web_anon; DROP ROLE a3_authenticator; DROP ROLE a3_web_anon" "ap=1 x" >/dev/null
-sed -i '0,/^BEGIN;$/s//BEGIN; SELECT pg_sleep(3);/' "$out/apps/a3/sql/apply.sql"
+sed -i '0,/^BEGIN;$/s//BEGIN; SELECT pg_sleep(30);/' "$out/apps/a3/sql/apply.sql"
+wait_for_a3="DO \$w\$ BEGIN FOR i IN 1..400 LOOP EXIT WHEN EXISTS (SELECT FROM pg_stat_activity WHERE query LIKE '%pg_sleep(30)%' AND pid <> pg_backend_pid()); PERFORM pg_sleep(0.05); END LOOP; END \$w\$;"
+sed -i "0,/^BEGIN;\$/s//BEGIN; $wait_for_a3/" "$out/apps/a1/sql/apply.sql"
 res=$(APPLY_JOBS=5 run apply) && rc=0 || rc=$?
+q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(30)%' AND pid <> pg_backend_pid()" >/dev/null
 is "failure, 5 sessions: exit 1" 1 "$rc"
 has "failure, 5 sessions: the app is named" "apply: failed for app a1" "$res"
-is "failure, 5 sessions: the slow session was stopped" 1 "$(grep -c 'interrupted (.*a3' <<< "$res")"
+is "failure, 5 sessions: the hanging session was stopped" 1 "$(grep -c 'interrupted (.*a3' <<< "$res")"
 is "failure, 5 sessions: the interrupted app left no role behind" 0 "$(roles a3)"
 "$bin" -o "$out" build >/dev/null
-is "build restores the edited apply.sql" 0 "$(grep -c pg_sleep "$out/apps/a3/sql/apply.sql")"
+is "build restores the edited apply.sql files" 0 "$(cat "$out"/apps/a[13]/sql/apply.sql | grep -c pg_sleep)"
 q "ALTER SCHEMA api_moved RENAME TO api_a1" "ap'q" >/dev/null
 res=$(APPLY_JOBS=4 run apply) && rc=0 || rc=$?
 is "fixed: apply exits 0" 0 "$rc"
@@ -98,6 +102,10 @@ res=$(APPLY_JOBS=0 run apply) && rc=0 || rc=$?
 is "usage: APPLY_JOBS=0 refused with exit 2" 2 "$rc"
 res=$(run plan) && rc=0 || rc=$?
 is "usage: unknown mode refused with exit 2" 2 "$rc"
+printf '#!/bin/sh\necho "psql (PostgreSQL) 12.22"\n' > old-psql; chmod +x old-psql
+res=$(PSQL="$work/old-psql" run apply) && rc=0 || rc=$?
+is "usage: psql older than 13 refused with exit 2" 2 "$rc"
+has "usage: the version is named" "needs psql 13 or later" "$res"
 
 echo "apply-sql runner: $passed passed, $failed failed"
 [ "$failed" = 0 ]
