@@ -36,9 +36,10 @@ validate: $(BIN) ## validate apps.toml only
 setup: ## install test tools: PostgreSQL 15 and 17, kubectl, checkov, validators, kubesealpy
 	scripts/setup-tools.sh
 
-lint: ## formatting and clippy, warnings are errors
+lint: ## formatting, clippy and shellcheck of scripts/, warnings are errors
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets --features integration -- -D warnings
+	shellcheck -x scripts/*.sh
 
 test-unit: ## hermetic tests: unit, snapshots, CLI
 	$(CARGO) test --locked

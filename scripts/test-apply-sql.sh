@@ -4,21 +4,9 @@
 # several databases, database names and output paths that need quoting, every drifted app
 # reported, and a failure that stops the run and names the app. Prints `N passed, N failed`.
 set -euo pipefail
-repo=$(cd "$(dirname "$0")/.." && pwd)
-bin="$repo/target/release/postgrest-gen"
-[ -x "$bin" ] || cargo build --release --locked --manifest-path "$repo/Cargo.toml" -q
-work=$(mktemp -d /tmp/apply-sql.XXXXXX)
-trap 'rm -rf "$work"' EXIT
-cd "$work"
-passed=0; failed=0
-ok()   { passed=$((passed + 1)); echo "ok   $*"; }
-bad()  { failed=$((failed + 1)); echo "FAIL $*"; }
-is() { if [ "$3" = "$2" ]; then ok "$1"; else bad "$1 (got '$3', want '$2')"; fi; }
-has() { case "$3" in *"$2"*) ok "$1" ;; *) bad "$1: no '$2' in: $3" ;; esac; }
-# PGDATABASE is taken as a plain name (never as a conninfo), an independent route to odd names.
-q() { PGDATABASE=${2:-postgres} psql -X -At -v ON_ERROR_STOP=1 -c "$1"; }
+# shellcheck source=scripts/test-lib.sh
+. "$(dirname "$0")/test-lib.sh" apply-sql
 run() { "$repo/scripts/apply-sql.sh" "$out" "$@" 2>&1; }
-roles() { q "SELECT count(*) FROM pg_roles WHERE rolname IN ('${1}_authenticator', '${1}_web_anon')"; }
 
 # Six apps in five databases; four names need quoting in a conninfo or a psql argument, and
 # the output path holds a space and a quote.
@@ -107,5 +95,4 @@ res=$(PSQL="$work/old-psql" run apply) && rc=0 || rc=$?
 is "usage: psql older than 13 refused with exit 2" 2 "$rc"
 has "usage: the version is named" "needs psql 13 or later" "$res"
 
-echo "apply-sql runner: $passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish "apply-sql runner"

@@ -3,21 +3,9 @@
 # PostgreSQL server named by PG* (run under scripts/with-pg.sh), and renders the Kubernetes
 # half exactly as `make apply-k8s` would apply it. Prints `N passed, N failed`.
 set -euo pipefail
-repo=$(cd "$(dirname "$0")/.." && pwd)
-bin="$repo/target/release/postgrest-gen"
-[ -x "$bin" ] || cargo build --release --locked --manifest-path "$repo/Cargo.toml" -q
-work=$(mktemp -d /tmp/operator.XXXXXX)
-trap 'rm -rf "$work"' EXIT
-cd "$work"
-passed=0; failed=0
-ok()   { passed=$((passed + 1)); echo "ok   $*"; }
-bad()  { failed=$((failed + 1)); echo "FAIL $*"; }
-check() { local what=$1; shift; if "$@" >/dev/null 2>&1; then ok "$what"; else bad "$what"; fi; }
-is() { if [ "$3" = "$2" ]; then ok "$1"; else bad "$1 (got '$3', want '$2')"; fi; }
-refuse() { local what=$1; shift; if "$@" >/dev/null 2>&1; then bad "$what"; else ok "$what"; fi; }
+# shellcheck source=scripts/test-lib.sh
+. "$(dirname "$0")/test-lib.sh" operator
 mk() { make -s -C "$repo" OUT="$work/out" CONFIG="$work/apps.toml" "$@"; }
-q() { psql -X -At -v ON_ERROR_STOP=1 -d "${2:-postgres}" -c "$1"; }
-roles() { q "SELECT count(*) FROM pg_roles WHERE rolname IN ('${1}_authenticator', '${1}_web_anon')"; }
 login() { PGPASSWORD=$2 psql -X -At -w -h "$PGHOST" -U "${1}_authenticator" -d "$3" -c "SELECT 1"; }
 password() { grep 'password:' "secrets/$1-postgrest.secret.yaml" | sed 's/.*password: "\(.*\)"/\1/'; }
 rendered() { mk render >/dev/null && cat out/.rendered.yaml; }
@@ -97,5 +85,4 @@ check "purge: make verify passes (absence verified)" mk verify
 check "purge: applying again is idempotent" mk apply-sql
 refuse "purge: nothing of opa rendered" grep -q "opa-postgrest" <(rendered)
 
-echo "operator lifecycle: $passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish "operator lifecycle"
