@@ -12,9 +12,11 @@
 # (30 ms each here), and Debian's psql, a Perl wrapper, adds 47 ms per start. So each of up to
 # APPLY_JOBS psql processes (psql 13 or later) gets a share of the databases and walks them
 # with \connect. Every apply.sql is its own transaction, so a session killed mid-way rolls back
-# exactly the app it was in; different apps never share a role, so sessions in different
-# databases cannot conflict (apply.sql's advisory lock still serialises two applies of one
-# database).
+# exactly the app it was in. apply.sql's advisory lock is per database: a database's apps are
+# walked by one session, and sessions in different databases write different catalog rows
+# (each app has its own roles), except when one app's roles hold privileges on another app's
+# database (drift); then one of the two may fail with "tuple concurrently updated", is named,
+# and a re-run converges.
 set -euo pipefail
 (( BASH_VERSINFO[0] * 100 + BASH_VERSINFO[1] >= 501 )) || { echo "apply-sql: needs bash 5.1 or later (wait -n -p), not $BASH_VERSION" >&2; exit 2; }
 out=${1:?usage: apply-sql.sh OUT apply|verify}

@@ -11,7 +11,8 @@ use crate::config::{App, Config, Scope};
 use crate::plan::Credential;
 
 /// One advisory lock for every apply and purge: GRANTs of different apps can touch the same
-/// catalog rows (a shared database's ACL), so they are serialised across apps too.
+/// catalog rows (a shared database's ACL), so they are serialised across apps too. Advisory
+/// locks are per database, so this serialises the apps of one database only.
 pub const LOCK_KEY: i64 = 0x7067_7274_6765_6e00;
 
 pub type Labels = BTreeMap<&'static str, String>;
