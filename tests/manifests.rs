@@ -5,7 +5,7 @@
 #![cfg(feature = "integration")]
 
 mod common;
-use common::Workspace;
+use common::{kustomize, run_ok, Workspace};
 use serde_yaml::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -23,21 +23,6 @@ fn tool(name: &str) -> PathBuf {
         p.display()
     );
     p
-}
-
-fn run(cmd: &mut Command) -> String {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-pub fn kustomize(dir: &Path) -> String {
-    run(Command::new("kubectl").arg("kustomize").arg(dir))
 }
 
 fn docs(stream: &str) -> Vec<Value> {
@@ -127,9 +112,11 @@ fn check_references(objs: &[Value], sealed: bool) {
 
 fn validate_all(dir: &Path, rendered: &Path) {
     for k in K8S_VERSIONS {
-        run(Command::new(tool("kubernetes-validate"))
-            .args(["--strict", "--quiet", "--no-warn", "-k", k])
-            .arg(rendered));
+        run_ok(
+            Command::new(tool("kubernetes-validate"))
+                .args(["--strict", "--quiet", "--no-warn", "-k", k])
+                .arg(rendered),
+        );
     }
     let validator =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/tools/validate-manifests");
@@ -138,7 +125,7 @@ fn validate_all(dir: &Path, rendered: &Path) {
         "{} missing: shared/ must sit beside the repo",
         validator.display()
     );
-    let out = run(Command::new(tool("python")).arg(&validator).arg(rendered));
+    let out = run_ok(Command::new(tool("python")).arg(&validator).arg(rendered));
     assert!(out.contains(" 0 failed"), "{out}");
     // checkov: no failed check; each skipped one carries its reason in the manifest.
     let out = Command::new(tool("checkov"))

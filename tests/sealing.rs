@@ -3,24 +3,19 @@
 #![cfg(feature = "integration")]
 
 mod common;
-use common::Workspace;
+use common::{kustomize, run_ok, Workspace};
 use std::path::Path;
 use std::process::Command;
 
 fn keypair(dir: &Path, extra: &[&str]) {
-    let out = Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "rsa:4096", "-nodes", "-keyout"])
-        .arg(dir.join("tls.key"))
-        .arg("-out")
-        .arg(dir.join("tls.crt"))
-        .args(["-subj", "/CN=sealed-secret"])
-        .args(extra)
-        .output()
-        .expect("openssl");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    run_ok(
+        Command::new("openssl")
+            .args(["req", "-x509", "-newkey", "rsa:4096", "-nodes", "-keyout"])
+            .arg(dir.join("tls.key"))
+            .arg("-out")
+            .arg(dir.join("tls.crt"))
+            .args(["-subj", "/CN=sealed-secret"])
+            .args(extra),
     );
 }
 
@@ -34,35 +29,15 @@ fn unseal(key: &Path, rendered: &str) -> String {
     );
     let file = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(file.path(), rendered).unwrap();
-    let out = Command::new(py)
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/tools/unseal.py"
-        ))
-        .arg(key)
-        .arg(file.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "unseal failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn kustomize(dir: &Path) -> String {
-    let out = Command::new("kubectl")
-        .arg("kustomize")
-        .arg(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    run_ok(
+        Command::new(py)
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/tools/unseal.py"
+            ))
+            .arg(key)
+            .arg(file.path()),
+    )
 }
 
 fn sealed_ws(scope: &str) -> Workspace {

@@ -7,6 +7,23 @@ use std::process::{Command, Output};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_postgrest-gen");
 
+/// Runs `cmd`, asserts it succeeded (showing its output otherwise) and returns its stdout.
+pub fn run_ok(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// `kubectl kustomize DIR`.
+pub fn kustomize(dir: &Path) -> String {
+    run_ok(Command::new("kubectl").arg("kustomize").arg(dir))
+}
+
 /// A temporary folder with an apps.toml, where the binary runs.
 pub struct Workspace {
     pub dir: tempfile::TempDir,
