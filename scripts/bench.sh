@@ -74,14 +74,12 @@ versions() { for db in $(cut -f3 out/sql-plan.tsv | grep -v '^#' | sort -u); do 
   UNION ALL SELECT xmin::text || setrole FROM pg_db_role_setting UNION ALL SELECT xmin::text || oid FROM pg_database
   UNION ALL SELECT xmin::text || oid FROM pg_namespace UNION ALL SELECT xmin::text || oid FROM pg_class
   UNION ALL SELECT xmin::text || oid FROM pg_default_acl) s(x)"; done; }
-s=$(date +%s.%N); make -s -C "$REPO" apply-sql OUT="$PWD/out" > /dev/null; e=$(date +%s.%N)
-first=$(awk "BEGIN { print $e - $s }")
+timed() { local s e; s=$(date +%s.%N); "$@" > /dev/null; e=$(date +%s.%N); awk -v s="$s" -v e="$e" 'BEGIN { print e - s }'; }
+first=$(timed make -s -C "$REPO" apply-sql OUT="$PWD/out")
 before=$(versions)
-s=$(date +%s.%N); make -s -C "$REPO" apply-sql OUT="$PWD/out" > /dev/null; e=$(date +%s.%N)
-again=$(awk "BEGIN { print $e - $s }")
+again=$(timed make -s -C "$REPO" apply-sql OUT="$PWD/out")
 [ "$(versions)" = "$before" ] && changes=0 || changes="some"
-s=$(date +%s.%N); make -s -C "$REPO" verify OUT="$PWD/out" > /dev/null; e=$(date +%s.%N)
-verify=$(awk "BEGIN { print $e - $s }")
+verify=$(timed make -s -C "$REPO" verify OUT="$PWD/out")
 printf '| %s | %s | %.2f s | %.2f s | %s | %.2f s |\n' "$NAME" "$(psql -X -At -c 'show server_version' postgres | cut -d' ' -f1)" "$first" "$again" "$changes" "$verify"
 SH
   NAME=$2 REPO="$repo" "$repo/scripts/with-pg.sh" "$3" bash -c "cd \"$d\" && bash run.sh" 2>/dev/null | grep '^|'
