@@ -93,5 +93,11 @@ error_cases!(
     bad_values,
     collisions,
     empty,
-    hostile
+    hostile,
+    schemas,
+    durations,
+    image_tags,
+    reserved_roles,
+    shared_schema,
+    invisible
 );

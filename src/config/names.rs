@@ -12,7 +12,10 @@ pub const K8S_LABEL_MAX: usize = 63;
 const AUTHENTICATOR_SUFFIX: &str = "_authenticator";
 const OBJECT_SUFFIX: &str = "-postgrest";
 
-/// Role names PostgreSQL refuses or treats specially, besides the `pg_` prefix.
+/// Role names PostgreSQL refuses or treats specially, besides the `pg_` prefix, and the
+/// administrator roles of common installations and hosted services: an owner's views run
+/// with the owner's rights, and `ALTER DEFAULT PRIVILEGES FOR ROLE <owner>` would expose
+/// whatever such a role creates in the schema later.
 const RESERVED_ROLES: &[&str] = &[
     "public",
     "none",
@@ -20,6 +23,20 @@ const RESERVED_ROLES: &[&str] = &[
     "session_user",
     "current_role",
     "postgres",
+    // Amazon RDS / Aurora
+    "rdsadmin",
+    "rds_superuser",
+    "rds_replication",
+    "rds_password",
+    // Google Cloud SQL
+    "cloudsqladmin",
+    "cloudsqlsuperuser",
+    "cloudsqlreplica",
+    "cloudsqlagent",
+    // Azure Database for PostgreSQL
+    "azuresu",
+    "azure_pg_admin",
+    "azure_superuser",
 ];
 
 macro_rules! string_newtype {
@@ -101,12 +118,17 @@ impl AppName {
                 s
             ));
         }
-        if s.starts_with("pg-") {
-            return Err(format!(
-                "app name `{s}` would give role names starting with `pg_`, which PostgreSQL reserves; choose another name"
-            ));
+        // Check the role names actually derived, not the spelling of the app name: `pg`
+        // gives `pg_authenticator` just as `pg-x` gives `pg_x_authenticator`.
+        let name = Self(s.to_owned());
+        for role in [name.authenticator(), name.anon_role()] {
+            if role.as_str().starts_with("pg_") {
+                return Err(format!(
+                    "app name `{s}` would give role `{role}`, and PostgreSQL reserves role names starting with `pg_` (CREATE ROLE refuses them); choose another name"
+                ));
+            }
         }
-        Ok(Self(s.to_owned()))
+        Ok(name)
     }
 
     /// The app name as a role-name stem: '-' becomes '_'. Injective, since labels hold no '_'.
@@ -134,8 +156,41 @@ impl AppName {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IdentKind {
     Database,
+    /// The exposed schema: also a PostgREST setting and a Kubernetes env value, so it is
+    /// held to [`is_plain_schema`], not only to what quoting makes safe in SQL.
     Schema,
     Role,
+    /// A table or view name (smoke checks): reaches only SQL-free URLs, percent-encoded.
+    Relation,
+}
+
+/// The rule for exposed schema names: a lowercase unquoted SQL identifier, `[a-z_][a-z0-9_]*`.
+///
+/// The name travels as text through places that give characters meaning: PostgREST splits
+/// `PGRST_DB_SCHEMAS` (and `db-schemas`) on `,` and trims spaces around each item, so
+/// `api_v1, public` would expose `public` too; Kubernetes expands `$(VAR)` and turns `$$` into
+/// `$` in env values, so `$(DB_PASSWORD)` would put the password into the setting (and into
+/// PostgREST's "schema must be one of" errors); clients name schemas in `Accept-Profile` and
+/// `Content-Profile` headers, where quotes, spaces and non-ASCII do not survive reliably; and a
+/// mixed-case or otherwise quoted name means another schema wherever someone writes it
+/// unquoted (`SET search_path`). Allowing only what needs no quoting anywhere avoids
+/// enumerating those languages one by one.
+pub fn is_plain_schema(s: &str) -> bool {
+    s.bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_lowercase() || b == b'_')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+/// Characters that render as nothing (or reorder the text around them) in an editor or a
+/// diff: a name holding one looks like another name to the person reviewing apps.toml.
+fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00A0}' | '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}'
+        | '\u{180E}' | '\u{2000}'..='\u{200F}' | '\u{2028}'..='\u{202F}'
+        | '\u{205F}'..='\u{206F}' | '\u{3000}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}'
+        | '\u{FEFF}' | '\u{FFA0}' | '\u{FFF9}'..='\u{FFFB}' | '\u{E0000}'..='\u{E007F}')
 }
 
 impl PgIdent {
@@ -144,6 +199,7 @@ impl PgIdent {
             IdentKind::Database => "database",
             IdentKind::Schema => "schema",
             IdentKind::Role => "role",
+            IdentKind::Relation => "view",
         };
         if s.is_empty() {
             return Err(format!("{what} name is empty"));
@@ -157,6 +213,19 @@ impl PgIdent {
         if s.chars().any(|c| c.is_control()) || s.trim() != s {
             return Err(format!(
                 "{what} name `{}` contains control characters or surrounding spaces; use a plain identifier",
+                printable(s)
+            ));
+        }
+        if let Some(c) = s.chars().find(|&c| is_invisible(c)) {
+            return Err(format!(
+                "{what} name `{}` contains U+{:04X}, an invisible, space-like or text-direction character, so it would read as another name in review; use plain characters",
+                printable(s),
+                u32::from(c)
+            ));
+        }
+        if kind == IdentKind::Schema && !is_plain_schema(s) {
+            return Err(format!(
+                "schema `{}` is not a plain lowercase identifier; use only a-z, 0-9 and '_', starting with a letter or '_' (PostgREST splits its schema list on ',' and trims spaces, and Kubernetes expands `$(...)` in env values, so other characters could expose a different schema)",
                 printable(s)
             ));
         }
@@ -181,7 +250,7 @@ impl PgIdent {
             }
             IdentKind::Role if RESERVED_ROLES.contains(&lower.as_str()) => {
                 return Err(format!(
-                    "role `{s}` is reserved or a superuser; the owner must be the app's own role"
+                    "role `{s}` is reserved, a superuser or a hosting provider's administrator role; the owner must be the app's own role"
                 ))
             }
             _ => {}
@@ -248,13 +317,29 @@ impl Image {
             ));
         };
         let (repo, tag) = (&name_tag[..colon], &name_tag[colon + 1..]);
+        // A ':' in the repository is only a registry port (`reg:5000/x`); anywhere else
+        // (`x:v1:v2`) the reference is not what the tag we label with suggests.
+        let components: Vec<&str> = repo.split('/').collect();
         let repo_ok = !repo.is_empty()
             && repo.len() <= 255
             && repo
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-/:".contains(&b))
             && !repo.starts_with(['/', '.', '-'])
-            && !repo.ends_with('/');
+            && components.iter().all(|c| !c.is_empty())
+            && components
+                .iter()
+                .enumerate()
+                .all(|(i, c)| match c.split_once(':') {
+                    None => true,
+                    Some((host, port)) => {
+                        i == 0
+                            && components.len() > 1
+                            && !host.is_empty()
+                            && !port.is_empty()
+                            && port.bytes().all(|b| b.is_ascii_digit())
+                    }
+                });
         let tag_ok = !tag.is_empty()
             && tag.len() <= 128
             && !tag.starts_with(['.', '-'])
@@ -270,6 +355,11 @@ impl Image {
         if tag == "latest" {
             return Err(format!(
                 "image `{s}` uses the `latest` tag, which is not reproducible; pin a version such as `postgrest/postgrest:v14.10`"
+            ));
+        }
+        if let Err(why) = label_value(tag) {
+            return Err(format!(
+                "image tag `{tag}` {why}, so it cannot be the value of label `app.kubernetes.io/version` (Kubernetes refuses the manifests); a label value is at most {K8S_LABEL_MAX} characters, begins and ends with a letter or digit and has only letters, digits, '-', '_' and '.' between"
             ));
         }
         Ok(Self(s.to_owned()))
@@ -309,6 +399,23 @@ impl Origin {
     }
 }
 
+/// Whether `s` is a non-empty Kubernetes label value; `Err` says why not, as a clause.
+/// (An empty value is valid in Kubernetes, but an image tag is never empty here.)
+fn label_value(s: &str) -> Result<(), String> {
+    let alnum = |c: char| c.is_ascii_alphanumeric();
+    if s.len() > K8S_LABEL_MAX {
+        Err(format!("is {} characters", s.len()))
+    } else if let Some(c) = s.chars().find(|&c| !alnum(c) && !"-_.".contains(c)) {
+        Err(format!("contains `{}`", c.escape_default()))
+    } else if !s.starts_with(alnum) {
+        Err(format!("begins with `{}`", &s[..1]))
+    } else if !s.ends_with(alnum) {
+        Err(format!("ends with `{}`", &s[s.len() - 1..]))
+    } else {
+        Ok(())
+    }
+}
+
 /// A value as it can be shown in a message: control characters escaped, long ones cut.
 pub fn printable(s: &str) -> String {
     let mut out: String = s.chars().take(80).flat_map(char::escape_default).collect();
@@ -334,6 +441,7 @@ mod tests {
             "a-",
             "1abc",
             "pg-x",
+            "pg",
             "a b",
             "a\"b",
             &"a".repeat(50),
@@ -360,6 +468,59 @@ mod tests {
         assert!(PgIdent::parse("a\0b", IdentKind::Role).is_err());
         assert!(PgIdent::parse(&"x".repeat(64), IdentKind::Role).is_err());
         assert!(PgIdent::parse("template1", IdentKind::Database).is_err());
+        assert!(PgIdent::parse("rds_superuser", IdentKind::Role).is_err());
+        assert!(PgIdent::parse("Current_User", IdentKind::Role).is_err());
+        // Invisible and direction characters would make a name read as another.
+        for bad in [
+            "atlas\u{200b}",
+            "at\u{00ad}las",
+            "\u{202e}atlas",
+            "atlas\u{feff}",
+        ] {
+            assert!(
+                PgIdent::parse(bad, IdentKind::Role).is_err(),
+                "{bad:?} accepted"
+            );
+        }
+        assert!(PgIdent::parse("målinger", IdentKind::Database).is_ok());
+    }
+
+    #[test]
+    fn schemas() {
+        for ok in ["api_v1", "_api", "a", "public_api"] {
+            assert!(
+                PgIdent::parse(ok, IdentKind::Schema).is_ok(),
+                "{ok} refused"
+            );
+        }
+        for bad in [
+            "api_v1,public",
+            "api_v1, public",
+            "api v1",
+            "$(DB_PASSWORD)",
+            "api$$v1",
+            "\"api\"",
+            "'api'",
+            "Api",
+            "api_vé",
+            "1api",
+            "api-v1",
+            "api.v1",
+            "api;v1",
+            "api\\v1",
+        ] {
+            assert!(
+                PgIdent::parse(bad, IdentKind::Schema).is_err(),
+                "{bad:?} accepted"
+            );
+        }
+        // View names (smoke checks) are only percent-encoded into a URL: not held to it.
+        for ok in ["Places", "pg_stats", "public", "places raw"] {
+            assert!(
+                PgIdent::parse(ok, IdentKind::Relation).is_ok(),
+                "{ok} refused"
+            );
+        }
     }
 
     #[test]
@@ -380,9 +541,33 @@ mod tests {
             "x:v1@sha256:zz",
             "X:1",
             "x:1 2",
+            "x:v14.10-",
+            "x:v14.10.",
+            "x:v14.10_",
+            "x:_v14",
+            "x:v1:v2",
+            "reg:5000:1/x:v1",
+            "reg//x:v1",
+            &format!("x:v{}", "1".repeat(63)),
         ] {
             assert!(Image::parse(bad).is_err(), "{bad} accepted");
         }
+        let longest = format!("x:v{}", "1".repeat(62));
+        assert_eq!(Image::parse(&longest).unwrap().tag().len(), K8S_LABEL_MAX);
+        assert!(Image::parse("x:V1_2.3-rc1").is_ok());
+    }
+
+    #[test]
+    fn label_values() {
+        assert!(label_value("v14.10").is_ok());
+        assert!(label_value("1").is_ok());
+        assert_eq!(label_value("v1-").unwrap_err(), "ends with `-`");
+        assert_eq!(label_value(".v1").unwrap_err(), "begins with `.`");
+        assert_eq!(label_value("v 1").unwrap_err(), "contains ` `");
+        assert_eq!(
+            label_value(&"a".repeat(64)).unwrap_err(),
+            "is 64 characters"
+        );
     }
 
     #[test]

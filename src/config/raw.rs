@@ -16,9 +16,13 @@ pub struct RawDefaults {
     /// Kubernetes namespace of all instances. Default `postgrest`.
     pub namespace: S<String>,
     /// PostgREST image with a pinned tag (`latest` is refused), optionally `@sha256:` digest.
+    /// The tag becomes label `app.kubernetes.io/version`, so it must also be a label value:
+    /// at most 63 characters, beginning and ending with a letter or digit.
     /// Default `postgrest/postgrest:v14.10`.
     pub image: S<String>,
-    /// Curated schema PostgREST exposes. Default `api_v1`.
+    /// Curated schema PostgREST exposes: a plain lowercase identifier (a-z, 0-9, '_', not
+    /// starting with a digit), because it is also a comma-separated PostgREST setting and a
+    /// Kubernetes env value. Two present apps on one database cannot share it. Default `api_v1`.
     pub schema: S<String>,
     /// Host name of the shared PostgreSQL. Default `postgresql.default.svc.cluster.local`.
     pub db_host: S<String>,
@@ -29,7 +33,8 @@ pub struct RawDefaults {
     /// Origins allowed by CORS; empty means PostgREST's default (any origin). Default `[]`.
     pub cors_allowed_origins: S<Vec<Spanned<String>>>,
     /// Upper bound of every anonymous request (`ALTER ROLE ... SET statement_timeout`),
-    /// a PostgreSQL duration such as `5s`, `500ms`, `1min`. Default `5s`.
+    /// a PostgreSQL duration such as `5s`, `500ms`, `1min` (units ms, s, min, h), at most
+    /// PostgreSQL's 2147483647 ms (`2147483s`, `35791min`, `596h`). Default `5s`.
     pub statement_timeout: S<String>,
     /// Connections per PostgREST pod (`PGRST_DB_POOL`, 1 to 1000). Default 10.
     pub db_pool: S<i64>,
@@ -74,8 +79,10 @@ pub struct RawApp {
     /// Database the app's roles are created in. Required.
     pub database: S<String>,
     /// Role owning the curated schema's views (must exist). Default: app name, '-' -> '_'.
+    /// Written or derived, it must not be `pg_*`, a reserved name (`public`, `current_user`,
+    /// ...), `postgres`, a hosted service's administrator role, or a role this tool generates.
     pub owner: S<String>,
-    /// Curated schema. Default from `[defaults]`.
+    /// Curated schema (same rules as in `[defaults]`). Default from `[defaults]`.
     pub schema: S<String>,
     /// Host prefix the IngressRoute answers (`<url-prefix>.<any domain>`). Default `api-<app>`.
     pub url_prefix: S<String>,

@@ -185,7 +185,18 @@ fn validate_app(
     };
     let owner = match &a.owner {
         Some(v) => cx.check(v, |s| PgIdent::parse(s, IdentKind::Role)),
-        None => Some(name.default_owner()),
+        // The derived default is held to the same rules as a written owner: an app named
+        // `postgres` or `current-user` must not silently get a superuser or keyword as owner.
+        None => match PgIdent::parse(name.default_owner().as_str(), IdentKind::Role) {
+            Ok(owner) => Some(owner),
+            Err(why) => {
+                cx.err(table.span().start, format!(
+                    "[apps.{name}] sets no `owner`, so the owner defaults to role `{}`: {why}; set `owner = \"<role that owns the app's views>\"`",
+                    name.default_owner()
+                ));
+                None
+            }
+        },
     };
     let schema = match pick(&a.schema, &d.schema) {
         Some(v) => cx.check(v, |s| PgIdent::parse(s, IdentKind::Schema)),
@@ -263,7 +274,7 @@ fn validate_app(
     };
     let smoke = |cx: &mut Ctx<'_>, v: &S<String>| match v {
         Some(v) => cx
-            .check(v, |s| PgIdent::parse(s, IdentKind::Schema))
+            .check(v, |s| PgIdent::parse(s, IdentKind::Relation))
             .map(Some),
         None => Some(None),
     };
@@ -293,7 +304,8 @@ fn validate_app(
     })
 }
 
-/// Cross-app rules: role names, url prefixes (including one shadowing another's hosts).
+/// Cross-app rules: role names, exposed schemas, url prefixes (including one shadowing
+/// another's hosts).
 fn collisions(cx: &mut Ctx<'_>, raw: &RawConfig, apps: &BTreeMap<AppName, App>) {
     let raw_by_name: HashMap<&str, (&Spanned<String>, &Spanned<RawApp>)> = raw
         .apps
@@ -318,6 +330,36 @@ fn collisions(cx: &mut Ctx<'_>, raw: &RawConfig, apps: &BTreeMap<AppName, App>) 
                 "owner `{}` of app `{}` is a role this tool generates for app `{other}`; the owner must be a role of its own that exists already",
                 app.owner, app.name
             ));
+        }
+    }
+    // apply.sql grants the anonymous role SELECT on every table and view of its schema, so two
+    // apps exposing one schema of one database would each serve the other's data. Absent apps
+    // are being purged and expose nothing; undeployed ones keep their grants, so they count.
+    let mut exposed: HashMap<(&str, &str), &AppName> = HashMap::new();
+    let by_name: HashMap<&str, &App> = apps.values().map(|a| (a.name.as_str(), a)).collect();
+    // In file order, so the later declaration is the one reported, pointing back at the first
+    // (`raw.apps` is in key order: the TOML table is a sorted map).
+    let mut keys: Vec<&Spanned<String>> = raw.apps.iter().map(|(k, _)| k).collect();
+    keys.sort_by_key(|k| k.span().start);
+    let in_file_order = keys
+        .into_iter()
+        .filter_map(|k| by_name.get(k.get_ref().as_str()).copied());
+    for app in in_file_order.filter(|a| a.present()) {
+        let key = (app.database.as_str(), app.schema.as_str());
+        if let Some(first) = exposed.get(&key) {
+            let pos = at(&app.name, |r| r.schema.as_ref().map(|s| s.span().start));
+            let first_line = cx
+                .src
+                .diag(at(first, |r| r.schema.as_ref().map(|s| s.span().start)), "")
+                .line;
+            cx.err(pos, format!(
+                "app `{}` exposes schema `{}` of database `{}`, which app `{first}` (line {first_line}) exposes already; each app's anonymous role could read the other's views: give one of them its own `schema`",
+                app.name,
+                app.schema,
+                printable(app.database.as_str())
+            ));
+        } else {
+            exposed.insert(key, &app.name);
         }
     }
     // A prefix shadows another when it is a whole-label prefix of it (`api` answers
@@ -348,15 +390,41 @@ fn collisions(cx: &mut Ctx<'_>, raw: &RawConfig, apps: &BTreeMap<AppName, App>) 
     }
 }
 
+/// Longest `statement_timeout` PostgreSQL accepts: the setting is an `int` of milliseconds, and
+/// `ALTER ROLE ... SET` refuses more ("exceeds integer range") only when apply.sql runs.
+const STATEMENT_TIMEOUT_MAX_MS: u64 = i32::MAX as u64;
+
+/// Milliseconds per unit `duration` accepts (PostgreSQL's own unit names for time settings).
+const DURATION_UNITS: &[(&str, u64)] =
+    &[("ms", 1), ("s", 1_000), ("min", 60_000), ("h", 3_600_000)];
+
 fn duration(s: &str) -> Result<String, String> {
     let digits = s.bytes().take_while(u8::is_ascii_digit).count();
-    let unit = &s[digits..];
-    if digits > 0 && digits <= 9 && matches!(unit, "ms" | "s" | "min" | "h") && !s.starts_with('0')
-    {
-        Ok(s.to_owned())
-    } else {
-        Err(format!("`statement-timeout` is `{}`; write a positive duration such as `5s`, `500ms`, `1min` or `1h`", printable(s)))
+    let (number, unit) = s.split_at(digits);
+    let per_unit = DURATION_UNITS
+        .iter()
+        .find(|(u, _)| *u == unit)
+        .map(|(_, ms)| *ms);
+    let Some(per_unit) = per_unit.filter(|_| digits > 0 && !s.starts_with('0')) else {
+        return Err(format!("`statement-timeout` is `{}`; write a positive duration such as `5s`, `500ms`, `1min` or `1h`", printable(s)));
+    };
+    // A number too long for u64 is out of range just the same.
+    let ms = number
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(per_unit));
+    if ms.is_some_and(|ms| ms <= STATEMENT_TIMEOUT_MAX_MS) {
+        return Ok(s.to_owned());
     }
+    let limits: Vec<String> = DURATION_UNITS
+        .iter()
+        .map(|(u, ms)| format!("{}{u}", STATEMENT_TIMEOUT_MAX_MS / ms))
+        .collect();
+    Err(format!(
+        "`statement-timeout` is `{}`, longer than PostgreSQL allows: statement_timeout is an integer number of milliseconds, at most {STATEMENT_TIMEOUT_MAX_MS} ms (about 24.8 days); write at most {}",
+        printable(s),
+        limits.join(", ")
+    ))
 }
 
 fn quantity(key: &str, s: &str) -> Result<String, String> {
@@ -392,5 +460,77 @@ fn cidr(s: &str) -> Result<String, String> {
             "`db-cidrs` entry `{}` is not a CIDR such as `10.0.0.0/16`",
             printable(s)
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_up_to_postgresql_int_range() {
+        for ok in ["1ms", "5s", "2147483647ms", "2147483s", "35791min", "596h"] {
+            assert_eq!(duration(ok).as_deref(), Ok(ok));
+        }
+        for over in [
+            "2147483648ms",
+            "2147484s",
+            "35792min",
+            "597h",
+            "99999999999999999999999ms",
+        ] {
+            let err = duration(over).unwrap_err();
+            assert!(err.contains("at most 2147483647 ms"), "{over}: {err}");
+        }
+        for bad in ["", "0s", "05s", "5", "5 s", "1d", "-1s", "1.5s", "5S"] {
+            assert!(
+                duration(bad).unwrap_err().contains("positive duration"),
+                "{bad:?}"
+            );
+        }
+    }
+
+    fn errors(toml: &str) -> Vec<String> {
+        let src = Source {
+            file: "apps.toml",
+            text: toml,
+        };
+        let raw = crate::config::load::load(&src).expect("loads");
+        match validate(&src, &raw) {
+            Ok(_) => Vec::new(),
+            Err(d) => d.into_iter().map(|d| d.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn derived_owner_is_checked() {
+        let e = errors("[apps.postgres]\ndatabase = \"d\"\n");
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(e[0].contains("owner defaults to role `postgres`"), "{e:?}");
+        assert!(
+            errors("[apps.postgres]\ndatabase = \"d\"\nowner = \"pg_owner_x\"\n")[0]
+                .contains("pg_")
+        );
+        assert!(errors("[apps.postgres]\ndatabase = \"d\"\nowner = \"app_owner\"\n").is_empty());
+    }
+
+    #[test]
+    fn shared_schema_needs_same_database_and_presence() {
+        let two = |extra: &str| {
+            errors(&format!(
+                "[apps.a]\ndatabase = \"d\"\n[apps.b]\ndatabase = \"d\"\n{extra}"
+            ))
+        };
+        let e = two("");
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(
+            e[0].starts_with("apps.toml:3:7: app `b` exposes schema `api_v1`"),
+            "{e:?}"
+        );
+        assert!(e[0].contains("app `a` (line 1)"), "{e:?}");
+        assert!(two("schema = \"api_v2\"\n").is_empty());
+        assert!(two("ensure = \"absent\"\n").is_empty());
+        assert_eq!(two("deployed = false\n").len(), 1);
+        assert!(errors("[apps.a]\ndatabase = \"d\"\n[apps.b]\ndatabase = \"D\"\n").is_empty());
     }
 }
