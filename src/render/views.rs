@@ -14,6 +14,9 @@ use crate::plan::Credential;
 /// catalog rows (a shared database's ACL), so they are serialised across apps too. Advisory
 /// locks are per database, so this serialises the apps of one database only.
 pub const LOCK_KEY: i64 = 0x7067_7274_6765_6e00;
+/// How long apply and purge wait for that lock, or for any other lock (a tenant can hold one
+/// in its own database), before failing with the app named. `lock_timeout` syntax.
+pub const LOCK_WAIT: &str = "10s";
 
 pub type Labels = BTreeMap<&'static str, String>;
 
@@ -64,6 +67,9 @@ pub struct SqlView {
     pub verifier: String,
     pub statement_timeout: String,
     pub lock_key: i64,
+    pub lock_wait: &'static str,
+    /// The role comment that marks a role as converged by postgrest-gen for this app.
+    pub marker: String,
     pub absent: bool,
 }
 
@@ -80,6 +86,11 @@ impl SqlView {
             verifier: cred.map(|c| c.verifier.clone()).unwrap_or_default(),
             statement_timeout: app.statement_timeout.clone(),
             lock_key: LOCK_KEY,
+            lock_wait: LOCK_WAIT,
+            marker: format!(
+                "postgrest-gen: app {} in database {}",
+                app.name, app.database
+            ),
             absent: !app.present(),
         }
     }
