@@ -10,7 +10,7 @@ APPLY_JOBS ?= 4
 CONFIG  ?= apps.toml
 OUT     ?= out
 BIN     := target/release/postgrest-gen
-TEST_PG := --features integration --test sql_pg -- --test-threads=1
+TEST_PG := --features integration --test sql_pg --test hostile_pg -- --test-threads=1
 
 .PHONY: help example build check validate test test-unit test-pg lint setup bench \
         apply apply-sql apply-k8s apply-secrets diff verify smoke render

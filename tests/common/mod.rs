@@ -152,6 +152,27 @@ impl Pg {
     pub fn try_file(&self, db: &str, file: &Path) -> Result<String, String> {
         result(self.cmd(db).arg("-f").arg(file).output().unwrap())
     }
+    /// Runs a file as the admin; Ok carries what it printed to stderr (warnings), Err too.
+    pub fn try_file_output(&self, db: &str, file: &Path) -> Result<String, String> {
+        let out = self.cmd(db).arg("-f").arg(file).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        if out.status.success() {
+            Ok(stderr)
+        } else {
+            Err(stderr)
+        }
+    }
+    /// Starts `sql` logged in as `user` over TCP and leaves it running (a session that holds
+    /// something); the caller kills it.
+    pub fn spawn_as(&self, user: &str, password: &str, db: &str, sql: &str) -> std::process::Child {
+        psql_as(user, password, db)
+            .arg("-c")
+            .arg(sql)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    }
     pub fn file(&self, db: &str, file: &Path) -> String {
         self.try_file(db, file)
             .unwrap_or_else(|e| panic!("{} failed on {db}:\n{e}", file.display()))

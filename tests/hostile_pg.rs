@@ -1,0 +1,595 @@
+//! The role SQL against a hostile tenant, on a real PostgreSQL server (run by `make test` on 15
+//! and 17). The tenant has exactly its owner role: it logs in over TCP and sets traps (its own
+//! functions and operators, database settings, grant chains, routines, a held lock); the
+//! administrator then runs apply, verify and purge. Each test is named after the scenario it
+//! plays and asserts that no tenant code ran as the administrator, no data was dropped, no
+//! cross-tenant access remains, and every refusal names what to fix.
+#![cfg(feature = "integration")]
+
+mod common;
+use common::{as_postgrest, lit, Pg, Workspace};
+
+const TENANT_PW: &str = "tenant-password-1";
+
+fn q(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+/// Seeds `db` for `owner` (marts.places and a view over it in `api_v1`) and lets the owner log
+/// in, so the test can act as the tenant.
+fn tenant(pg: &Pg, db: &str, owner: &str) {
+    pg.seed(db, owner, "api_v1");
+    pg.sql(
+        "postgres",
+        &format!("ALTER ROLE {} LOGIN PASSWORD {}", q(owner), lit(TENANT_PW)),
+    );
+}
+
+fn as_tenant(pg: &Pg, owner: &str, db: &str, sql: &str) -> String {
+    pg.sql_as(owner, TENANT_PW, db, sql)
+        .unwrap_or_else(|e| panic!("tenant SQL failed: {sql}\n{e}"))
+}
+
+fn file(ws: &Workspace, app: &str, name: &str) -> std::path::PathBuf {
+    ws.out(&format!("apps/{app}/sql/{name}"))
+}
+
+fn roles_exist(pg: &Pg, app: &str) -> String {
+    pg.sql(
+        "postgres",
+        &format!(
+            "SELECT count(*) FROM pg_roles WHERE rolname IN ({}, {})",
+            lit(&format!("{app}_authenticator")),
+            lit(&format!("{app}_web_anon"))
+        ),
+    )
+}
+
+/// Tenant functions and operators in its `public` that shadow what the scripts call, and
+/// database settings that would change how they parse and resolve. A trap that fires says so
+/// with a WARNING (which survives a rollback) and tries to make the tenant a superuser.
+const TRAPS: &str = r#"
+CREATE FUNCTION public.pwn() RETURNS void LANGUAGE plpgsql AS $f$
+BEGIN
+  RAISE WARNING 'TENANT CODE RAN as %', current_user;
+  IF (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user) THEN
+    EXECUTE 'ALTER ROLE trap SUPERUSER';
+  END IF;
+END $f$;
+CREATE FUNCTION public.format(text, text) RETURNS text LANGUAGE plpgsql AS
+  $f$BEGIN PERFORM public.pwn(); RETURN pg_catalog.format($1, $2); END$f$;
+CREATE FUNCTION public.format(text, text, text) RETURNS text LANGUAGE plpgsql AS
+  $f$BEGIN PERFORM public.pwn(); RETURN pg_catalog.format($1, $2, $3); END$f$;
+CREATE FUNCTION public.current_setting(text) RETURNS text LANGUAGE plpgsql AS
+  $f$BEGIN PERFORM public.pwn(); RETURN pg_catalog.current_setting($1); END$f$;
+CREATE FUNCTION public.set_config(text, text, boolean) RETURNS text LANGUAGE plpgsql AS
+  $f$BEGIN PERFORM public.pwn(); RETURN pg_catalog.set_config($1, $2, $3); END$f$;
+CREATE FUNCTION public.quote_ident(text) RETURNS text LANGUAGE plpgsql AS
+  $f$BEGIN PERFORM public.pwn(); RETURN pg_catalog.quote_ident($1); END$f$;
+CREATE FUNCTION public.pg_advisory_xact_lock(bigint) RETURNS void LANGUAGE plpgsql AS
+  $f$BEGIN PERFORM public.pwn(); PERFORM pg_catalog.pg_advisory_xact_lock($1); END$f$;
+CREATE FUNCTION public.ne(text, text) RETURNS boolean LANGUAGE plpgsql AS
+  $f$BEGIN PERFORM public.pwn(); RETURN $1 OPERATOR(pg_catalog.<>) $2; END$f$;
+CREATE OPERATOR public.<> (LEFTARG = text, RIGHTARG = text, FUNCTION = public.ne);
+CREATE FUNCTION public.ne(name, text) RETURNS boolean LANGUAGE plpgsql AS
+  $f$BEGIN PERFORM public.pwn(); RETURN $1 OPERATOR(pg_catalog.<>) $2; END$f$;
+CREATE OPERATOR public.<> (LEFTARG = name, RIGHTARG = text, FUNCTION = public.ne);
+CREATE FUNCTION public.eq(oid, oid) RETURNS boolean LANGUAGE plpgsql AS
+  $f$BEGIN PERFORM public.pwn(); RETURN $1 OPERATOR(pg_catalog.=) $2; END$f$;
+CREATE OPERATOR public.= (LEFTARG = oid, RIGHTARG = oid, FUNCTION = public.eq);
+CREATE FUNCTION public.eq(name, text) RETURNS boolean LANGUAGE plpgsql AS
+  $f$BEGIN PERFORM public.pwn(); RETURN $1 OPERATOR(pg_catalog.=) $2; END$f$;
+CREATE OPERATOR public.= (LEFTARG = name, RIGHTARG = text, FUNCTION = public.eq);
+"#;
+
+fn db_settings(db: &str) -> String {
+    let d = q(db);
+    [
+        "search_path = public, pg_catalog",
+        "standard_conforming_strings = off",
+        "role = trap",
+        "default_transaction_read_only = on",
+        "transform_null_equals = on",
+        "quote_all_identifiers = on",
+        "client_encoding = 'SJIS'",
+        "statement_timeout = '50ms'",
+        "lock_timeout = '1ms'",
+        "DateStyle = 'SQL, DMY'",
+    ]
+    .iter()
+    .map(|s| format!("ALTER DATABASE {d} SET {s};"))
+    .collect()
+}
+
+#[test]
+fn tenant_functions_operators_and_settings_never_run_as_admin() {
+    let pg = Pg::require();
+    // A backslash in the database name: with standard_conforming_strings off, a plain literal
+    // holding it would end early.
+    let db = "trap\\db' x";
+    let ws = Workspace::new(&format!("[apps.trap]\ndatabase = {}\n", toml_str(db)));
+    ws.ok(&["build"]);
+    tenant(&pg, db, "trap");
+    as_tenant(&pg, "trap", db, TRAPS);
+    as_tenant(&pg, "trap", db, &db_settings(db));
+    // The traps are live: an admin session that does not pin itself runs the tenant's code.
+    ws.write("unpinned.sql", "SELECT format('%s', 'x') = 'x';");
+    let unpinned = pg
+        .try_file_output(db, &ws.path().join("unpinned.sql"))
+        .unwrap_or_else(|e| e);
+    assert!(
+        unpinned.contains("TENANT CODE RAN as postgres")
+            || unpinned.contains("TENANT CODE RAN as trap"),
+        "{unpinned}"
+    );
+    pg.sql("postgres", "ALTER ROLE trap NOSUPERUSER");
+
+    let mut stderr = String::new();
+    for name in ["apply.sql", "apply.sql", "verify.sql"] {
+        let out = pg
+            .try_file_output(db, &file(&ws, "trap", name))
+            .unwrap_or_else(|e| panic!("{name} failed under the tenant's traps:\n{e}"));
+        stderr.push_str(&out);
+    }
+    let rows = as_postgrest(
+        &pg,
+        "trap",
+        &ws.password("trap"),
+        db,
+        "api_v1",
+        "SELECT count(*) FROM places",
+    );
+    assert_eq!(rows.unwrap(), "2", "PostgREST reads the view after apply");
+    stderr.push_str(
+        &pg.try_file_output(db, &file(&ws, "trap", "purge.sql"))
+            .expect("purge runs"),
+    );
+
+    assert!(
+        !stderr.contains("TENANT CODE RAN"),
+        "tenant code ran in the admin's session:\n{stderr}"
+    );
+    assert_eq!(
+        pg.sql(
+            "postgres",
+            "SELECT rolsuper FROM pg_roles WHERE rolname = 'trap'"
+        ),
+        "f",
+        "the tenant made itself a superuser"
+    );
+    assert_eq!(roles_exist(&pg, "trap"), "0", "purge dropped the roles");
+    assert_eq!(
+        pg.sql(db, "RESET ROLE; SELECT count(*) FROM marts.places"),
+        "2",
+        "no tenant data was dropped"
+    );
+}
+
+fn toml_str(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+#[test]
+fn foreign_grantor_revoke_live() {
+    let pg = Pg::require();
+    let db = "chain_db";
+    let ws = Workspace::new("[apps.chain]\ndatabase = \"chain_db\"\n");
+    ws.ok(&["build"]);
+    tenant(&pg, db, "chain");
+    pg.sql(
+        "postgres",
+        "DROP ROLE IF EXISTS chain_mid; CREATE ROLE chain_mid LOGIN PASSWORD 'tenant-password-1'",
+    );
+    pg.file(db, &file(&ws, "chain", "apply.sql"));
+    // The tenant passes UPDATE on a table of its exposed schema down a grant-option chain.
+    as_tenant(
+        &pg,
+        "chain",
+        db,
+        "CREATE TABLE api_v1.notes (id int, body text);
+        INSERT INTO api_v1.notes VALUES (1, 'keep');
+        GRANT SELECT, UPDATE ON api_v1.notes TO chain_mid WITH GRANT OPTION;
+        GRANT USAGE ON SCHEMA api_v1 TO chain_mid;
+        GRANT SELECT ON api_v1.places TO chain_web_anon WITH GRANT OPTION;",
+    );
+    pg.sql_as(
+        "chain_mid",
+        TENANT_PW,
+        db,
+        "GRANT UPDATE ON api_v1.notes TO chain_web_anon;
+        GRANT UPDATE (body) ON api_v1.notes TO chain_authenticator;",
+    )
+    .unwrap();
+    let pw = ws.password("chain");
+    let update = "UPDATE notes SET body = 'pwned' RETURNING id";
+    assert_eq!(
+        as_postgrest(&pg, "chain", &pw, db, "api_v1", update).unwrap(),
+        "1",
+        "the chain works before apply"
+    );
+    let drift = pg
+        .try_file(db, &file(&ws, "chain", "verify.sql"))
+        .unwrap_err();
+    assert!(
+        drift.contains("UPDATE on TABLE api_v1.notes (granted by chain_mid)"),
+        "{drift}"
+    );
+    assert!(drift.contains("with grant option"), "{drift}");
+
+    pg.file(db, &file(&ws, "chain", "apply.sql"));
+    pg.file(db, &file(&ws, "chain", "verify.sql"));
+    let err = as_postgrest(&pg, "chain", &pw, db, "api_v1", update).unwrap_err();
+    assert!(err.contains("permission denied"), "{err}");
+    assert_eq!(
+        as_postgrest(
+            &pg,
+            "chain",
+            &pw,
+            db,
+            "api_v1",
+            "SELECT count(*) FROM places"
+        )
+        .unwrap(),
+        "2"
+    );
+    // The tenant's own grant to its helper role stays: apply revokes only what its roles hold.
+    assert_eq!(
+        pg.sql(
+            db,
+            "SELECT has_table_privilege('chain_mid', 'api_v1.notes', 'UPDATE WITH GRANT OPTION')"
+        ),
+        "t"
+    );
+}
+
+#[test]
+fn routines_granted_to_anon_are_revoked() {
+    let pg = Pg::require();
+    let db = "rtn_db";
+    let ws = Workspace::new("[apps.rtn]\ndatabase = \"rtn_db\"\n[apps.bystander]\ndatabase = \"rtn_db\"\nowner = \"rtn\"\nschema = \"api_b\"\n");
+    ws.ok(&["build"]);
+    tenant(&pg, db, "rtn");
+    pg.sql(db, "CREATE SCHEMA api_b AUTHORIZATION rtn");
+    as_tenant(
+        &pg,
+        "rtn",
+        db,
+        "
+        CREATE PROCEDURE api_v1.p() LANGUAGE sql AS 'SELECT 1';
+        CREATE FUNCTION api_v1.f() RETURNS int LANGUAGE sql AS 'SELECT 1';
+        CREATE AGGREGATE api_v1.agg(int) (SFUNC = int4pl, STYPE = int);
+        CREATE DOMAIN api_v1.d AS int;
+        SELECT lo_create(4242);",
+    );
+    pg.file(db, &file(&ws, "rtn", "apply.sql"));
+    as_tenant(
+        &pg,
+        "rtn",
+        db,
+        "
+        GRANT EXECUTE ON PROCEDURE api_v1.p() TO rtn_web_anon;
+        GRANT EXECUTE ON FUNCTION api_v1.f() TO rtn_web_anon WITH GRANT OPTION;
+        GRANT EXECUTE ON FUNCTION api_v1.agg(int) TO rtn_authenticator;
+        GRANT USAGE ON TYPE api_v1.d TO rtn_web_anon;
+        GRANT SELECT, UPDATE ON LARGE OBJECT 4242 TO rtn_web_anon;",
+    );
+    // One apply.sql run for both apps, as the runner does: the procedure must not stop it.
+    pg.file(db, &file(&ws, "rtn", "apply.sql"));
+    pg.file(db, &file(&ws, "bystander", "apply.sql"));
+    pg.file(db, &file(&ws, "rtn", "verify.sql"));
+    let left = pg.sql(db, "SELECT count(*) FROM pg_shdepend WHERE deptype = 'a'
+        AND refobjid IN ('rtn_web_anon'::regrole, 'rtn_authenticator'::regrole)
+        AND classid IN ('pg_proc'::regclass, 'pg_type'::regclass, 'pg_largeobject_metadata'::regclass)");
+    assert_eq!(left, "0");
+    pg.file(db, &file(&ws, "rtn", "purge.sql"));
+    assert_eq!(roles_exist(&pg, "rtn"), "0");
+}
+
+#[test]
+fn held_advisory_lock_bounds_the_wait() {
+    let pg = Pg::require();
+    let db = "lock_db";
+    let ws = Workspace::new("[apps.lockd]\ndatabase = \"lock_db\"\nowner = \"lockd\"\n");
+    ws.ok(&["build"]);
+    tenant(&pg, db, "lockd");
+    let apply_sql = std::fs::read_to_string(file(&ws, "lockd", "apply.sql")).unwrap();
+    let key: String = apply_sql
+        .split("pg_advisory_xact_lock(")
+        .nth(1)
+        .unwrap()
+        .chars()
+        .take_while(|c| c.is_ascii_digit())
+        .collect();
+    // The tenant takes the lock in a session it keeps open.
+    let holder = pg.spawn_as(
+        "lockd",
+        TENANT_PW,
+        db,
+        &format!("SELECT pg_advisory_lock({key}); SELECT pg_sleep(120);"),
+    );
+    let _guard = KillOnDrop(holder);
+    for _ in 0..100 {
+        let held = pg.sql(
+            db,
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted",
+        );
+        if held == "1" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let started = std::time::Instant::now();
+    let err = pg
+        .try_file(db, &file(&ws, "lockd", "apply.sql"))
+        .unwrap_err();
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(60),
+        "the wait is bounded"
+    );
+    assert!(
+        err.contains("app \"lockd\": gave up waiting 10s for the postgrest-gen lock"),
+        "{err}"
+    );
+    assert!(err.contains("role lockd"), "names the holder: {err}");
+    assert_eq!(roles_exist(&pg, "lockd"), "0", "nothing was created");
+}
+
+struct KillOnDrop(std::process::Child);
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn preexisting_roles_with_holdings_are_refused_and_never_dropped() {
+    let pg = Pg::require();
+    let db = "adopt_db";
+    let ws = Workspace::new("[apps.adopt]\ndatabase = \"adopt_db\"\n");
+    ws.ok(&["build"]);
+    tenant(&pg, db, "adopt");
+    pg.seed("adopt_other_db", "adopt_other", "api_v1");
+    // Roles with the generated names, left from an earlier life of the platform.
+    pg.sql(
+        "postgres",
+        "DROP ROLE IF EXISTS adopt_web_anon; DROP ROLE IF EXISTS adopt_authenticator;
+        CREATE ROLE adopt_web_anon NOLOGIN; CREATE ROLE adopt_authenticator LOGIN;
+        GRANT SET ON PARAMETER work_mem TO adopt_authenticator;",
+    );
+    pg.sql(
+        db,
+        "CREATE TABLE public.history (x int) ; INSERT INTO public.history VALUES (1), (2), (3);
+        ALTER TABLE public.history OWNER TO adopt_web_anon;",
+    );
+    pg.sql(
+        "adopt_other_db",
+        "GRANT SELECT ON marts.places TO adopt_web_anon",
+    );
+
+    let before = pg.sql(
+        "postgres",
+        "SELECT count(*) FROM pg_auth_members WHERE member = 'adopt_authenticator'::regrole",
+    );
+    let err = pg
+        .try_file(db, &file(&ws, "adopt", "apply.sql"))
+        .unwrap_err();
+    for needle in [
+        "apply.sql refused, nothing was changed",
+        "role adopt_web_anon owns table public.history",
+        "REASSIGN OWNED BY adopt_web_anon",
+        "in database adopt_other_db",
+        "SET on PARAMETER work_mem",
+    ] {
+        assert!(err.contains(needle), "missing `{needle}` in:\n{err}");
+    }
+    assert!(
+        !err.contains("DROP OWNED"),
+        "never suggests dropping: {err}"
+    );
+    assert_eq!(
+        before,
+        pg.sql(
+            "postgres",
+            "SELECT count(*) FROM pg_auth_members WHERE member = 'adopt_authenticator'::regrole"
+        )
+    );
+    assert_eq!(
+        pg.sql(
+            "postgres",
+            "SELECT count(*) FROM pg_shdescription WHERE objoid = 'adopt_web_anon'::regrole"
+        ),
+        "0"
+    );
+
+    let drift = pg
+        .try_file(db, &file(&ws, "adopt", "verify.sql"))
+        .unwrap_err();
+    assert!(
+        drift.contains("role adopt_web_anon owns table public.history"),
+        "{drift}"
+    );
+    assert!(drift.contains("in database adopt_other_db"), "{drift}");
+
+    // purge.sql refuses too, naming the same, and drops nothing.
+    let err = pg
+        .try_file(db, &file(&ws, "adopt", "purge.sql"))
+        .unwrap_err();
+    assert!(
+        err.contains("purge.sql refused, nothing was changed"),
+        "{err}"
+    );
+    assert!(
+        err.contains("owns table public.history") && err.contains("adopt_other_db"),
+        "{err}"
+    );
+    assert_eq!(
+        pg.sql(db, "SELECT count(*) FROM public.history"),
+        "3",
+        "no data dropped"
+    );
+    assert_eq!(roles_exist(&pg, "adopt"), "2");
+
+    // Following the hints makes the roles adoptable.
+    pg.sql(db, "REASSIGN OWNED BY adopt_web_anon TO adopt");
+    pg.sql(
+        "adopt_other_db",
+        "REVOKE SELECT ON marts.places FROM adopt_web_anon",
+    );
+    pg.sql(
+        "postgres",
+        "REVOKE SET ON PARAMETER work_mem FROM adopt_authenticator",
+    );
+    pg.file(db, &file(&ws, "adopt", "apply.sql"));
+    pg.file(db, &file(&ws, "adopt", "verify.sql"));
+    assert_eq!(pg.sql(db, "SELECT count(*) FROM public.history"), "3");
+}
+
+#[test]
+fn hand_made_role_pair_with_the_expected_grants_is_adopted() {
+    let pg = Pg::require();
+    let db = "uis_db";
+    let ws = Workspace::new("[apps.uis]\ndatabase = \"uis_db\"\n");
+    ws.ok(&["build"]);
+    tenant(&pg, db, "uis");
+    // What the hand-run platform did.
+    pg.sql("postgres", "DROP ROLE IF EXISTS uis_web_anon; DROP ROLE IF EXISTS uis_authenticator;
+        CREATE ROLE uis_authenticator LOGIN NOINHERIT PASSWORD 'old'; CREATE ROLE uis_web_anon NOLOGIN;
+        GRANT uis_web_anon TO uis_authenticator; GRANT CONNECT ON DATABASE uis_db TO uis_authenticator;");
+    pg.sql(db, "GRANT USAGE ON SCHEMA api_v1 TO uis_web_anon; GRANT SELECT ON ALL TABLES IN SCHEMA api_v1 TO uis_web_anon;
+        ALTER DEFAULT PRIVILEGES FOR ROLE uis IN SCHEMA api_v1 GRANT SELECT ON TABLES TO uis_web_anon;");
+    pg.file(db, &file(&ws, "uis", "apply.sql"));
+    pg.file(db, &file(&ws, "uis", "verify.sql"));
+    assert_eq!(
+        pg.sql(
+            "postgres",
+            "SELECT description FROM pg_shdescription WHERE objoid = 'uis_web_anon'::regrole"
+        ),
+        "postgrest-gen: app uis in database uis_db"
+    );
+    let rows = as_postgrest(
+        &pg,
+        "uis",
+        &ws.password("uis"),
+        db,
+        "api_v1",
+        "SELECT count(*) FROM places",
+    );
+    assert_eq!(rows.unwrap(), "2");
+}
+
+#[test]
+fn schema_of_another_role_and_privileged_owner_are_refused() {
+    let pg = Pg::require();
+    let db = "own_db";
+    let ws = Workspace::new("[apps.own]\ndatabase = \"own_db\"\n");
+    ws.ok(&["build"]);
+    tenant(&pg, db, "own");
+    pg.sql("postgres", "DROP ROLE IF EXISTS own_stranger; CREATE ROLE own_stranger NOLOGIN; ALTER ROLE own CREATEROLE BYPASSRLS");
+    pg.sql(db, "ALTER SCHEMA api_v1 OWNER TO own_stranger");
+    let err = pg.try_file(db, &file(&ws, "own", "apply.sql")).unwrap_err();
+    assert!(
+        err.contains("owner role own has BYPASSRLS, CREATEROLE"),
+        "{err}"
+    );
+    assert!(
+        err.contains("schema api_v1 belongs to own_stranger, not to the declared owner own"),
+        "{err}"
+    );
+    assert_eq!(roles_exist(&pg, "own"), "0");
+    pg.sql("postgres", "ALTER ROLE own NOCREATEROLE NOBYPASSRLS");
+    pg.sql(db, "ALTER SCHEMA api_v1 OWNER TO own");
+    pg.file(db, &file(&ws, "own", "apply.sql"));
+    pg.sql("postgres", "ALTER ROLE own CREATEROLE");
+    pg.sql(db, "ALTER SCHEMA api_v1 OWNER TO own_stranger");
+    let drift = pg
+        .try_file(db, &file(&ws, "own", "verify.sql"))
+        .unwrap_err();
+    assert!(
+        drift.contains("owner role own has SUPERUSER, BYPASSRLS, CREATEROLE or REPLICATION"),
+        "{drift}"
+    );
+    assert!(
+        drift.contains("schema api_v1 belongs to own_stranger, not to the owner own"),
+        "{drift}"
+    );
+    pg.sql(db, "ALTER SCHEMA api_v1 OWNER TO own");
+    pg.sql("postgres", "ALTER ROLE own NOCREATEROLE");
+}
+
+#[test]
+fn purge_refuses_while_roles_own_data_policies_or_foreign_grants() {
+    let pg = Pg::require();
+    let db = "pol_db";
+    let ws = Workspace::new("[apps.pol]\ndatabase = \"pol_db\"\n");
+    ws.ok(&["build"]);
+    tenant(&pg, db, "pol");
+    pg.seed("pol_other_db", "pol_other", "api_v1");
+    pg.sql(
+        "postgres",
+        "ALTER ROLE pol_other LOGIN PASSWORD 'tenant-password-1'",
+    );
+    pg.file(db, &file(&ws, "pol", "apply.sql"));
+    // The tenant writes row-level security for its anonymous role (legitimate), and another
+    // tenant grants its own table to this app's anonymous role.
+    as_tenant(
+        &pg,
+        "pol",
+        db,
+        "ALTER TABLE marts.places ENABLE ROW LEVEL SECURITY;
+        CREATE POLICY anon_reads ON marts.places TO pol_web_anon USING (true);",
+    );
+    pg.sql_as(
+        "pol_other",
+        TENANT_PW,
+        "pol_other_db",
+        "GRANT SELECT ON marts.places TO pol_web_anon",
+    )
+    .unwrap();
+
+    // apply still converges this database and warns; verify names the foreign grant.
+    let warned = pg
+        .try_file_output(db, &file(&ws, "pol", "apply.sql"))
+        .unwrap();
+    assert!(
+        warned.contains("holds a privilege in database pol_other_db"),
+        "{warned}"
+    );
+    let drift = pg
+        .try_file(db, &file(&ws, "pol", "verify.sql"))
+        .unwrap_err();
+    assert!(
+        drift.contains("role pol_web_anon holds a privilege on pg_class object"),
+        "{drift}"
+    );
+    assert!(drift.contains("in database pol_other_db"), "{drift}");
+
+    let err = pg.try_file(db, &file(&ws, "pol", "purge.sql")).unwrap_err();
+    assert!(
+        err.contains("is named in policy anon_reads on table marts.places"),
+        "{err}"
+    );
+    assert!(
+        err.contains("connect to pol_other_db and revoke it"),
+        "{err}"
+    );
+    assert_eq!(roles_exist(&pg, "pol"), "2");
+    assert_eq!(
+        pg.sql(
+            db,
+            "SELECT count(*) FROM pg_policy WHERE polname = 'anon_reads'"
+        ),
+        "1",
+        "the policy stays"
+    );
+    assert_eq!(pg.sql(db, "SELECT count(*) FROM marts.places"), "2");
+
+    as_tenant(&pg, "pol", db, "DROP POLICY anon_reads ON marts.places");
+    pg.sql(
+        "pol_other_db",
+        "REVOKE SELECT ON marts.places FROM pol_web_anon",
+    );
+    pg.file(db, &file(&ws, "pol", "purge.sql"));
+    assert_eq!(roles_exist(&pg, "pol"), "0");
+    assert_eq!(pg.sql(db, "SELECT count(*) FROM marts.places"), "2");
+}
