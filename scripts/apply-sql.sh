@@ -49,7 +49,8 @@ while IFS=$'\t' read -r app ensure db; do
 done < "$plan"
 [ ${#order[@]} -gt 0 ] || { echo "$mode: no apps in $plan"; exit 0; }
 
-missing=$($PSQL -X -At -v ON_ERROR_STOP=1 -v dbs="$(printf '%s\n' "${order[@]}")" -d postgres <<'SQL'
+missing=$($PSQL -X -q -At -v ON_ERROR_STOP=1 -v dbs="$(printf '%s\n' "${order[@]}")" -d postgres <<'SQL'
+SET search_path = pg_catalog, pg_temp;
 SELECT string_agg(format('%I', d), ', ' ORDER BY d)
   FROM unnest(string_to_array(:'dbs', E'\n')) AS d
  WHERE d <> '' AND NOT EXISTS (SELECT FROM pg_database WHERE datname = d);
