@@ -45,7 +45,7 @@ q "GRANT ALL ON marts.t_a5 TO a5_web_anon" apshared >/dev/null
 res=$(run verify) && rc=0 || rc=$?
 is "verify: exit 1 on drift" 1 "$rc"
 has "verify: every drifted app named" "verify: drift in a2 a5; run make apply" "$res"
-has "verify: the difference is spelled out" "a5_web_anon holds INSERT on marts.t_a5" "$res"
+has "verify: the difference is spelled out" "a5_web_anon holds INSERT on TABLE marts.t_a5" "$res"
 res=$(APPLY_JOBS=1 run apply) && rc=0 || rc=$?
 is "apply: one session converges both" 0 "$rc"
 res=$(run verify) && rc=0 || rc=$?
@@ -58,7 +58,7 @@ q "GRANT ALL ON marts.t_a2 TO a2_web_anon" 'ap\x' >/dev/null
 res=$(APPLY_JOBS=1 run apply) && rc=0 || rc=$?
 is "failure: exit 1" 1 "$rc"
 has "failure: the app and database are named" "apply: failed for app a1 (database ap'q)" "$res"
-has "failure: the cause is shown" 'schema "api_a1" does not exist' "$res"
+has "failure: the cause is shown" 'schema api_a1 does not exist' "$res"
 has "failure: what ran is summed up" "apply: stopped at the first failure: 2 apps applied" "$res"
 res=$(run verify) && rc=0 || rc=$?
 has "failure: later apps were not applied" "verify: drift in a1 a2;" "$res"

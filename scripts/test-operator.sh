@@ -55,7 +55,7 @@ check "drift: make verify passes again" mk verify
 # a failing apply stops and names the app.
 q "ALTER SCHEMA api_v1 RENAME TO api_moved" opb_db >/dev/null
 out=$(mk apply-sql 2>&1 || true)
-case "$out" in *"failed for app opb"*'schema "api_v1" does not exist'*|*'schema "api_v1" does not exist'*"failed for app opb"*) ok "failure: apply-sql stops and names the app";; *) bad "failure not named: $out";; esac
+case "$out" in *"failed for app opb"*'schema api_v1 does not exist'*|*'schema api_v1 does not exist'*"failed for app opb"*) ok "failure: apply-sql stops and names the app";; *) bad "failure not named: $out";; esac
 q "ALTER SCHEMA api_moved RENAME TO api_v1" opb_db >/dev/null
 
 # undeploy: workloads go, roles and secret stay.

@@ -79,6 +79,7 @@ $lock$;
 -- there is named instead of silently kept.
 DO $preflight$
 DECLARE
+  -- The app's objects by oid, read once per block from the settings (NULL when missing).
   present boolean := current_setting('postgrest_gen.ensure') = 'present';
   this_db oid := (SELECT oid FROM pg_database WHERE datname = current_database());
   auth oid := (SELECT oid FROM pg_roles WHERE rolname = current_setting('postgrest_gen.authenticator'));
@@ -247,10 +248,12 @@ $preflight$;
 -- statement; REVOKE runs no user code). CASCADE takes along what the role passed on.
 DO $privileges$
 DECLARE
+  -- The app's objects by oid, read once per block from the settings (NULL when missing).
   present boolean := current_setting('postgrest_gen.ensure') = 'present';
   this_db oid := (SELECT oid FROM pg_database WHERE datname = current_database());
   auth oid := (SELECT oid FROM pg_roles WHERE rolname = current_setting('postgrest_gen.authenticator'));
   anon oid := (SELECT oid FROM pg_roles WHERE rolname = current_setting('postgrest_gen.anon'));
+  owner oid := (SELECT oid FROM pg_roles WHERE rolname = current_setting('postgrest_gen.owner'));
   api oid := (SELECT oid FROM pg_namespace WHERE nspname = current_setting('postgrest_gen.schema'));
   done text[] := '{}';
   stmt text;
@@ -338,7 +341,9 @@ $privileges$;
 -- Any other default-privilege entry naming either role is removed (all of them on purge).
 DO $defaults$
 DECLARE
+  -- The app's objects by oid, read once per block from the settings (NULL when missing).
   present boolean := current_setting('postgrest_gen.ensure') = 'present';
+  this_db oid := (SELECT oid FROM pg_database WHERE datname = current_database());
   auth oid := (SELECT oid FROM pg_roles WHERE rolname = current_setting('postgrest_gen.authenticator'));
   anon oid := (SELECT oid FROM pg_roles WHERE rolname = current_setting('postgrest_gen.anon'));
   owner oid := (SELECT oid FROM pg_roles WHERE rolname = current_setting('postgrest_gen.owner'));
@@ -376,6 +381,7 @@ $defaults$;
 -- one apply grants (an object type the loops above do not know) stops the run, named.
 DO $leftovers$
 DECLARE
+  -- The app's objects by oid, read once per block from the settings (NULL when missing).
   present boolean := current_setting('postgrest_gen.ensure') = 'present';
   this_db oid := (SELECT oid FROM pg_database WHERE datname = current_database());
   auth oid := (SELECT oid FROM pg_roles WHERE rolname = current_setting('postgrest_gen.authenticator'));

@@ -51,18 +51,19 @@ SELECT set_config('postgrest_gen.app', 'legacy-reports', true) AS app,
 
 DO $verify$
 DECLARE
+  -- The app's objects by oid, read once per block from the settings (NULL when missing).
   present boolean := current_setting('postgrest_gen.ensure') = 'present';
   this_db oid := (SELECT oid FROM pg_database WHERE datname = current_database());
+  auth oid := (SELECT oid FROM pg_roles WHERE rolname = current_setting('postgrest_gen.authenticator'));
+  anon oid := (SELECT oid FROM pg_roles WHERE rolname = current_setting('postgrest_gen.anon'));
+  owner oid := (SELECT oid FROM pg_roles WHERE rolname = current_setting('postgrest_gen.owner'));
+  api oid := (SELECT oid FROM pg_namespace WHERE nspname = current_setting('postgrest_gen.schema'));
   api_name text := current_setting('postgrest_gen.schema');
   auth_name text := current_setting('postgrest_gen.authenticator');
   anon_name text := current_setting('postgrest_gen.anon');
   owner_name text := current_setting('postgrest_gen.owner');
   timeout text := current_setting('postgrest_gen.statement_timeout');
   marker text := current_setting('postgrest_gen.marker');
-  auth oid := (SELECT oid FROM pg_roles WHERE rolname = current_setting('postgrest_gen.authenticator'));
-  anon oid := (SELECT oid FROM pg_roles WHERE rolname = current_setting('postgrest_gen.anon'));
-  owner oid := (SELECT oid FROM pg_roles WHERE rolname = current_setting('postgrest_gen.owner'));
-  api oid := (SELECT oid FROM pg_namespace WHERE nspname = current_setting('postgrest_gen.schema'));
   problems text[] := '{}';
   ok boolean;
   r record;
