@@ -23,6 +23,10 @@ out=${1:?usage: apply-sql.sh OUT apply|verify}
 mode=${2:?usage: apply-sql.sh OUT apply|verify}
 case "$mode" in apply|verify) ;; *) echo "apply-sql: unknown mode $mode (apply or verify)" >&2; exit 2 ;; esac
 PSQL=${PSQL:-psql}
+# A database's owner can ALTER DATABASE ... SET local_preload_libraries to a library that does
+# not exist, and then every connection to it fails before a script could pin anything. Options
+# from the client take precedence over database settings, so the sessions clear it.
+export PGOPTIONS="-c local_preload_libraries= ${PGOPTIONS:-}"
 jobs=${APPLY_JOBS:-4}
 [[ "$jobs" =~ ^[1-9][0-9]*$ ]] || { echo "apply-sql: APPLY_JOBS must be a positive number, not '$jobs'" >&2; exit 2; }
 psql_major=$($PSQL --version | sed -n 's/.* \([0-9][0-9]*\)\..*/\1/p' | head -n 1)
