@@ -169,6 +169,9 @@ SELECT ro.rolname AS role, d.deptype, coalesce(db.datname, '') AS datname, d.dbi
     unmarked := ARRAY(SELECT oid FROM pg_roles WHERE oid IN (auth, anon)
                        AND (SELECT description FROM pg_shdescription WHERE objoid = pg_roles.oid
                               AND classoid = 'pg_authid'::regclass) IS DISTINCT FROM marker);
+  END IF;
+  -- Converged roles (the common case) skip the catalog-wide scan.
+  IF present AND cardinality(unmarked) > 0 THEN
     FOR r IN SELECT x.* FROM (-- Every ACL entry, in this database and on shared objects, whose grantee is one of the app's
 -- roles, whoever granted it. `expected` marks exactly what apply.sql grants (by the object's
 -- owner, without grant option); everything else is revoked. Needs the block's variables
@@ -368,14 +371,15 @@ DECLARE
   owner oid := (SELECT oid FROM pg_roles WHERE rolname = current_setting('postgrest_gen.owner'));
   api oid := (SELECT oid FROM pg_namespace WHERE nspname = current_setting('postgrest_gen.schema'));
   stmt text;
-  left_over text;
+  seen int;
   r record;
 BEGIN
-  -- Pass over what is there, revoking each entry as its grantor. Entries granted by one of
-  -- the app's roles go with CASCADE when that role's own grant option is revoked, so they are
-  -- not revoked on their own. A second pass catches what a pass left; an entry that survives
-  -- three passes stops the run instead of looping.
-  FOR pass IN 1..3 LOOP
+  -- Pass over what is there, revoking each entry as its grantor. In the first pass, entries
+  -- granted by one of the app's roles are left to the CASCADE of that role's own revoke. A
+  -- pass that finds nothing ends the loop (a converged database costs one query); an entry
+  -- that survives three passes stops the run instead of looping.
+  FOR pass IN 1..4 LOOP
+    seen := 0;
     FOR r IN SELECT x.* FROM (-- Every ACL entry, in this database and on shared objects, whose grantee is one of the app's
 -- roles, whoever granted it. `expected` marks exactly what apply.sql grants (by the object's
 -- owner, without grant option); everything else is revoked. Needs the block's variables
@@ -412,12 +416,17 @@ SELECT o.kind, o.what, o.col, o.owner_id, g.grantor, g.grantee, g.privilege_type
                 FROM pg_foreign_server
   ) o CROSS JOIN LATERAL aclexplode(o.acl) g
  WHERE g.grantee IN (auth, anon)
-) x
-              WHERE NOT x.expected AND (x.grantor NOT IN (auth, anon) OR pass > 1)
+) x WHERE NOT x.expected
               ORDER BY x.kind, x.what, x.col, x.grantee, x.priv
     LOOP
+      seen := seen + 1;
+      CONTINUE WHEN pass = 1 AND r.grantor IN (auth, anon);
       stmt := format('REVOKE %s%s ON %s FROM %s CASCADE', r.priv,
         CASE WHEN r.col IS NULL THEN '' ELSE format(' (%I)', r.col) END, r.what, r.grantee::regrole);
+      IF pass = 4 THEN
+        RAISE EXCEPTION 'postgrest-gen: app "%": privileges survive three rounds of REVOKE: % (granted by %)',
+          current_setting('postgrest_gen.app'), stmt, r.grantor::regrole;
+      END IF;
       IF r.grantor = r.owner_id OR r.kind = 'parameter' THEN
         EXECUTE stmt;
       ELSE
@@ -425,49 +434,8 @@ SELECT o.kind, o.what, o.col, o.owner_id, g.grantor, g.grantee, g.privilege_type
         EXECUTE stmt;
         SET LOCAL ROLE NONE;
       END IF;
-      left_over := stmt || format(' (granted by %s)', r.grantor::regrole);
     END LOOP;
-    EXIT WHEN NOT EXISTS (SELECT FROM (-- Every ACL entry, in this database and on shared objects, whose grantee is one of the app's
--- roles, whoever granted it. `expected` marks exactly what apply.sql grants (by the object's
--- owner, without grant option); everything else is revoked. Needs the block's variables
--- auth, anon, api, present and this_db.
-SELECT o.kind, o.what, o.col, o.owner_id, g.grantor, g.grantee, g.privilege_type AS priv, g.is_grantable,
-       (present AND NOT g.is_grantable AND g.grantor = o.owner_id AND o.col IS NULL AND (
-            (o.kind = 'database' AND o.id = this_db AND g.grantee = auth AND g.privilege_type = 'CONNECT')
-         OR (o.kind = 'schema' AND o.id = api AND g.grantee = anon AND g.privilege_type = 'USAGE')
-         OR (o.kind = 'relation' AND o.nsp = api AND o.relkind IN ('r', 'v', 'm', 'f', 'p')
-             AND g.grantee = anon AND g.privilege_type = 'SELECT'))) AS expected
-  FROM (
-    SELECT 'database' AS kind, oid AS id, datdba AS owner_id, datacl AS acl, format('DATABASE %I', datname) AS what,
-           NULL::oid AS nsp, NULL::"char" AS relkind, NULL::name AS col FROM pg_database
-    UNION ALL SELECT 'tablespace', oid, spcowner, spcacl, format('TABLESPACE %I', spcname), NULL, NULL, NULL FROM pg_tablespace
-    UNION ALL SELECT 'parameter', oid, 10, paracl, 'PARAMETER ' || array_to_string(ARRAY(
-                       SELECT quote_ident(p) FROM unnest(string_to_array(parname, '.')) WITH ORDINALITY u(p, i) ORDER BY i), '.'),
-                     NULL, NULL, NULL FROM pg_parameter_acl
-    UNION ALL SELECT 'schema', oid, nspowner, nspacl, format('SCHEMA %I', nspname), NULL, NULL, NULL FROM pg_namespace
-    UNION ALL SELECT 'relation', oid, relowner, relacl,
-                     CASE relkind WHEN 'S' THEN 'SEQUENCE ' ELSE 'TABLE ' END || oid::regclass::text,
-                     relnamespace, relkind, NULL FROM pg_class WHERE relacl IS NOT NULL
-    UNION ALL SELECT 'column', c.oid, c.relowner, a.attacl, 'TABLE ' || c.oid::regclass::text, NULL, NULL, a.attname
-                FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid WHERE a.attacl IS NOT NULL
-    UNION ALL SELECT 'routine', oid, proowner, proacl, 'ROUTINE ' || oid::regprocedure::text, NULL, NULL, NULL
-                FROM pg_proc WHERE proacl IS NOT NULL
-    UNION ALL SELECT 'type', oid, typowner, typacl, CASE typtype WHEN 'd' THEN 'DOMAIN ' ELSE 'TYPE ' END || oid::regtype::text,
-                     NULL, NULL, NULL FROM pg_type WHERE typacl IS NOT NULL
-    UNION ALL SELECT 'language', oid, lanowner, lanacl, format('LANGUAGE %I', lanname), NULL, NULL, NULL FROM pg_language
-    UNION ALL SELECT 'large object', oid, lomowner, lomacl, 'LARGE OBJECT ' || oid::text, NULL, NULL, NULL
-                FROM pg_largeobject_metadata WHERE lomacl IS NOT NULL
-    UNION ALL SELECT 'foreign data wrapper', oid, fdwowner, fdwacl, format('FOREIGN DATA WRAPPER %I', fdwname), NULL, NULL, NULL
-                FROM pg_foreign_data_wrapper
-    UNION ALL SELECT 'foreign server', oid, srvowner, srvacl, format('FOREIGN SERVER %I', srvname), NULL, NULL, NULL
-                FROM pg_foreign_server
-  ) o CROSS JOIN LATERAL aclexplode(o.acl) g
- WHERE g.grantee IN (auth, anon)
-) x WHERE NOT x.expected);
-    IF pass = 3 THEN
-      RAISE EXCEPTION 'postgrest-gen: app "%": privileges survive three rounds of REVOKE, last: %',
-        current_setting('postgrest_gen.app'), left_over;
-    END IF;
+    EXIT WHEN seen = 0;
   END LOOP;
 
   IF present THEN
