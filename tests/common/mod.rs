@@ -196,7 +196,7 @@ impl Pg {
     /// A fresh database owned by `owner` (created if missing) with schemas `marts` (internal
     /// tables) and `schema` (views over them), all owned by the owner.
     pub fn seed(&self, db: &str, owner: &str, schema: &str) {
-        let q = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+        let q = ident;
         self.sql(
             "postgres",
             &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", q(db)),
@@ -224,6 +224,11 @@ impl Pg {
             ),
         );
     }
+}
+
+/// A quoted SQL identifier, for test SQL.
+pub fn ident(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
 }
 
 pub fn lit(s: &str) -> String {

@@ -86,14 +86,16 @@ DECLARE
   owner_name text := current_setting('postgrest_gen.owner');
   api_name text := current_setting('postgrest_gen.schema');
   marker text := current_setting('postgrest_gen.marker');
+  owner_row record;
   unmarked oid[];
   problems text[] := '{}';
   r record;
 BEGIN
+  -- The file must run in the app's own database (a wrong -d would grant in the wrong place).
   IF current_database() <> current_setting('postgrest_gen.database') THEN
     RAISE EXCEPTION 'postgrest-gen: connected to database "%", but app "%" lives in "%"',
       current_database(), current_setting('postgrest_gen.app'), current_setting('postgrest_gen.database')
-      USING HINT = format('Run: psql -v ON_ERROR_STOP=1 -d %I -f apply.sql', current_setting('postgrest_gen.database'));
+      USING HINT = format('Run: psql -X -v ON_ERROR_STOP=1 -d %I -f apply.sql', current_setting('postgrest_gen.database'));
   END IF;
   IF current_setting('server_version_num')::int < 150000 THEN
     RAISE EXCEPTION 'postgrest-gen: PostgreSQL % is not supported; the role SQL needs 15 or later',
@@ -105,14 +107,16 @@ BEGIN
   END IF;
 
   IF present THEN
+    -- The owner and the exposed schema: views run with the owner's rights, so the owner must
+    -- be an ordinary role, and the schema must be the owner's (not another team's).
     IF owner IS NULL THEN
       problems := problems || format('owner role %I does not exist; create it first: CREATE ROLE %I NOLOGIN;', owner_name, owner_name);
     ELSE
-      SELECT * INTO r FROM pg_roles WHERE oid = owner;
-      IF r.rolsuper OR r.rolbypassrls OR r.rolcreaterole OR r.rolreplication THEN
+      SELECT * INTO owner_row FROM pg_roles WHERE oid = owner;
+      IF owner_row.rolsuper OR owner_row.rolbypassrls OR owner_row.rolcreaterole OR owner_row.rolreplication THEN
         problems := problems || format('owner role %I has %s; the views it owns run with its rights, so it must have none of SUPERUSER, BYPASSRLS, CREATEROLE, REPLICATION: ALTER ROLE %I NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOREPLICATION;',
-          owner_name, concat_ws(', ', CASE WHEN r.rolsuper THEN 'SUPERUSER' END, CASE WHEN r.rolbypassrls THEN 'BYPASSRLS' END,
-                                CASE WHEN r.rolcreaterole THEN 'CREATEROLE' END, CASE WHEN r.rolreplication THEN 'REPLICATION' END), owner_name);
+          owner_name, concat_ws(', ', CASE WHEN owner_row.rolsuper THEN 'SUPERUSER' END, CASE WHEN owner_row.rolbypassrls THEN 'BYPASSRLS' END,
+                                CASE WHEN owner_row.rolcreaterole THEN 'CREATEROLE' END, CASE WHEN owner_row.rolreplication THEN 'REPLICATION' END), owner_name);
       END IF;
       IF owner IN (auth, anon) THEN
         problems := problems || format('owner role %I is one of the roles postgrest-gen manages for this app', owner_name);
@@ -173,47 +177,62 @@ SELECT ro.rolname AS role, d.deptype, coalesce(db.datname, '') AS datname, d.dbi
   -- Converged roles (the common case) skip the catalog-wide scan.
   IF present AND cardinality(unmarked) > 0 THEN
     FOR r IN SELECT x.* FROM (-- Every ACL entry, in this database and on shared objects, whose grantee is one of the app's
--- roles, whoever granted it. `expected` marks exactly what apply.sql grants (by the object's
--- owner, without grant option); everything else is revoked. Needs the block's variables
--- auth, anon, api, present and this_db.
+-- roles, whoever granted it, default privileges included. `expected` marks exactly what
+-- apply.sql grants (by the object's owner, without grant option); everything else is revoked
+-- with `revoke`, run as `grantor` (for a default privilege the grantor is its FOR ROLE).
+-- `label` names the entry in messages. Needs the _vars of the block.
 SELECT o.kind, o.what, o.col, o.owner_id, g.grantor, g.grantee, g.privilege_type AS priv, g.is_grantable,
+       coalesce(o.scope || ' ON ', '') || o.what AS label,
+       CASE WHEN o.scope IS NULL
+         THEN format('REVOKE %s%s ON %s FROM %s CASCADE', g.privilege_type,
+                     CASE WHEN o.col IS NULL THEN '' ELSE format(' (%I)', o.col) END, o.what, g.grantee::regrole)
+         ELSE format('ALTER %s REVOKE %s ON %s FROM %s', o.scope, g.privilege_type, o.what, g.grantee::regrole)
+       END AS revoke,
        (present AND NOT g.is_grantable AND g.grantor = o.owner_id AND o.col IS NULL AND (
             (o.kind = 'database' AND o.id = this_db AND g.grantee = auth AND g.privilege_type = 'CONNECT')
          OR (o.kind = 'schema' AND o.id = api AND g.grantee = anon AND g.privilege_type = 'USAGE')
          OR (o.kind = 'relation' AND o.nsp = api AND o.relkind IN ('r', 'v', 'm', 'f', 'p')
+             AND g.grantee = anon AND g.privilege_type = 'SELECT')
+         OR (o.kind = 'default privilege' AND o.owner_id = owner AND o.nsp = api AND o.relkind = 'r'
              AND g.grantee = anon AND g.privilege_type = 'SELECT'))) AS expected
   FROM (
     SELECT 'database' AS kind, oid AS id, datdba AS owner_id, datacl AS acl, format('DATABASE %I', datname) AS what,
-           NULL::oid AS nsp, NULL::"char" AS relkind, NULL::name AS col FROM pg_database
-    UNION ALL SELECT 'tablespace', oid, spcowner, spcacl, format('TABLESPACE %I', spcname), NULL, NULL, NULL FROM pg_tablespace
+           NULL::oid AS nsp, NULL::"char" AS relkind, NULL::name AS col, NULL::text AS scope FROM pg_database
+    UNION ALL SELECT 'tablespace', oid, spcowner, spcacl, format('TABLESPACE %I', spcname), NULL, NULL, NULL, NULL FROM pg_tablespace
     UNION ALL SELECT 'parameter', oid, 10, paracl, 'PARAMETER ' || array_to_string(ARRAY(
                        SELECT quote_ident(p) FROM unnest(string_to_array(parname, '.')) WITH ORDINALITY u(p, i) ORDER BY i), '.'),
-                     NULL, NULL, NULL FROM pg_parameter_acl
-    UNION ALL SELECT 'schema', oid, nspowner, nspacl, format('SCHEMA %I', nspname), NULL, NULL, NULL FROM pg_namespace
+                     NULL, NULL, NULL, NULL FROM pg_parameter_acl
+    UNION ALL SELECT 'schema', oid, nspowner, nspacl, format('SCHEMA %I', nspname), NULL, NULL, NULL, NULL FROM pg_namespace
     UNION ALL SELECT 'relation', oid, relowner, relacl,
                      CASE relkind WHEN 'S' THEN 'SEQUENCE ' ELSE 'TABLE ' END || oid::regclass::text,
-                     relnamespace, relkind, NULL FROM pg_class WHERE relacl IS NOT NULL
-    UNION ALL SELECT 'column', c.oid, c.relowner, a.attacl, 'TABLE ' || c.oid::regclass::text, NULL, NULL, a.attname
+                     relnamespace, relkind, NULL, NULL FROM pg_class WHERE relacl IS NOT NULL
+    UNION ALL SELECT 'column', c.oid, c.relowner, a.attacl, 'TABLE ' || c.oid::regclass::text, NULL, NULL, a.attname, NULL
                 FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid WHERE a.attacl IS NOT NULL
-    UNION ALL SELECT 'routine', oid, proowner, proacl, 'ROUTINE ' || oid::regprocedure::text, NULL, NULL, NULL
+    UNION ALL SELECT 'routine', oid, proowner, proacl, 'ROUTINE ' || oid::regprocedure::text, NULL, NULL, NULL, NULL
                 FROM pg_proc WHERE proacl IS NOT NULL
     UNION ALL SELECT 'type', oid, typowner, typacl, CASE typtype WHEN 'd' THEN 'DOMAIN ' ELSE 'TYPE ' END || oid::regtype::text,
-                     NULL, NULL, NULL FROM pg_type WHERE typacl IS NOT NULL
-    UNION ALL SELECT 'language', oid, lanowner, lanacl, format('LANGUAGE %I', lanname), NULL, NULL, NULL FROM pg_language
-    UNION ALL SELECT 'large object', oid, lomowner, lomacl, 'LARGE OBJECT ' || oid::text, NULL, NULL, NULL
+                     NULL, NULL, NULL, NULL FROM pg_type WHERE typacl IS NOT NULL
+    UNION ALL SELECT 'language', oid, lanowner, lanacl, format('LANGUAGE %I', lanname), NULL, NULL, NULL, NULL FROM pg_language
+    UNION ALL SELECT 'large object', oid, lomowner, lomacl, 'LARGE OBJECT ' || oid::text, NULL, NULL, NULL, NULL
                 FROM pg_largeobject_metadata WHERE lomacl IS NOT NULL
-    UNION ALL SELECT 'foreign data wrapper', oid, fdwowner, fdwacl, format('FOREIGN DATA WRAPPER %I', fdwname), NULL, NULL, NULL
+    UNION ALL SELECT 'foreign data wrapper', oid, fdwowner, fdwacl, format('FOREIGN DATA WRAPPER %I', fdwname), NULL, NULL, NULL, NULL
                 FROM pg_foreign_data_wrapper
-    UNION ALL SELECT 'foreign server', oid, srvowner, srvacl, format('FOREIGN SERVER %I', srvname), NULL, NULL, NULL
+    UNION ALL SELECT 'foreign server', oid, srvowner, srvacl, format('FOREIGN SERVER %I', srvname), NULL, NULL, NULL, NULL
                 FROM pg_foreign_server
+    UNION ALL SELECT 'default privilege', oid, defaclrole, defaclacl,
+                     CASE defaclobjtype WHEN 'r' THEN 'TABLES' WHEN 'S' THEN 'SEQUENCES' WHEN 'f' THEN 'FUNCTIONS'
+                                        WHEN 'T' THEN 'TYPES' WHEN 'n' THEN 'SCHEMAS' ELSE 'LARGE OBJECTS' END,
+                     defaclnamespace, defaclobjtype, NULL,
+                     'DEFAULT PRIVILEGES FOR ROLE ' || defaclrole::regrole::text
+                       || CASE WHEN defaclnamespace = 0 THEN '' ELSE ' IN SCHEMA ' || defaclnamespace::regnamespace::text END
+                FROM pg_default_acl
   ) o CROSS JOIN LATERAL aclexplode(o.acl) g
  WHERE g.grantee IN (auth, anon)
 ) x
               WHERE NOT x.expected AND x.grantee = ANY(unmarked) ORDER BY x.grantee, x.what, x.priv
     LOOP
-      problems := problems || format('role %s existed before postgrest-gen managed it and holds %s%s on %s (granted by %s); adopt it only once it holds nothing but what apply grants: REVOKE %s%s ON %s FROM %s;',
-        r.grantee::regrole, r.priv, CASE WHEN r.col IS NULL THEN '' ELSE format(' (%I)', r.col) END, r.what, r.grantor::regrole,
-        r.priv, CASE WHEN r.col IS NULL THEN '' ELSE format(' (%I)', r.col) END, r.what, r.grantee::regrole);
+      problems := problems || format('role %s existed before postgrest-gen managed it and holds %s%s on %s (granted by %s); adopt it only once it holds nothing but what apply grants: %s;',
+        r.grantee::regrole, r.priv, CASE WHEN r.col IS NULL THEN '' ELSE format(' (%I)', r.col) END, r.label, r.grantor::regrole, r.revoke);
     END LOOP;
     FOR r IN SELECT am.roleid::regrole AS role, am.member::regrole AS member FROM pg_auth_members am
               WHERE (am.roleid = ANY(unmarked) OR am.member = ANY(unmarked))
@@ -221,15 +240,6 @@ SELECT o.kind, o.what, o.col, o.owner_id, g.grantor, g.grantee, g.privilege_type
     LOOP
       problems := problems || format('role %s existed before postgrest-gen managed it and %s is a member of %s; adopt it only without that membership: REVOKE %s FROM %s;',
         CASE WHEN r.role::oid = ANY(unmarked) THEN r.role ELSE r.member END, r.member, r.role, r.role, r.member);
-    END LOOP;
-    FOR r IN SELECT d.defaclrole::regrole AS forrole, g.grantee::regrole AS grantee, g.privilege_type, d.defaclobjtype
-               FROM pg_default_acl d CROSS JOIN LATERAL aclexplode(d.defaclacl) g
-              WHERE g.grantee = ANY(unmarked)
-                AND NOT (d.defaclrole = owner AND d.defaclnamespace = api AND d.defaclobjtype = 'r'
-                         AND g.grantee = anon AND g.privilege_type = 'SELECT' AND NOT g.is_grantable)
-    LOOP
-      problems := problems || format('role %s existed before postgrest-gen managed it and receives %s by default on objects of type %L created by %s; remove that default privilege first',
-        r.grantee, r.privilege_type, r.defaclobjtype, r.forrole);
     END LOOP;
   END IF;
 
@@ -357,8 +367,8 @@ $membership$;
 
 -- Privileges: exactly CONNECT on this database for the authenticator, USAGE on the curated
 -- schema and SELECT on its tables and views for the anonymous role, each granted by the
--- object's owner (nothing at all on purge). Every other ACL entry naming either role is
--- revoked, whoever granted it: a superuser's REVOKE acts as the object's owner, so a grant
+-- object's owner (nothing at all on purge). Every other ACL entry naming either role, default
+-- privileges included, is revoked, whoever granted it: a superuser's REVOKE acts as the object's owner, so a grant
 -- made through a grant-option chain is revoked as its own grantor (SET ROLE just for that
 -- statement; REVOKE runs no user code). CASCADE takes along what the role passed on.
 DO $privileges$
@@ -370,7 +380,6 @@ DECLARE
   anon oid := (SELECT oid FROM pg_roles WHERE rolname = current_setting('postgrest_gen.anon'));
   owner oid := (SELECT oid FROM pg_roles WHERE rolname = current_setting('postgrest_gen.owner'));
   api oid := (SELECT oid FROM pg_namespace WHERE nspname = current_setting('postgrest_gen.schema'));
-  stmt text;
   seen int;
   r record;
 BEGIN
@@ -381,39 +390,55 @@ BEGIN
   FOR pass IN 1..4 LOOP
     seen := 0;
     FOR r IN SELECT x.* FROM (-- Every ACL entry, in this database and on shared objects, whose grantee is one of the app's
--- roles, whoever granted it. `expected` marks exactly what apply.sql grants (by the object's
--- owner, without grant option); everything else is revoked. Needs the block's variables
--- auth, anon, api, present and this_db.
+-- roles, whoever granted it, default privileges included. `expected` marks exactly what
+-- apply.sql grants (by the object's owner, without grant option); everything else is revoked
+-- with `revoke`, run as `grantor` (for a default privilege the grantor is its FOR ROLE).
+-- `label` names the entry in messages. Needs the _vars of the block.
 SELECT o.kind, o.what, o.col, o.owner_id, g.grantor, g.grantee, g.privilege_type AS priv, g.is_grantable,
+       coalesce(o.scope || ' ON ', '') || o.what AS label,
+       CASE WHEN o.scope IS NULL
+         THEN format('REVOKE %s%s ON %s FROM %s CASCADE', g.privilege_type,
+                     CASE WHEN o.col IS NULL THEN '' ELSE format(' (%I)', o.col) END, o.what, g.grantee::regrole)
+         ELSE format('ALTER %s REVOKE %s ON %s FROM %s', o.scope, g.privilege_type, o.what, g.grantee::regrole)
+       END AS revoke,
        (present AND NOT g.is_grantable AND g.grantor = o.owner_id AND o.col IS NULL AND (
             (o.kind = 'database' AND o.id = this_db AND g.grantee = auth AND g.privilege_type = 'CONNECT')
          OR (o.kind = 'schema' AND o.id = api AND g.grantee = anon AND g.privilege_type = 'USAGE')
          OR (o.kind = 'relation' AND o.nsp = api AND o.relkind IN ('r', 'v', 'm', 'f', 'p')
+             AND g.grantee = anon AND g.privilege_type = 'SELECT')
+         OR (o.kind = 'default privilege' AND o.owner_id = owner AND o.nsp = api AND o.relkind = 'r'
              AND g.grantee = anon AND g.privilege_type = 'SELECT'))) AS expected
   FROM (
     SELECT 'database' AS kind, oid AS id, datdba AS owner_id, datacl AS acl, format('DATABASE %I', datname) AS what,
-           NULL::oid AS nsp, NULL::"char" AS relkind, NULL::name AS col FROM pg_database
-    UNION ALL SELECT 'tablespace', oid, spcowner, spcacl, format('TABLESPACE %I', spcname), NULL, NULL, NULL FROM pg_tablespace
+           NULL::oid AS nsp, NULL::"char" AS relkind, NULL::name AS col, NULL::text AS scope FROM pg_database
+    UNION ALL SELECT 'tablespace', oid, spcowner, spcacl, format('TABLESPACE %I', spcname), NULL, NULL, NULL, NULL FROM pg_tablespace
     UNION ALL SELECT 'parameter', oid, 10, paracl, 'PARAMETER ' || array_to_string(ARRAY(
                        SELECT quote_ident(p) FROM unnest(string_to_array(parname, '.')) WITH ORDINALITY u(p, i) ORDER BY i), '.'),
-                     NULL, NULL, NULL FROM pg_parameter_acl
-    UNION ALL SELECT 'schema', oid, nspowner, nspacl, format('SCHEMA %I', nspname), NULL, NULL, NULL FROM pg_namespace
+                     NULL, NULL, NULL, NULL FROM pg_parameter_acl
+    UNION ALL SELECT 'schema', oid, nspowner, nspacl, format('SCHEMA %I', nspname), NULL, NULL, NULL, NULL FROM pg_namespace
     UNION ALL SELECT 'relation', oid, relowner, relacl,
                      CASE relkind WHEN 'S' THEN 'SEQUENCE ' ELSE 'TABLE ' END || oid::regclass::text,
-                     relnamespace, relkind, NULL FROM pg_class WHERE relacl IS NOT NULL
-    UNION ALL SELECT 'column', c.oid, c.relowner, a.attacl, 'TABLE ' || c.oid::regclass::text, NULL, NULL, a.attname
+                     relnamespace, relkind, NULL, NULL FROM pg_class WHERE relacl IS NOT NULL
+    UNION ALL SELECT 'column', c.oid, c.relowner, a.attacl, 'TABLE ' || c.oid::regclass::text, NULL, NULL, a.attname, NULL
                 FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid WHERE a.attacl IS NOT NULL
-    UNION ALL SELECT 'routine', oid, proowner, proacl, 'ROUTINE ' || oid::regprocedure::text, NULL, NULL, NULL
+    UNION ALL SELECT 'routine', oid, proowner, proacl, 'ROUTINE ' || oid::regprocedure::text, NULL, NULL, NULL, NULL
                 FROM pg_proc WHERE proacl IS NOT NULL
     UNION ALL SELECT 'type', oid, typowner, typacl, CASE typtype WHEN 'd' THEN 'DOMAIN ' ELSE 'TYPE ' END || oid::regtype::text,
-                     NULL, NULL, NULL FROM pg_type WHERE typacl IS NOT NULL
-    UNION ALL SELECT 'language', oid, lanowner, lanacl, format('LANGUAGE %I', lanname), NULL, NULL, NULL FROM pg_language
-    UNION ALL SELECT 'large object', oid, lomowner, lomacl, 'LARGE OBJECT ' || oid::text, NULL, NULL, NULL
+                     NULL, NULL, NULL, NULL FROM pg_type WHERE typacl IS NOT NULL
+    UNION ALL SELECT 'language', oid, lanowner, lanacl, format('LANGUAGE %I', lanname), NULL, NULL, NULL, NULL FROM pg_language
+    UNION ALL SELECT 'large object', oid, lomowner, lomacl, 'LARGE OBJECT ' || oid::text, NULL, NULL, NULL, NULL
                 FROM pg_largeobject_metadata WHERE lomacl IS NOT NULL
-    UNION ALL SELECT 'foreign data wrapper', oid, fdwowner, fdwacl, format('FOREIGN DATA WRAPPER %I', fdwname), NULL, NULL, NULL
+    UNION ALL SELECT 'foreign data wrapper', oid, fdwowner, fdwacl, format('FOREIGN DATA WRAPPER %I', fdwname), NULL, NULL, NULL, NULL
                 FROM pg_foreign_data_wrapper
-    UNION ALL SELECT 'foreign server', oid, srvowner, srvacl, format('FOREIGN SERVER %I', srvname), NULL, NULL, NULL
+    UNION ALL SELECT 'foreign server', oid, srvowner, srvacl, format('FOREIGN SERVER %I', srvname), NULL, NULL, NULL, NULL
                 FROM pg_foreign_server
+    UNION ALL SELECT 'default privilege', oid, defaclrole, defaclacl,
+                     CASE defaclobjtype WHEN 'r' THEN 'TABLES' WHEN 'S' THEN 'SEQUENCES' WHEN 'f' THEN 'FUNCTIONS'
+                                        WHEN 'T' THEN 'TYPES' WHEN 'n' THEN 'SCHEMAS' ELSE 'LARGE OBJECTS' END,
+                     defaclnamespace, defaclobjtype, NULL,
+                     'DEFAULT PRIVILEGES FOR ROLE ' || defaclrole::regrole::text
+                       || CASE WHEN defaclnamespace = 0 THEN '' ELSE ' IN SCHEMA ' || defaclnamespace::regnamespace::text END
+                FROM pg_default_acl
   ) o CROSS JOIN LATERAL aclexplode(o.acl) g
  WHERE g.grantee IN (auth, anon)
 ) x WHERE NOT x.expected
@@ -421,17 +446,15 @@ SELECT o.kind, o.what, o.col, o.owner_id, g.grantor, g.grantee, g.privilege_type
     LOOP
       seen := seen + 1;
       CONTINUE WHEN pass = 1 AND r.grantor IN (auth, anon);
-      stmt := format('REVOKE %s%s ON %s FROM %s CASCADE', r.priv,
-        CASE WHEN r.col IS NULL THEN '' ELSE format(' (%I)', r.col) END, r.what, r.grantee::regrole);
       IF pass = 4 THEN
         RAISE EXCEPTION 'postgrest-gen: app "%": privileges survive three rounds of REVOKE: % (granted by %)',
-          current_setting('postgrest_gen.app'), stmt, r.grantor::regrole;
+          current_setting('postgrest_gen.app'), r.revoke, r.grantor::regrole;
       END IF;
       IF r.grantor = r.owner_id OR r.kind = 'parameter' THEN
-        EXECUTE stmt;
+        EXECUTE r.revoke;
       ELSE
         EXECUTE format('SET LOCAL ROLE %s', r.grantor::regrole);
-        EXECUTE stmt;
+        EXECUTE r.revoke;
         SET LOCAL ROLE NONE;
       END IF;
     END LOOP;
@@ -460,7 +483,7 @@ END
 $privileges$;
 
 -- Default privileges FOR ROLE <owner>: views the owner creates later are readable at once.
--- Any other default-privilege entry naming either role is removed (all of them on purge).
+-- (Every other default-privilege entry naming either role went with the privileges above.)
 DO $defaults$
 DECLARE
   -- The app's objects by oid, read once per block from the settings (NULL when missing).
@@ -470,24 +493,7 @@ DECLARE
   anon oid := (SELECT oid FROM pg_roles WHERE rolname = current_setting('postgrest_gen.anon'));
   owner oid := (SELECT oid FROM pg_roles WHERE rolname = current_setting('postgrest_gen.owner'));
   api oid := (SELECT oid FROM pg_namespace WHERE nspname = current_setting('postgrest_gen.schema'));
-  r record;
 BEGIN
-  FOR r IN
-    SELECT d.defaclrole::regrole::text AS forrole, d.defaclnamespace::regnamespace::text AS nsp,
-           d.defaclobjtype, g.grantee::regrole::text AS grantee, g.privilege_type
-    FROM pg_default_acl d CROSS JOIN LATERAL aclexplode(d.defaclacl) g
-    WHERE g.grantee IN (auth, anon)
-      AND NOT (present AND d.defaclrole = owner AND d.defaclnamespace = api AND d.defaclobjtype = 'r'
-               AND g.grantee = anon AND g.privilege_type = 'SELECT' AND NOT g.is_grantable)
-  LOOP
-    EXECUTE format('ALTER DEFAULT PRIVILEGES FOR ROLE %s %s REVOKE %s ON %s FROM %s',
-      r.forrole,
-      CASE WHEN r.nsp = '-' THEN '' ELSE format('IN SCHEMA %s', r.nsp) END,
-      r.privilege_type,
-      CASE r.defaclobjtype WHEN 'r' THEN 'TABLES' WHEN 'S' THEN 'SEQUENCES' WHEN 'f' THEN 'FUNCTIONS'
-                           WHEN 'T' THEN 'TYPES' WHEN 'L' THEN 'LARGE OBJECTS' ELSE 'SCHEMAS' END,
-      r.grantee);
-  END LOOP;
   IF present AND NOT EXISTS (
     SELECT FROM pg_default_acl d CROSS JOIN LATERAL aclexplode(d.defaclacl) g
     WHERE d.defaclrole = owner AND d.defaclnamespace = api AND d.defaclobjtype = 'r'

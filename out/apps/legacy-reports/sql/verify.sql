@@ -66,8 +66,10 @@ DECLARE
   marker text := current_setting('postgrest_gen.marker');
   problems text[] := '{}';
   ok boolean;
+  owner_row record;
   r record;
 BEGIN
+  -- The file must run in the app's own database (a wrong -d would grant in the wrong place).
   IF current_database() <> current_setting('postgrest_gen.database') THEN
     RAISE EXCEPTION 'postgrest-gen: connected to database "%", but app "%" lives in "%"',
       current_database(), current_setting('postgrest_gen.app'), current_setting('postgrest_gen.database')
@@ -79,16 +81,27 @@ BEGIN
   ELSE
     IF auth IS NULL THEN problems := problems || format('role %s is missing', auth_name); END IF;
     IF anon IS NULL THEN problems := problems || format('role %s is missing', anon_name); END IF;
+    -- The owner and the exposed schema: views run with the owner's rights, so the owner must
+    -- be an ordinary role, and the schema must be the owner's (not another team's).
     IF owner IS NULL THEN
-      problems := problems || format('owner role %s is missing', owner_name);
-    ELSIF EXISTS (SELECT FROM pg_roles WHERE oid = owner AND (rolsuper OR rolbypassrls OR rolcreaterole OR rolreplication)) THEN
-      problems := problems || format('owner role %s has SUPERUSER, BYPASSRLS, CREATEROLE or REPLICATION', owner_name);
+      problems := problems || format('owner role %I does not exist; create it first: CREATE ROLE %I NOLOGIN;', owner_name, owner_name);
+    ELSE
+      SELECT * INTO owner_row FROM pg_roles WHERE oid = owner;
+      IF owner_row.rolsuper OR owner_row.rolbypassrls OR owner_row.rolcreaterole OR owner_row.rolreplication THEN
+        problems := problems || format('owner role %I has %s; the views it owns run with its rights, so it must have none of SUPERUSER, BYPASSRLS, CREATEROLE, REPLICATION: ALTER ROLE %I NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOREPLICATION;',
+          owner_name, concat_ws(', ', CASE WHEN owner_row.rolsuper THEN 'SUPERUSER' END, CASE WHEN owner_row.rolbypassrls THEN 'BYPASSRLS' END,
+                                CASE WHEN owner_row.rolcreaterole THEN 'CREATEROLE' END, CASE WHEN owner_row.rolreplication THEN 'REPLICATION' END), owner_name);
+      END IF;
+      IF owner IN (auth, anon) THEN
+        problems := problems || format('owner role %I is one of the roles postgrest-gen manages for this app', owner_name);
+      END IF;
     END IF;
     IF api IS NULL THEN
-      problems := problems || format('schema %s is missing', api_name);
-    ELSIF (SELECT nspowner FROM pg_namespace WHERE oid = api) IS DISTINCT FROM owner THEN
-      problems := problems || format('schema %s belongs to %s, not to the owner %s', api_name,
-        (SELECT nspowner::regrole FROM pg_namespace WHERE oid = api), owner_name);
+      problems := problems || format('schema %I does not exist in database %I; create it first: CREATE SCHEMA %I AUTHORIZATION %I;',
+        api_name, current_database(), api_name, owner_name);
+    ELSIF owner IS NOT NULL AND (SELECT nspowner FROM pg_namespace WHERE oid = api) <> owner THEN
+      problems := problems || format('schema %I belongs to %I, not to the declared owner %I; expose a schema the owner owns (ALTER SCHEMA %I OWNER TO %I) or declare its owner',
+        api_name, (SELECT nspowner::regrole FROM pg_namespace WHERE oid = api), owner_name, api_name, owner_name);
     END IF;
   END IF;
 
@@ -172,54 +185,61 @@ SELECT ro.rolname AS role, d.deptype, coalesce(db.datname, '') AS datname, d.dbi
   END IF;
 
   FOR r IN SELECT x.* FROM (-- Every ACL entry, in this database and on shared objects, whose grantee is one of the app's
--- roles, whoever granted it. `expected` marks exactly what apply.sql grants (by the object's
--- owner, without grant option); everything else is revoked. Needs the block's variables
--- auth, anon, api, present and this_db.
+-- roles, whoever granted it, default privileges included. `expected` marks exactly what
+-- apply.sql grants (by the object's owner, without grant option); everything else is revoked
+-- with `revoke`, run as `grantor` (for a default privilege the grantor is its FOR ROLE).
+-- `label` names the entry in messages. Needs the _vars of the block.
 SELECT o.kind, o.what, o.col, o.owner_id, g.grantor, g.grantee, g.privilege_type AS priv, g.is_grantable,
+       coalesce(o.scope || ' ON ', '') || o.what AS label,
+       CASE WHEN o.scope IS NULL
+         THEN format('REVOKE %s%s ON %s FROM %s CASCADE', g.privilege_type,
+                     CASE WHEN o.col IS NULL THEN '' ELSE format(' (%I)', o.col) END, o.what, g.grantee::regrole)
+         ELSE format('ALTER %s REVOKE %s ON %s FROM %s', o.scope, g.privilege_type, o.what, g.grantee::regrole)
+       END AS revoke,
        (present AND NOT g.is_grantable AND g.grantor = o.owner_id AND o.col IS NULL AND (
             (o.kind = 'database' AND o.id = this_db AND g.grantee = auth AND g.privilege_type = 'CONNECT')
          OR (o.kind = 'schema' AND o.id = api AND g.grantee = anon AND g.privilege_type = 'USAGE')
          OR (o.kind = 'relation' AND o.nsp = api AND o.relkind IN ('r', 'v', 'm', 'f', 'p')
+             AND g.grantee = anon AND g.privilege_type = 'SELECT')
+         OR (o.kind = 'default privilege' AND o.owner_id = owner AND o.nsp = api AND o.relkind = 'r'
              AND g.grantee = anon AND g.privilege_type = 'SELECT'))) AS expected
   FROM (
     SELECT 'database' AS kind, oid AS id, datdba AS owner_id, datacl AS acl, format('DATABASE %I', datname) AS what,
-           NULL::oid AS nsp, NULL::"char" AS relkind, NULL::name AS col FROM pg_database
-    UNION ALL SELECT 'tablespace', oid, spcowner, spcacl, format('TABLESPACE %I', spcname), NULL, NULL, NULL FROM pg_tablespace
+           NULL::oid AS nsp, NULL::"char" AS relkind, NULL::name AS col, NULL::text AS scope FROM pg_database
+    UNION ALL SELECT 'tablespace', oid, spcowner, spcacl, format('TABLESPACE %I', spcname), NULL, NULL, NULL, NULL FROM pg_tablespace
     UNION ALL SELECT 'parameter', oid, 10, paracl, 'PARAMETER ' || array_to_string(ARRAY(
                        SELECT quote_ident(p) FROM unnest(string_to_array(parname, '.')) WITH ORDINALITY u(p, i) ORDER BY i), '.'),
-                     NULL, NULL, NULL FROM pg_parameter_acl
-    UNION ALL SELECT 'schema', oid, nspowner, nspacl, format('SCHEMA %I', nspname), NULL, NULL, NULL FROM pg_namespace
+                     NULL, NULL, NULL, NULL FROM pg_parameter_acl
+    UNION ALL SELECT 'schema', oid, nspowner, nspacl, format('SCHEMA %I', nspname), NULL, NULL, NULL, NULL FROM pg_namespace
     UNION ALL SELECT 'relation', oid, relowner, relacl,
                      CASE relkind WHEN 'S' THEN 'SEQUENCE ' ELSE 'TABLE ' END || oid::regclass::text,
-                     relnamespace, relkind, NULL FROM pg_class WHERE relacl IS NOT NULL
-    UNION ALL SELECT 'column', c.oid, c.relowner, a.attacl, 'TABLE ' || c.oid::regclass::text, NULL, NULL, a.attname
+                     relnamespace, relkind, NULL, NULL FROM pg_class WHERE relacl IS NOT NULL
+    UNION ALL SELECT 'column', c.oid, c.relowner, a.attacl, 'TABLE ' || c.oid::regclass::text, NULL, NULL, a.attname, NULL
                 FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid WHERE a.attacl IS NOT NULL
-    UNION ALL SELECT 'routine', oid, proowner, proacl, 'ROUTINE ' || oid::regprocedure::text, NULL, NULL, NULL
+    UNION ALL SELECT 'routine', oid, proowner, proacl, 'ROUTINE ' || oid::regprocedure::text, NULL, NULL, NULL, NULL
                 FROM pg_proc WHERE proacl IS NOT NULL
     UNION ALL SELECT 'type', oid, typowner, typacl, CASE typtype WHEN 'd' THEN 'DOMAIN ' ELSE 'TYPE ' END || oid::regtype::text,
-                     NULL, NULL, NULL FROM pg_type WHERE typacl IS NOT NULL
-    UNION ALL SELECT 'language', oid, lanowner, lanacl, format('LANGUAGE %I', lanname), NULL, NULL, NULL FROM pg_language
-    UNION ALL SELECT 'large object', oid, lomowner, lomacl, 'LARGE OBJECT ' || oid::text, NULL, NULL, NULL
+                     NULL, NULL, NULL, NULL FROM pg_type WHERE typacl IS NOT NULL
+    UNION ALL SELECT 'language', oid, lanowner, lanacl, format('LANGUAGE %I', lanname), NULL, NULL, NULL, NULL FROM pg_language
+    UNION ALL SELECT 'large object', oid, lomowner, lomacl, 'LARGE OBJECT ' || oid::text, NULL, NULL, NULL, NULL
                 FROM pg_largeobject_metadata WHERE lomacl IS NOT NULL
-    UNION ALL SELECT 'foreign data wrapper', oid, fdwowner, fdwacl, format('FOREIGN DATA WRAPPER %I', fdwname), NULL, NULL, NULL
+    UNION ALL SELECT 'foreign data wrapper', oid, fdwowner, fdwacl, format('FOREIGN DATA WRAPPER %I', fdwname), NULL, NULL, NULL, NULL
                 FROM pg_foreign_data_wrapper
-    UNION ALL SELECT 'foreign server', oid, srvowner, srvacl, format('FOREIGN SERVER %I', srvname), NULL, NULL, NULL
+    UNION ALL SELECT 'foreign server', oid, srvowner, srvacl, format('FOREIGN SERVER %I', srvname), NULL, NULL, NULL, NULL
                 FROM pg_foreign_server
+    UNION ALL SELECT 'default privilege', oid, defaclrole, defaclacl,
+                     CASE defaclobjtype WHEN 'r' THEN 'TABLES' WHEN 'S' THEN 'SEQUENCES' WHEN 'f' THEN 'FUNCTIONS'
+                                        WHEN 'T' THEN 'TYPES' WHEN 'n' THEN 'SCHEMAS' ELSE 'LARGE OBJECTS' END,
+                     defaclnamespace, defaclobjtype, NULL,
+                     'DEFAULT PRIVILEGES FOR ROLE ' || defaclrole::regrole::text
+                       || CASE WHEN defaclnamespace = 0 THEN '' ELSE ' IN SCHEMA ' || defaclnamespace::regnamespace::text END
+                FROM pg_default_acl
   ) o CROSS JOIN LATERAL aclexplode(o.acl) g
  WHERE g.grantee IN (auth, anon)
 ) x WHERE NOT x.expected
             ORDER BY x.grantee, x.what, x.col, x.priv LOOP
     problems := problems || format('unexpected privilege: %s holds %s%s on %s (granted by %s%s)', r.grantee::regrole, r.priv,
-      CASE WHEN r.col IS NULL THEN '' ELSE format(' (%I)', r.col) END, r.what, r.grantor::regrole, CASE WHEN r.is_grantable THEN ', with grant option' ELSE '' END);
-  END LOOP;
-  FOR r IN SELECT d.defaclrole::regrole AS forrole, d.defaclnamespace, g.grantee::regrole AS grantee, g.privilege_type, d.defaclobjtype
-             FROM pg_default_acl d CROSS JOIN LATERAL aclexplode(d.defaclacl) g
-            WHERE g.grantee IN (auth, anon)
-              AND NOT (present AND d.defaclrole = owner AND d.defaclnamespace = api AND d.defaclobjtype = 'r'
-                       AND g.grantee = anon AND g.privilege_type = 'SELECT' AND NOT g.is_grantable) LOOP
-    problems := problems || format('unexpected default privilege: %s for %s on objects of type %L created by %s%s',
-      r.privilege_type, r.grantee, r.defaclobjtype, r.forrole,
-      CASE WHEN r.defaclnamespace = 0 THEN '' ELSE ' in schema ' || r.defaclnamespace::regnamespace::text END);
+      CASE WHEN r.col IS NULL THEN '' ELSE format(' (%I)', r.col) END, r.label, r.grantor::regrole, CASE WHEN r.is_grantable THEN ', with grant option' ELSE '' END);
   END LOOP;
 
   IF cardinality(problems) > 0 THEN
