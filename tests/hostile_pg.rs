@@ -593,3 +593,55 @@ fn purge_refuses_while_roles_own_data_policies_or_foreign_grants() {
     assert_eq!(roles_exist(&pg, "pol"), "0");
     assert_eq!(pg.sql(db, "SELECT count(*) FROM marts.places"), "2");
 }
+
+#[test]
+fn grants_to_another_apps_roles_are_revoked_where_they_were_made() {
+    let pg = Pg::require();
+    let ws = Workspace::new(
+        "[apps.victim]\ndatabase = \"victim_db\"\n[apps.host]\ndatabase = \"host_db\"\n",
+    );
+    ws.ok(&["build"]);
+    tenant(&pg, "victim_db", "victim");
+    tenant(&pg, "host_db", "host");
+    pg.file("victim_db", &file(&ws, "victim", "apply.sql"));
+    pg.file("host_db", &file(&ws, "host", "apply.sql"));
+    // The host tenant hands its own data to the victim app's roles, in its own database.
+    as_tenant(
+        &pg,
+        "host",
+        "host_db",
+        "GRANT SELECT ON marts.places TO victim_web_anon;
+        GRANT USAGE ON SCHEMA marts TO victim_web_anon;
+        GRANT CONNECT ON DATABASE host_db TO victim_authenticator;
+        ALTER DEFAULT PRIVILEGES GRANT EXECUTE ON FUNCTIONS TO victim_authenticator;",
+    );
+    let drift = pg
+        .try_file("victim_db", &file(&ws, "victim", "verify.sql"))
+        .unwrap_err();
+    assert!(drift.contains("in database host_db"), "{drift}");
+    let drift = pg
+        .try_file("host_db", &file(&ws, "host", "verify.sql"))
+        .unwrap_err();
+    assert!(
+        drift.contains("victim_web_anon holds SELECT on TABLE marts.places (granted by host)"),
+        "{drift}"
+    );
+
+    // The host app's apply, which runs in host_db, takes them back; both apps verify.
+    pg.file("host_db", &file(&ws, "host", "apply.sql"));
+    pg.file("host_db", &file(&ws, "host", "verify.sql"));
+    pg.file("victim_db", &file(&ws, "victim", "verify.sql"));
+    // The victim keeps what it needs in its own database.
+    let rows = as_postgrest(
+        &pg,
+        "victim",
+        &ws.password("victim"),
+        "victim_db",
+        "api_v1",
+        "SELECT count(*) FROM places",
+    );
+    assert_eq!(rows.unwrap(), "2");
+    pg.file("victim_db", &file(&ws, "victim", "purge.sql"));
+    assert_eq!(roles_exist(&pg, "victim"), "0");
+    pg.file("host_db", &file(&ws, "host", "purge.sql"));
+}

@@ -86,6 +86,11 @@ DECLARE
   anon oid := (SELECT oid FROM pg_roles WHERE rolname = current_setting('postgrest_gen.anon'));
   owner oid := (SELECT oid FROM pg_roles WHERE rolname = current_setting('postgrest_gen.owner'));
   api oid := (SELECT oid FROM pg_namespace WHERE nspname = current_setting('postgrest_gen.schema'));
+  -- Roles postgrest-gen manages for apps of other databases: they hold nothing here.
+  others oid[] := ARRAY(SELECT objoid FROM pg_shdescription
+                         WHERE classoid = 'pg_authid'::regclass AND starts_with(description, 'postgrest-gen: app ')
+                           AND right(description, length(' in database ' || current_database()))
+                               <> ' in database ' || current_database());
   owner_name text := current_setting('postgrest_gen.owner');
   api_name text := current_setting('postgrest_gen.schema');
   marker text := current_setting('postgrest_gen.marker');
@@ -180,7 +185,9 @@ SELECT ro.rolname AS role, d.deptype, coalesce(db.datname, '') AS datname, d.dbi
   -- Converged roles (the common case) skip the catalog-wide scan.
   IF present AND cardinality(unmarked) > 0 THEN
     FOR r IN SELECT x.* FROM (-- Every ACL entry, in this database and on shared objects, whose grantee is one of the app's
--- roles, whoever granted it, default privileges included. `expected` marks exactly what
+-- roles or a role postgrest-gen manages for another database's app (a tenant may grant to
+-- those on its own objects; that app's apply cannot reach here), whoever granted it, default
+-- privileges included. `expected` marks exactly what
 -- apply.sql grants (by the object's owner, without grant option); everything else is revoked
 -- with `revoke`, run as `grantor` (for a default privilege the grantor is its FOR ROLE).
 -- `label` names the entry in messages. Needs the _vars of the block.
@@ -231,6 +238,8 @@ SELECT o.kind, o.what, o.col, o.owner_id, g.grantor, g.grantee, g.privilege_type
                 FROM pg_default_acl
   ) o CROSS JOIN LATERAL aclexplode(o.acl) g
  WHERE g.grantee IN (auth, anon)
+    OR (g.grantee = ANY(others) AND (o.kind NOT IN ('database', 'tablespace', 'parameter')
+                                    OR (o.kind = 'database' AND o.id = this_db)))
 ) x
               WHERE NOT x.expected AND x.grantee = ANY(unmarked) ORDER BY x.grantee, x.what, x.priv
     LOOP
@@ -269,6 +278,11 @@ DECLARE
   anon oid := (SELECT oid FROM pg_roles WHERE rolname = current_setting('postgrest_gen.anon'));
   owner oid := (SELECT oid FROM pg_roles WHERE rolname = current_setting('postgrest_gen.owner'));
   api oid := (SELECT oid FROM pg_namespace WHERE nspname = current_setting('postgrest_gen.schema'));
+  -- Roles postgrest-gen manages for apps of other databases: they hold nothing here.
+  others oid[] := ARRAY(SELECT objoid FROM pg_shdescription
+                         WHERE classoid = 'pg_authid'::regclass AND starts_with(description, 'postgrest-gen: app ')
+                           AND right(description, length(' in database ' || current_database()))
+                               <> ' in database ' || current_database());
   seen int;
   r record;
 BEGIN
@@ -279,7 +293,9 @@ BEGIN
   FOR pass IN 1..4 LOOP
     seen := 0;
     FOR r IN SELECT x.* FROM (-- Every ACL entry, in this database and on shared objects, whose grantee is one of the app's
--- roles, whoever granted it, default privileges included. `expected` marks exactly what
+-- roles or a role postgrest-gen manages for another database's app (a tenant may grant to
+-- those on its own objects; that app's apply cannot reach here), whoever granted it, default
+-- privileges included. `expected` marks exactly what
 -- apply.sql grants (by the object's owner, without grant option); everything else is revoked
 -- with `revoke`, run as `grantor` (for a default privilege the grantor is its FOR ROLE).
 -- `label` names the entry in messages. Needs the _vars of the block.
@@ -330,6 +346,8 @@ SELECT o.kind, o.what, o.col, o.owner_id, g.grantor, g.grantee, g.privilege_type
                 FROM pg_default_acl
   ) o CROSS JOIN LATERAL aclexplode(o.acl) g
  WHERE g.grantee IN (auth, anon)
+    OR (g.grantee = ANY(others) AND (o.kind NOT IN ('database', 'tablespace', 'parameter')
+                                    OR (o.kind = 'database' AND o.id = this_db)))
 ) x WHERE NOT x.expected
               ORDER BY x.kind, x.what, x.col, x.grantee, x.priv
     LOOP
@@ -382,6 +400,11 @@ DECLARE
   anon oid := (SELECT oid FROM pg_roles WHERE rolname = current_setting('postgrest_gen.anon'));
   owner oid := (SELECT oid FROM pg_roles WHERE rolname = current_setting('postgrest_gen.owner'));
   api oid := (SELECT oid FROM pg_namespace WHERE nspname = current_setting('postgrest_gen.schema'));
+  -- Roles postgrest-gen manages for apps of other databases: they hold nothing here.
+  others oid[] := ARRAY(SELECT objoid FROM pg_shdescription
+                         WHERE classoid = 'pg_authid'::regclass AND starts_with(description, 'postgrest-gen: app ')
+                           AND right(description, length(' in database ' || current_database()))
+                               <> ' in database ' || current_database());
 BEGIN
   IF present AND NOT EXISTS (
     SELECT FROM pg_default_acl d CROSS JOIN LATERAL aclexplode(d.defaclacl) g
@@ -405,6 +428,11 @@ DECLARE
   anon oid := (SELECT oid FROM pg_roles WHERE rolname = current_setting('postgrest_gen.anon'));
   owner oid := (SELECT oid FROM pg_roles WHERE rolname = current_setting('postgrest_gen.owner'));
   api oid := (SELECT oid FROM pg_namespace WHERE nspname = current_setting('postgrest_gen.schema'));
+  -- Roles postgrest-gen manages for apps of other databases: they hold nothing here.
+  others oid[] := ARRAY(SELECT objoid FROM pg_shdescription
+                         WHERE classoid = 'pg_authid'::regclass AND starts_with(description, 'postgrest-gen: app ')
+                           AND right(description, length(' in database ' || current_database()))
+                               <> ' in database ' || current_database());
   left_over text;
 BEGIN
   SELECT string_agg(format('%s on %s', d.refobjid::regrole, pg_describe_object(d.classid, d.objid, d.objsubid)), '; ')
