@@ -308,16 +308,11 @@ fn held_advisory_lock_bounds_the_wait() {
         &format!("SELECT pg_advisory_lock({key}); SELECT pg_sleep(120);"),
     );
     let _guard = KillOnDrop(holder);
-    for _ in 0..100 {
-        let held = pg.sql(
-            db,
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted",
-        );
-        if held == "1" {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    wait_for(
+        &pg,
+        db,
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted",
+    );
     let started = std::time::Instant::now();
     let err = pg
         .try_file(db, &file(&ws, "lockd", "apply.sql"))
@@ -332,6 +327,65 @@ fn held_advisory_lock_bounds_the_wait() {
     );
     assert!(err.contains("role lockd"), "names the holder: {err}");
     assert_eq!(roles_exist(&pg, "lockd"), "0", "nothing was created");
+}
+
+/// Polls `count_sql` (a count) until it says 1, for at most 5 s.
+fn wait_for(pg: &Pg, db: &str, count_sql: &str) {
+    for _ in 0..100 {
+        if pg.sql(db, count_sql) == "1" {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("never true: {count_sql}");
+}
+
+#[test]
+fn open_transaction_on_a_tenant_view_bounds_the_wait() {
+    let pg = Pg::require();
+    let db = "txn_db";
+    let ws = Workspace::new("[apps.txn]\ndatabase = \"txn_db\"\n");
+    ws.ok(&["build"]);
+    tenant(&pg, db, "txn");
+    pg.file(db, &file(&ws, "txn", "apply.sql"));
+    // The tenant takes its view's grant away, so apply must grant it again, and keeps a
+    // transaction open that changed the same catalog row.
+    as_tenant(
+        &pg,
+        "txn",
+        db,
+        "REVOKE SELECT ON api_v1.places FROM txn_web_anon",
+    );
+    let holder = pg.spawn_as(
+        "txn",
+        TENANT_PW,
+        db,
+        "BEGIN; GRANT SELECT ON api_v1.places TO PUBLIC; SELECT pg_sleep(120);",
+    );
+    let guard = KillOnDrop(holder);
+    wait_for(&pg, db, "SELECT count(*) FROM pg_stat_activity WHERE usename = 'txn' AND query LIKE '%pg_sleep(120)%'");
+    let err = pg.try_file(db, &file(&ws, "txn", "apply.sql")).unwrap_err();
+    assert!(
+        err.contains("app \"txn\": gave up waiting 10s for a lock in database \"txn_db\""),
+        "{err}"
+    );
+    assert!(
+        err.contains("(role txn, active since"),
+        "names the holder: {err}"
+    );
+    // Ending the client leaves the backend asleep in its transaction; end that too.
+    drop(guard);
+    pg.sql(
+        db,
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = 'txn'",
+    );
+    wait_for(
+        &pg,
+        db,
+        "SELECT count(*) + 1 FROM pg_stat_activity WHERE usename = 'txn'",
+    );
+    pg.file(db, &file(&ws, "txn", "apply.sql"));
+    pg.file(db, &file(&ws, "txn", "verify.sql"));
 }
 
 struct KillOnDrop(std::process::Child);

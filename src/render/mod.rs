@@ -35,6 +35,7 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "sql/_preamble.sql.j2",
     "sql/_settings.sql.j2",
     "sql/_lock.sql.j2",
+    "sql/_lock_wait.sql.j2",
     "sql/_vars.sql.j2",
     "sql/_acl.sql.j2",
     "sql/_holdings.sql.j2",

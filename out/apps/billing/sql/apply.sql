@@ -497,6 +497,18 @@ SELECT o.kind, o.what, o.col, o.owner_id, g.grantor, g.grantee, g.privilege_type
       EXECUTE format('GRANT SELECT ON TABLE %s TO %s', r.rel, anon::regrole);
     END LOOP;
   END IF;
+-- A DO block's EXCEPTION clause: a lock wait that ran out (lock_timeout in the preamble) names
+-- the app and the transactions that were open here for longer than the wait. A tenant's open
+-- transaction that changed one of its objects holds that object's catalog row.
+EXCEPTION WHEN lock_not_available THEN
+  RAISE EXCEPTION 'postgrest-gen: app "%": gave up waiting 10s for a lock in database "%": %',
+    current_setting('postgrest_gen.app'), current_database(), SQLERRM
+    USING DETAIL = format('Transactions open here for longer than that: %s.', coalesce((
+      SELECT string_agg(format('pid %s (role %I, %s since %s)', a.pid, a.usename, a.state, a.xact_start), ', ' ORDER BY a.pid)
+        FROM pg_stat_activity a
+       WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
+         AND a.xact_start < clock_timestamp() - interval '10s'), 'none')),
+    HINT = 'End the transaction holding the lock (pg_terminate_backend) and re-run.';
 END
 $privileges$;
 
@@ -525,6 +537,18 @@ BEGIN
     EXECUTE format('ALTER DEFAULT PRIVILEGES FOR ROLE %s IN SCHEMA %s GRANT SELECT ON TABLES TO %s',
       owner::regrole, api::regnamespace, anon::regrole);
   END IF;
+-- A DO block's EXCEPTION clause: a lock wait that ran out (lock_timeout in the preamble) names
+-- the app and the transactions that were open here for longer than the wait. A tenant's open
+-- transaction that changed one of its objects holds that object's catalog row.
+EXCEPTION WHEN lock_not_available THEN
+  RAISE EXCEPTION 'postgrest-gen: app "%": gave up waiting 10s for a lock in database "%": %',
+    current_setting('postgrest_gen.app'), current_database(), SQLERRM
+    USING DETAIL = format('Transactions open here for longer than that: %s.', coalesce((
+      SELECT string_agg(format('pid %s (role %I, %s since %s)', a.pid, a.usename, a.state, a.xact_start), ', ' ORDER BY a.pid)
+        FROM pg_stat_activity a
+       WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
+         AND a.xact_start < clock_timestamp() - interval '10s'), 'none')),
+    HINT = 'End the transaction holding the lock (pg_terminate_backend) and re-run.';
 END
 $defaults$;
 
