@@ -63,7 +63,7 @@ bench: $(BIN) ## scale benchmark; writes BENCHMARKS.md figures to stdout
 
 apply: apply-sql apply-k8s ## SQL for every app (databases checked first), then the cluster
 
-apply-sql: ## precheck every database, then apply.sql / purge.sql per app, stop at the first failure
+apply-sql: ## precheck every database, then apply.sql / purge.sql per app; a failed app is named, the others still run
 	PSQL="$(PSQL)" APPLY_JOBS="$(APPLY_JOBS)" scripts/apply-sql.sh $(OUT) apply
 
 verify: ## every app's verify.sql; non-zero on drift

@@ -2,8 +2,9 @@
 # The SQL half of `make apply` / `make verify`, driven by out/sql-plan.tsv.
 #   apply-sql.sh OUT apply   every database must exist (one query; all missing ones named,
 #                            nothing applied otherwise); then apply.sql for present apps and
-#                            purge.sql for absent ones, stopping at the first failure with
-#                            the app named.
+#                            purge.sql for absent ones. An app that fails is named and the
+#                            run goes on with the others (one tenant cannot hold back every
+#                            other app); exit 1 if any failed.
 #   apply-sql.sh OUT verify  verify.sql for every app; reports all drifted apps, exit 1 if any.
 # The admin connection comes from the standard PG* variables; PSQL overrides the client and
 # APPLY_JOBS (default 4) caps the concurrent sessions.
@@ -92,8 +93,9 @@ script() {
     printf '\\warn @pgen start %s\n\\i %s\n\\warn @pgen done %s\n' "$app" "$(pq "$out/apps/$app/sql/${files_of[$app]}")" "$app"
   done
 }
-# One session. Every generated file stops psql at its first error (ON_ERROR_STOP), so in verify
-# mode a drifted app ends the session and a new one carries on after it.
+# One session. Every generated file stops psql at its first error (ON_ERROR_STOP), so a failed
+# (apply) or drifted (verify) app ends the session and a new one carries on after it. Each app
+# is one transaction, so the failed app left nothing behind.
 worker() {
   local w=$1 from=1 rc last psql_pid
   trap 'kill "$psql_pid" 2>/dev/null; exit 143' TERM
@@ -103,27 +105,22 @@ worker() {
     $PSQL -X -q -v ON_ERROR_STOP=1 -d postgres -f "$work/$w.psql" > /dev/null 2>> "$work/$w.err" &
     psql_pid=$!
     wait "$psql_pid" && return 0 || rc=$?
-    [ "$mode" = verify ] || return "$rc"
     last=$(grep '^@pgen ' "$work/$w.err" | tail -n 1 || true)
     case "$last" in "@pgen start "*) ;; *) return "$rc" ;; esac # failed between apps
-    echo "@pgen drift ${last#@pgen start }" >> "$work/$w.err"
+    echo "@pgen failed ${last#@pgen start }" >> "$work/$w.err"
     from=$(( $(grep -c '^@pgen start ' "$work/$w.err") + 1 ))
   done
 }
 
 for ((w = 0; w < n; w++)); do worker "$w" & worker_of[$!]=$w; done
 
-# apply: the first failing session stops the others; each app is one transaction, so an
-# interrupted one is all or nothing.
-failed_worker=""; status=()
+# Sessions run to the end of their share; one that failed outside any app's file (a database
+# it could not connect to) stops, and the apps it had left are reported as not run.
+broken=()
 while [ ${#worker_of[@]} -gt 0 ]; do
   wait -n -p done_pid "${!worker_of[@]}" && rc=0 || rc=$?
   w=${worker_of[$done_pid]}; unset "worker_of[$done_pid]"
-  status[w]=$rc
-  if [ "$rc" != 0 ] && [ -z "$failed_worker" ]; then
-    failed_worker=$w
-    if [ "$mode" = apply ]; then for p in "${!worker_of[@]}"; do kill "$p" 2>/dev/null || true; done; fi
-  fi
+  if [ "$rc" != 0 ]; then broken+=("$w:$rc"); fi
 done
 
 cat "$work"/*.err | grep -v '^@pgen ' >&2 || true
@@ -131,33 +128,29 @@ declare -A state=()
 for ((w = 0; w < n; w++)); do
   while read -r tag what app; do if [ "$tag" = @pgen ]; then state[$app]=$what; fi; done < "$work/$w.err"
 done
-applied=0; interrupted=(); drifted=(); failed_app=""
+ok=0; failed=(); not_run=()
 for db in "${order[@]}"; do
   for app in ${apps_of[$db]}; do
     case "${state[$app]:-}" in
-      done) applied=$((applied + 1)); if [ "$mode" = verify ]; then echo "verify: $app ok"; fi ;;
-      drift) drifted+=("$app") ;;
-      start) if [ -n "$failed_worker" ] && grep -qx "@pgen start $app" "$work/$failed_worker.err"; then
-               failed_app=$app; else interrupted+=("$app"); fi ;;
+      done) ok=$((ok + 1)); if [ "$mode" = verify ]; then echo "verify: $app ok"; fi ;;
+      failed) failed+=("$app")
+              if [ "$mode" = apply ]; then echo "apply: failed for app $app (database ${db_of[$app]})" >&2; fi ;;
+      *) not_run+=("$app") ;;
     esac
   done
 done
 
-if [ -n "$failed_worker" ]; then
-  w=$failed_worker
-  if [ -n "$failed_app" ]; then
-    echo "$mode: failed for app $failed_app (database ${db_of[$failed_app]}); psql exited ${status[w]}" >&2
-  else
-    echo "$mode: a session failed outside any app's file (psql exited ${status[w]}); see the error above" >&2
-  fi
-  if [ "$mode" = apply ]; then
-    echo "apply: stopped at the first failure: $applied apps applied, ${#interrupted[@]} interrupted${interrupted[*]:+ (${interrupted[*]})}, the rest not started; each app is all or nothing, so fix and re-run" >&2
-  fi
-  exit 1
-fi
+for b in "${broken[@]}"; do
+  echo "$mode: a session failed outside any app's file (psql exited ${b#*:}); see the error above" >&2
+done
 if [ "$mode" = apply ]; then
-  echo "apply: $applied apps in ${#order[@]} databases ok ($n sessions)"
-elif [ ${#drifted[@]} -gt 0 ]; then
-  echo "verify: drift in ${drifted[*]}; run make apply" >&2
+  if [ ${#failed[@]} -gt 0 ] || [ ${#not_run[@]} -gt 0 ]; then
+    echo "apply: $ok apps applied, ${#failed[@]} failed${failed[*]:+ (${failed[*]})}, ${#not_run[@]} not run${not_run[*]:+ (${not_run[*]})}; each app is all or nothing, so fix and re-run" >&2
+    exit 1
+  fi
+  echo "apply: $ok apps in ${#order[@]} databases ok ($n sessions)"
+elif [ ${#failed[@]} -gt 0 ] || [ ${#not_run[@]} -gt 0 ]; then
+  [ ${#failed[@]} -eq 0 ] || echo "verify: drift in ${failed[*]}; run make apply" >&2
+  [ ${#not_run[@]} -eq 0 ] || echo "verify: not run for ${not_run[*]}" >&2
   exit 1
 fi
