@@ -591,7 +591,9 @@ fn purge_refuses_while_roles_own_data_policies_or_foreign_grants() {
         "pol",
         db,
         "ALTER TABLE marts.places ENABLE ROW LEVEL SECURITY;
-        CREATE POLICY anon_reads ON marts.places TO pol_web_anon USING (true);",
+        CREATE POLICY anon_reads ON marts.places TO pol_web_anon USING (true);
+        CREATE POLICY \"x
+  - FAKE: all clear\" ON marts.places TO pol_web_anon USING (true);",
     );
     pg.sql_as(
         "pol_other",
@@ -627,6 +629,12 @@ fn purge_refuses_while_roles_own_data_policies_or_foreign_grants() {
         err.contains("connect to pol_other_db and revoke it"),
         "{err}"
     );
+    // A tenant's name cannot fake a line of the refusal.
+    assert!(
+        err.contains("policy x?  - FAKE: all clear on table"),
+        "{err}"
+    );
+    assert!(!err.contains("\n  - FAKE"), "{err}");
     assert_eq!(roles_exist(&pg, "pol"), "2");
     assert_eq!(
         pg.sql(
@@ -638,7 +646,13 @@ fn purge_refuses_while_roles_own_data_policies_or_foreign_grants() {
     );
     assert_eq!(pg.sql(db, "SELECT count(*) FROM marts.places"), "2");
 
-    as_tenant(&pg, "pol", db, "DROP POLICY anon_reads ON marts.places");
+    as_tenant(
+        &pg,
+        "pol",
+        db,
+        "DROP POLICY anon_reads ON marts.places; DROP POLICY \"x
+  - FAKE: all clear\" ON marts.places",
+    );
     pg.sql(
         "pol_other_db",
         "REVOKE SELECT ON marts.places FROM pol_web_anon",

@@ -61,13 +61,13 @@ BEGIN
 EXCEPTION WHEN lock_not_available THEN
   RAISE EXCEPTION 'postgrest-gen: app "%": gave up waiting 10s for the postgrest-gen lock in database "%"',
     current_setting('postgrest_gen.app'), current_database()
-    USING DETAIL = format('Held by: %s.', coalesce((
+    USING DETAIL = regexp_replace(format('Held by: %s.', coalesce((
       SELECT string_agg(format('pid %s (role %I, application %L)', a.pid, a.usename, a.application_name), ', ')
         FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
        WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
          AND l.classid = (8099568299125599744::bigint >> 32)::oid
          AND l.objid = (8099568299125599744::bigint & 4294967295)::oid
-         AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())), 'a session that has ended')),
+         AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())), 'a session that has ended')), '[[:cntrl:]]', '?', 'g'),
     HINT = 'Another apply or purge may still run here; otherwise end the holder (pg_terminate_backend) and re-run.';
 END
 $lock$;
@@ -163,7 +163,8 @@ SELECT ro.rolname AS role, d.deptype, coalesce(db.datname, '') AS datname, d.dbi
     ELSE
       RAISE WARNING 'postgrest-gen: app "%": role % % in database % (%); apply cannot change that from here and verify reports it',
         current_setting('postgrest_gen.app'), quote_ident(r.role),
-        CASE r.deptype WHEN 'r' THEN 'is named in a policy' ELSE 'holds a privilege' END, quote_ident(r.datname), r.object;
+        CASE r.deptype WHEN 'r' THEN 'is named in a policy' ELSE 'holds a privilege' END, quote_ident(r.datname),
+        regexp_replace(r.object, '[[:cntrl:]]', '?', 'g');
     END IF;
   END LOOP;
 
@@ -258,7 +259,7 @@ SELECT o.kind, o.what, o.col, o.owner_id, g.grantor, g.grantee, g.privilege_type
   IF cardinality(problems) > 0 THEN
     RAISE EXCEPTION 'postgrest-gen: app "%" in database "%": purge.sql refused, nothing was changed (% problem(s)):%',
       current_setting('postgrest_gen.app'), current_database(), cardinality(problems),
-      E'\n  - ' || array_to_string(problems, E'\n  - ');
+      E'\n  - ' || array_to_string(ARRAY(SELECT regexp_replace(p, '[[:cntrl:]]', '?', 'g') FROM unnest(problems) WITH ORDINALITY u(p, i) ORDER BY i), E'\n  - ');
   END IF;
 END
 $preflight$;
@@ -392,11 +393,11 @@ SELECT o.kind, o.what, o.col, o.owner_id, g.grantor, g.grantee, g.privilege_type
 EXCEPTION WHEN lock_not_available THEN
   RAISE EXCEPTION 'postgrest-gen: app "%": gave up waiting 10s for a lock in database "%": %',
     current_setting('postgrest_gen.app'), current_database(), SQLERRM
-    USING DETAIL = format('Transactions open here for longer than that: %s.', coalesce((
+    USING DETAIL = regexp_replace(format('Transactions open here for longer than that: %s.', coalesce((
       SELECT string_agg(format('pid %s (role %I, %s since %s)', a.pid, a.usename, a.state, a.xact_start), ', ' ORDER BY a.pid)
         FROM pg_stat_activity a
        WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
-         AND a.xact_start < clock_timestamp() - interval '10s'), 'none')),
+         AND a.xact_start < clock_timestamp() - interval '10s'), 'none')), '[[:cntrl:]]', '?', 'g'),
     HINT = 'End the transaction holding the lock (pg_terminate_backend) and re-run.';
 END
 $privileges$;
@@ -432,11 +433,11 @@ BEGIN
 EXCEPTION WHEN lock_not_available THEN
   RAISE EXCEPTION 'postgrest-gen: app "%": gave up waiting 10s for a lock in database "%": %',
     current_setting('postgrest_gen.app'), current_database(), SQLERRM
-    USING DETAIL = format('Transactions open here for longer than that: %s.', coalesce((
+    USING DETAIL = regexp_replace(format('Transactions open here for longer than that: %s.', coalesce((
       SELECT string_agg(format('pid %s (role %I, %s since %s)', a.pid, a.usename, a.state, a.xact_start), ', ' ORDER BY a.pid)
         FROM pg_stat_activity a
        WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
-         AND a.xact_start < clock_timestamp() - interval '10s'), 'none')),
+         AND a.xact_start < clock_timestamp() - interval '10s'), 'none')), '[[:cntrl:]]', '?', 'g'),
     HINT = 'End the transaction holding the lock (pg_terminate_backend) and re-run.';
 END
 $defaults$;
@@ -459,7 +460,8 @@ DECLARE
                                <> ' in database ' || current_database());
   left_over text;
 BEGIN
-  SELECT string_agg(format('%s on %s', d.refobjid::regrole, pg_describe_object(d.classid, d.objid, d.objsubid)), '; ')
+  SELECT regexp_replace(string_agg(format('%s on %s', d.refobjid::regrole, pg_describe_object(d.classid, d.objid, d.objsubid)), '; '),
+                        '[[:cntrl:]]', '?', 'g')
     INTO left_over
     FROM pg_shdepend d
    WHERE d.refclassid = 'pg_authid'::regclass AND d.refobjid IN (auth, anon) AND d.deptype = 'a'
@@ -495,7 +497,7 @@ BEGIN
       -- The preflight names what it knows of; this is the server's own list of the rest.
       GET STACKED DIAGNOSTICS detail = PG_EXCEPTION_DETAIL;
       RAISE EXCEPTION 'postgrest-gen: app "%": role "%" cannot be dropped: %', current_setting('postgrest_gen.app'),
-        role_name, SQLERRM USING DETAIL = detail,
+        role_name, SQLERRM USING DETAIL = regexp_replace(detail, '[[:cntrl:]]', '?', 'g'),
         HINT = 'Nothing was changed. Revoke or reassign what is listed (never DROP OWNED BY, which drops objects) and purge again.';
     END;
   END LOOP;

@@ -253,7 +253,7 @@ SELECT o.kind, o.what, o.col, o.owner_id, g.grantor, g.grantee, g.privilege_type
 
   IF cardinality(problems) > 0 THEN
     RAISE EXCEPTION 'postgrest-gen verify: app "%" has drifted (% difference(s)):%', current_setting('postgrest_gen.app'),
-      cardinality(problems), E'\n  - ' || array_to_string(problems, E'\n  - ')
+      cardinality(problems), E'\n  - ' || array_to_string(ARRAY(SELECT regexp_replace(p, '[[:cntrl:]]', '?', 'g') FROM unnest(problems) WITH ORDINALITY u(p, i) ORDER BY i), E'\n  - ')
       USING HINT = 'Run apply.sql (or purge.sql for an absent app) to converge. What is named in another database, or owned by a role, apply cannot change: revoke or reassign it there (pin SET search_path = pg_catalog, pg_temp first in a tenant database).';
   END IF;
 END
