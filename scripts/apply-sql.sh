@@ -24,10 +24,11 @@ out=${1:?usage: apply-sql.sh OUT apply|verify}
 mode=${2:?usage: apply-sql.sh OUT apply|verify}
 case "$mode" in apply|verify) ;; *) echo "apply-sql: unknown mode $mode (apply or verify)" >&2; exit 2 ;; esac
 PSQL=${PSQL:-psql}
-# A database's owner can ALTER DATABASE ... SET local_preload_libraries to a library that does
-# not exist, and then every connection to it fails before a script could pin anything. Options
-# from the client take precedence over database settings, so the sessions clear it.
-export PGOPTIONS="-c local_preload_libraries= ${PGOPTIONS:-}"
+# A database's owner can ALTER DATABASE ... SET parameters that act before a script could pin
+# anything: a library that does not exist (every connection fails) or an idle-session timeout
+# (the session ends between statements). Options from the client take precedence over
+# database settings, so the sessions set those themselves.
+export PGOPTIONS="-c local_preload_libraries= -c idle_session_timeout=0 -c idle_in_transaction_session_timeout=0 ${PGOPTIONS:-}"
 jobs=${APPLY_JOBS:-4}
 [[ "$jobs" =~ ^[1-9][0-9]*$ ]] || { echo "apply-sql: APPLY_JOBS must be a positive number, not '$jobs'" >&2; exit 2; }
 psql_major=$($PSQL --version | sed -n 's/.* \([0-9][0-9]*\)\..*/\1/p' | head -n 1)
@@ -97,25 +98,34 @@ script() {
 # (apply) or drifted (verify) app ends the session and a new one carries on after it. Each app
 # is one transaction, so the failed app left nothing behind.
 worker() {
-  local w=$1 from=1 rc last psql_pid
+  local w=$1 from=1 last psql_pid skip_db db app
   trap 'kill "$psql_pid" 2>/dev/null; exit 143' TERM
   while :; do
     script "$work/$w.list" "$from" > "$work/$w.psql"
     [ -s "$work/$w.psql" ] || return 0
     $PSQL -X -q -v ON_ERROR_STOP=1 -d postgres -f "$work/$w.psql" > /dev/null 2>> "$work/$w.err" &
     psql_pid=$!
-    wait "$psql_pid" && return 0 || rc=$?
+    if wait "$psql_pid"; then return 0; fi
     last=$(grep '^@pgen ' "$work/$w.err" | tail -n 1 || true)
-    case "$last" in "@pgen start "*) ;; *) return "$rc" ;; esac # failed between apps
-    echo "@pgen failed ${last#@pgen start }" >> "$work/$w.err"
     from=$(( $(grep -c '^@pgen start ' "$work/$w.err") + 1 ))
+    case "$last" in
+      "@pgen start "*) echo "@pgen failed ${last#@pgen start }" >> "$work/$w.err" ;;
+      *) # Failed between apps: the \connect to the next database (its owner can refuse
+         # connections). Every app of that database failed; go on with the next database.
+         skip_db=$(tail -n "+$from" "$work/$w.list" | head -n 1 | cut -f1)
+         while IFS=$'\t' read -r db app; do
+           [ "$db" = "$skip_db" ] || break
+           printf '@pgen start %s\n@pgen failed %s\n' "$app" "$app" >> "$work/$w.err"
+           from=$((from + 1))
+         done < <(tail -n "+$from" "$work/$w.list") ;;
+    esac
   done
 }
 
 for ((w = 0; w < n; w++)); do worker "$w" & worker_of[$!]=$w; done
 
-# Sessions run to the end of their share; one that failed outside any app's file (a database
-# it could not connect to) stops, and the apps it had left are reported as not run.
+# Sessions run to the end of their share. One that fails outside any file (psql itself) stops,
+# and the apps it had left are reported as not run.
 broken=()
 while [ ${#worker_of[@]} -gt 0 ]; do
   wait -n -p done_pid "${!worker_of[@]}" && rc=0 || rc=$?

@@ -89,6 +89,14 @@ is "fixed: a3's roles are back" 2 "$(roles a3)"
 res=$(run verify) && rc=0 || rc=$?
 is "fixed: verify exits 0" 0 "$rc"
 
+# A database that refuses connections (its owner can arrange that) fails its own apps only.
+q "ALTER DATABASE \"ap'q\" ALLOW_CONNECTIONS false" >/dev/null
+res=$(APPLY_JOBS=1 run apply) && rc=0 || rc=$?
+q "ALTER DATABASE \"ap'q\" ALLOW_CONNECTIONS true" >/dev/null
+is "unreachable database: exit 1" 1 "$rc"
+has "unreachable database: its app is named" "apply: failed for app a1 (database ap'q)" "$res"
+has "unreachable database: the others are applied" "apply: 5 apps applied, 1 failed (a1), 0 not run" "$res"
+
 # Usage errors.
 res=$(APPLY_JOBS=0 run apply) && rc=0 || rc=$?
 is "usage: APPLY_JOBS=0 refused with exit 2" 2 "$rc"
