@@ -10,7 +10,8 @@ version=$1; shift
 case "$version" in
   15)
     command -v pg_virtualenv >/dev/null || { echo "with-pg: pg_virtualenv missing; run scripts/setup-tools.sh" >&2; exit 1; }
-    exec pg_virtualenv -v 15 "$@" ;;
+    # -t and a random port: several runs (worktrees, parallel jobs) may hold a cluster at once.
+    exec pg_virtualenv -t -c "-p $((20000 + RANDOM % 20000))" -v 15 "$@" ;;
   17)
     root="$PWD/.tools/pg17/native"
     [ -x "$root/bin/postgres" ] || { echo "with-pg: $root/bin/postgres missing; run scripts/setup-tools.sh" >&2; exit 1; }
