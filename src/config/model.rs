@@ -56,29 +56,49 @@ pub enum Ensure {
     Absent,
 }
 
+/// One app, grouped by concern so each template's view takes only its group.
 #[derive(Debug, Clone)]
 pub struct App {
     pub name: AppName,
+    pub ensure: Ensure,
+    /// `deployed = false`: roles and Secret stay, workloads are removed.
+    pub deployed: bool,
+    pub db: Database,
+    pub api: Api,
+    pub kube: Kube,
+}
+
+/// The database side: where the app's data lives and who owns it.
+#[derive(Debug, Clone)]
+pub struct Database {
     pub database: PgIdent,
     pub owner: PgIdent,
+    pub host: HostName,
+    pub port: u16,
+}
+
+/// The API surface PostgREST exposes and how it bounds requests.
+#[derive(Debug, Clone)]
+pub struct Api {
     pub schema: PgIdent,
-    pub url_prefix: HostName,
     pub cors_allowed_origins: Vec<Origin>,
-    pub deployed: bool,
-    pub ensure: Ensure,
-    pub image: Image,
-    pub db_host: HostName,
-    pub db_port: u16,
-    pub replicas: u32,
     /// A PostgreSQL duration literal, e.g. `5s`.
     pub statement_timeout: String,
     pub db_pool: u32,
     pub db_max_rows: Option<u32>,
-    pub entry_points: Vec<String>,
     /// `https://<url-prefix>.<public-domain>` when a public domain is configured.
     pub public_url: Option<String>,
     pub smoke_view: Option<PgIdent>,
     pub smoke_hidden: Option<PgIdent>,
+}
+
+/// The Kubernetes side: the workload and how traffic reaches it.
+#[derive(Debug, Clone)]
+pub struct Kube {
+    pub image: Image,
+    pub replicas: u32,
+    pub url_prefix: HostName,
+    pub entry_points: Vec<String>,
 }
 
 impl App {

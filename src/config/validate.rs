@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use toml::Spanned;
 
 use super::load::{RawConfig, Source};
-use super::model::{App, Config, Ensure, Resources, Scope, Sealing};
+use super::model::{Api, App, Config, Database, Ensure, Kube, Resources, Scope, Sealing};
 use super::names::{printable, AppName, DnsLabel, HostName, IdentKind, Image, Origin, PgIdent};
 use super::raw::{RawApp, S};
 use crate::error::Diagnostic;
@@ -282,24 +282,30 @@ fn validate_app(
     let smoke_hidden = smoke(cx, &a.smoke_hidden);
     let url_prefix = url_prefix?;
     Some(App {
-        public_url: public_domain?.map(|d| format!("https://{url_prefix}.{d}")),
-        url_prefix,
-        database: database?,
-        owner: owner?,
-        schema: schema?,
-        cors_allowed_origins: cors,
-        deployed: a.deployed.as_ref().is_none_or(|v| *v.get_ref()),
         ensure: ensure?,
-        image: image?,
-        db_host: db_host?,
-        db_port: u16::try_from(db_port?).ok()?,
-        replicas: u32::try_from(replicas?).ok()?,
-        statement_timeout: statement_timeout?,
-        db_pool: u32::try_from(db_pool?).ok()?,
-        db_max_rows: db_max_rows?.map(|n| n as u32),
-        entry_points,
-        smoke_view: smoke_view?,
-        smoke_hidden: smoke_hidden?,
+        deployed: a.deployed.as_ref().is_none_or(|v| *v.get_ref()),
+        db: Database {
+            database: database?,
+            owner: owner?,
+            host: db_host?,
+            port: u16::try_from(db_port?).ok()?,
+        },
+        api: Api {
+            public_url: public_domain?.map(|d| format!("https://{url_prefix}.{d}")),
+            schema: schema?,
+            cors_allowed_origins: cors,
+            statement_timeout: statement_timeout?,
+            db_pool: u32::try_from(db_pool?).ok()?,
+            db_max_rows: db_max_rows?.map(|n| n as u32),
+            smoke_view: smoke_view?,
+            smoke_hidden: smoke_hidden?,
+        },
+        kube: Kube {
+            image: image?,
+            replicas: u32::try_from(replicas?).ok()?,
+            url_prefix,
+            entry_points,
+        },
         name,
     })
 }
@@ -324,11 +330,11 @@ fn collisions(cx: &mut Ctx<'_>, raw: &RawConfig, apps: &BTreeMap<AppName, App>) 
         generated.insert(app.name.anon_role().to_string(), &app.name);
     }
     for app in apps.values() {
-        if let Some(other) = generated.get(app.owner.as_str()) {
+        if let Some(other) = generated.get(app.db.owner.as_str()) {
             let pos = at(&app.name, |a| a.owner.as_ref().map(|o| o.span().start));
             cx.err(pos, format!(
                 "owner `{}` of app `{}` is a role this tool generates for app `{other}`; the owner must be a role of its own that exists already",
-                app.owner, app.name
+                app.db.owner, app.name
             ));
         }
     }
@@ -345,7 +351,7 @@ fn collisions(cx: &mut Ctx<'_>, raw: &RawConfig, apps: &BTreeMap<AppName, App>) 
         .into_iter()
         .filter_map(|k| by_name.get(k.get_ref().as_str()).copied());
     for app in in_file_order.filter(|a| a.present()) {
-        let key = (app.database.as_str(), app.schema.as_str());
+        let key = (app.db.database.as_str(), app.api.schema.as_str());
         if let Some(first) = exposed.get(&key) {
             let pos = at(&app.name, |r| r.schema.as_ref().map(|s| s.span().start));
             let first_line = cx
@@ -355,8 +361,8 @@ fn collisions(cx: &mut Ctx<'_>, raw: &RawConfig, apps: &BTreeMap<AppName, App>) 
             cx.err(pos, format!(
                 "app `{}` exposes schema `{}` of database `{}`, which app `{first}` (line {first_line}) exposes already; each app's anonymous role could read the other's views: give one of them its own `schema`",
                 app.name,
-                app.schema,
-                printable(app.database.as_str())
+                app.api.schema,
+                printable(app.db.database.as_str())
             ));
         } else {
             exposed.insert(key, &app.name);
@@ -366,7 +372,7 @@ fn collisions(cx: &mut Ctx<'_>, raw: &RawConfig, apps: &BTreeMap<AppName, App>) 
     // `api.eu.<domain>`): look every label-prefix up instead of comparing all pairs.
     let mut by_prefix: HashMap<&str, &AppName> = HashMap::new();
     for app in apps.values() {
-        let p = app.url_prefix.as_str();
+        let p = app.kube.url_prefix.as_str();
         if let Some(first) = by_prefix.insert(p, &app.name) {
             by_prefix.insert(p, first);
             let pos = at(&app.name, |r| r.url_prefix.as_ref().map(|u| u.span().start));
@@ -377,7 +383,7 @@ fn collisions(cx: &mut Ctx<'_>, raw: &RawConfig, apps: &BTreeMap<AppName, App>) 
         }
     }
     for app in apps.values() {
-        let p = app.url_prefix.as_str();
+        let p = app.kube.url_prefix.as_str();
         for (i, _) in p.match_indices('.') {
             if let Some(other) = by_prefix.get(&p[..i]) {
                 let pos = at(&app.name, |r| r.url_prefix.as_ref().map(|u| u.span().start));

@@ -144,10 +144,13 @@ pub fn render(plan: &Plan<'_>, source: &str) -> BTreeMap<String, String> {
                 format!("{dir}/service.yaml"),
                 render_one(&env, "k8s/service.yaml.j2", meta()),
             );
-            let rule = format!("HostRegexp(`^{}\\..+$`)", app.url_prefix.regex_escaped());
+            let rule = format!(
+                "HostRegexp(`^{}\\..+$`)",
+                app.kube.url_prefix.regex_escaped()
+            );
             let view = IngressRouteView {
                 meta: meta(),
-                entry_points: app.entry_points.clone(),
+                entry_points: app.kube.entry_points.clone(),
                 rule,
             };
             files.insert(
@@ -157,7 +160,7 @@ pub fn render(plan: &Plan<'_>, source: &str) -> BTreeMap<String, String> {
             let view = NetworkPolicyView {
                 meta: meta(),
                 ingress_namespace: config.ingress_namespace.to_string(),
-                db_port: app.db_port,
+                db_port: app.db.port,
                 db_cidrs: config.db_cidrs.clone(),
             };
             files.insert(
@@ -173,7 +176,7 @@ pub fn render(plan: &Plan<'_>, source: &str) -> BTreeMap<String, String> {
                 ]
                 .map(String::from),
             );
-            if app.replicas > 1 {
+            if app.kube.replicas > 1 {
                 files.insert(
                     format!("{dir}/pdb.yaml"),
                     render_one(&env, "k8s/pdb.yaml.j2", meta()),
@@ -250,7 +253,7 @@ fn sql_plan(config: &Config, source: &str) -> String {
     );
     for app in config.apps.values() {
         let ensure = if app.present() { "present" } else { "absent" };
-        out.push_str(&format!("{}\t{ensure}\t{}\n", app.name, app.database));
+        out.push_str(&format!("{}\t{ensure}\t{}\n", app.name, app.db.database));
     }
     out
 }
@@ -264,37 +267,38 @@ fn deployment_view(
     let mut settings = BTreeMap::from([
         ("PGRST_ADMIN_SERVER_PORT", "3001".to_owned()),
         ("PGRST_SERVER_PORT", "3000".to_owned()),
-        ("PGRST_DB_SCHEMAS", app.schema.to_string()),
+        ("PGRST_DB_SCHEMAS", app.api.schema.to_string()),
         ("PGRST_DB_ANON_ROLE", app.name.anon_role().to_string()),
-        ("PGRST_DB_POOL", app.db_pool.to_string()),
+        ("PGRST_DB_POOL", app.api.db_pool.to_string()),
     ]);
-    if !app.cors_allowed_origins.is_empty() {
+    if !app.api.cors_allowed_origins.is_empty() {
         let origins: Vec<&str> = app
+            .api
             .cors_allowed_origins
             .iter()
             .map(|o| o.as_str())
             .collect();
         settings.insert("PGRST_SERVER_CORS_ALLOWED_ORIGINS", origins.join(","));
     }
-    if let Some(url) = &app.public_url {
+    if let Some(url) = &app.api.public_url {
         settings.insert("PGRST_OPENAPI_SERVER_PROXY_URI", url.clone());
     }
-    if let Some(rows) = app.db_max_rows {
+    if let Some(rows) = app.api.db_max_rows {
         settings.insert("PGRST_DB_MAX_ROWS", rows.to_string());
     }
     let db_uri = format!(
         "postgres://{}:$(DB_PASSWORD)@{}:{}/{}?application_name={}",
         app.name.authenticator(),
-        app.db_host,
-        app.db_port,
-        percent_encode(app.database.as_str()),
+        app.db.host,
+        app.db.port,
+        percent_encode(app.db.database.as_str()),
         app.name.object_name()
     );
     DeploymentView {
         meta,
-        replicas: app.replicas,
-        image: app.image.to_string(),
-        digest: app.image.as_str().contains('@'),
+        replicas: app.kube.replicas,
+        image: app.kube.image.to_string(),
+        digest: app.kube.image.as_str().contains('@'),
         generation: cred.generation,
         credential_hash: hex(&Sha256::digest(cred.verifier.as_bytes()))[..16].to_owned(),
         db_uri,
@@ -323,19 +327,22 @@ fn smoke_view(app: &App, source: &str) -> SmokeView {
     SmokeView {
         source: source.to_owned(),
         app: app.name.to_string(),
-        postgrest_version: app.image.tag().trim_start_matches('v').to_owned(),
-        public_url: app.public_url.clone().unwrap_or_default(),
+        postgrest_version: app.kube.image.tag().trim_start_matches('v').to_owned(),
+        public_url: app.api.public_url.clone().unwrap_or_default(),
         sample_path: app
+            .api
             .smoke_view
             .as_ref()
             .map(|v| percent_encode(v.as_str()))
             .unwrap_or_default(),
         hidden_path: app
+            .api
             .smoke_hidden
             .as_ref()
             .map(|v| percent_encode(v.as_str()))
             .unwrap_or_default(),
         origin: app
+            .api
             .cors_allowed_origins
             .first()
             .map(|o| o.to_string())

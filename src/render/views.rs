@@ -40,7 +40,7 @@ impl Meta {
         ]
         .into();
         let mut labels = selector.clone();
-        labels.insert("app.kubernetes.io/version", app.image.tag().to_owned());
+        labels.insert("app.kubernetes.io/version", app.kube.image.tag().to_owned());
         labels.insert("app.kubernetes.io/component", "api".to_owned());
         labels.insert("app.kubernetes.io/part-of", app.name.to_string());
         labels.insert("app.kubernetes.io/managed-by", "postgrest-gen".to_owned());
@@ -78,18 +78,18 @@ impl SqlView {
         Self {
             source: source.to_owned(),
             app: app.name.to_string(),
-            database: app.database.to_string(),
-            schema: app.schema.to_string(),
-            owner: app.owner.to_string(),
+            database: app.db.database.to_string(),
+            schema: app.api.schema.to_string(),
+            owner: app.db.owner.to_string(),
             authenticator: app.name.authenticator().to_string(),
             anon: app.name.anon_role().to_string(),
             verifier: cred.map(|c| c.verifier.clone()).unwrap_or_default(),
-            statement_timeout: app.statement_timeout.clone(),
+            statement_timeout: app.api.statement_timeout.clone(),
             lock_key: LOCK_KEY,
             lock_wait: LOCK_WAIT,
             marker: format!(
                 "postgrest-gen: app {} in database {}",
-                app.name, app.database
+                app.name, app.db.database
             ),
             absent: !app.present(),
         }
