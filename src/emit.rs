@@ -75,6 +75,29 @@ pub fn write_tree(out: &Path, files: &BTreeMap<String, String>) -> Result<Outcom
     Ok(outcome)
 }
 
+/// Writes the files of one flat folder (`locks/`) durably, and removes those of `previous`
+/// that are no longer rendered.
+pub fn write_files(
+    dir: &Path,
+    files: &BTreeMap<String, String>,
+    previous: &BTreeSet<String>,
+) -> Result<Outcome> {
+    let mut outcome = Outcome::default();
+    for (name, contents) in files {
+        if write_if_changed(&dir.join(name), contents, None, Durability::Durable)? {
+            outcome.written.push(name.clone());
+        } else {
+            outcome.unchanged += 1;
+        }
+    }
+    for stale in previous.iter().filter(|p| !files.contains_key(*p)) {
+        if remove_file(&dir.join(stale))? {
+            outcome.removed.push(stale.clone());
+        }
+    }
+    Ok(outcome)
+}
+
 /// How a file is written: `Durable` files (the lock, `secrets/`) are fsynced before the
 /// rename, because they cannot be regenerated; `out/` files can, by the next build, and
 /// thousands of fsyncs would dominate a large build.
@@ -160,7 +183,17 @@ impl Drift {
 }
 
 pub fn diff_tree(out: &Path, files: &BTreeMap<String, String>) -> Result<Drift> {
-    let previous = previous_manifest(out)?;
+    diff_files(out, "", files, &previous_manifest(out)?)
+}
+
+/// How `dir` differs from `files`; `previous` are the files of ours there now (stale unless
+/// rendered again). `label` prefixes the paths in the diff headers (`locks/`).
+pub fn diff_files(
+    out: &Path,
+    label: &str,
+    files: &BTreeMap<String, String>,
+    previous: &BTreeSet<String>,
+) -> Result<Drift> {
     let mut drift = Drift::default();
     for (rel, want) in files {
         let path = out.join(rel);
@@ -172,18 +205,40 @@ pub fn diff_tree(out: &Path, files: &BTreeMap<String, String>) -> Result<Drift> 
                 drift.diff.push_str(
                     &diff
                         .unified_diff()
-                        .header(&format!("a/{rel}"), &format!("b/{rel}"))
+                        .header(&format!("a/{label}{rel}"), &format!("b/{label}{rel}"))
                         .to_string(),
                 );
                 drift.changed.push(rel.clone());
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => drift.missing.push(rel.clone()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                // A new file is part of the plan too: shown whole, as an addition.
+                let diff = TextDiff::from_lines("", want.as_str());
+                drift.diff.push_str(
+                    &diff
+                        .unified_diff()
+                        .header("/dev/null", &format!("b/{label}{rel}"))
+                        .to_string(),
+                );
+                drift.missing.push(rel.clone())
+            }
             Err(e) => return Err(Error::io(path, e)),
         }
     }
     drift.stale = previous
-        .into_iter()
-        .filter(|p| !files.contains_key(p) && out.join(p).exists())
+        .iter()
+        .filter(|p| !files.contains_key(*p) && out.join(p).exists())
+        .cloned()
         .collect();
+    for rel in &drift.stale {
+        let have = fs::read(out.join(rel)).map_err(|e| Error::io(out.join(rel), e))?;
+        let have = String::from_utf8_lossy(&have);
+        let diff = TextDiff::from_lines(have.as_ref(), "");
+        drift.diff.push_str(
+            &diff
+                .unified_diff()
+                .header(&format!("a/{label}{rel}"), "/dev/null")
+                .to_string(),
+        );
+    }
     Ok(drift)
 }

@@ -1,7 +1,8 @@
 //! postgrest-gen: compiles `apps.toml` into role SQL, secrets and Kustomize overlays.
 //!
 //! One pipeline, one direction: `config` (load, validate) -> `plan` -> `render` -> `emit`.
-//! Everything before `emit` is pure; only `emit` and `main` touch the disk.
+//! Everything before `emit` is pure; `workspace` reads the disk, `emit` writes it, `main` is
+//! the command line.
 
 pub mod config;
 pub mod credentials;
@@ -9,3 +10,4 @@ pub mod emit;
 pub mod error;
 pub mod plan;
 pub mod render;
+pub mod workspace;

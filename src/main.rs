@@ -1,31 +1,29 @@
-//! `main`: the command line, and the reads of every input the pure stages need
-//! (apps.toml, the lock, `secrets/`, the sealing certificate, the clock, the CSPRNG).
+//! `main`: the command line. The workspace reads the inputs, the pure stages plan and render,
+//! `emit` writes; `main` only wires them and adds the clock and the CSPRNG.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
 use postgrest_gen::config::{self, names::AppName};
-use postgrest_gen::credentials::lock::{self, Lock};
-use postgrest_gen::credentials::seal::SealingKey;
-use postgrest_gen::credentials::secret_file;
 use postgrest_gen::emit::Durability;
 use postgrest_gen::error::{Error, Result, EXIT_DRIFT};
+use postgrest_gen::workspace::{Gathered, Workspace};
 use postgrest_gen::{emit, plan, render};
 
 /// Compiles apps.toml into role SQL, secrets and Kustomize overlays for one PostgREST per app.
 #[derive(Parser)]
 #[command(version, about, long_about = None)]
 struct Cli {
-    /// The declarative input; the lock and secrets/ live beside it.
+    /// The declarative input; locks/, secrets/, overlays/ and out/ live beside it.
     #[arg(short, long, global = true, default_value = "apps.toml")]
     config: PathBuf,
-    /// The generated tree (commit it).
-    #[arg(short, long, global = true, default_value = "out")]
-    out: PathBuf,
+    /// The generated tree (commit it) [default: out/ beside apps.toml].
+    #[arg(short, long, global = true)]
+    out: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -61,75 +59,20 @@ fn main() -> ExitCode {
     }
 }
 
-fn read(path: &Path) -> Result<String> {
-    fs::read_to_string(path).map_err(|e| Error::io(path, e))
-}
-
-fn read_optional(path: &Path) -> Result<Option<String>> {
-    match fs::read_to_string(path) {
-        Ok(t) => Ok(Some(t)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(Error::io(path, e)),
-    }
-}
-
 fn run(cli: &Cli) -> Result<i32> {
+    let ws = Workspace::new(&cli.config, cli.out.as_deref());
     let shown = cli.config.display().to_string();
-    let text = read(&cli.config)?;
+    let text = ws.read_config()?;
     let config = config::parse(&shown, &text)?;
     let command = cli.command.clone();
     if let Command::Validate = command {
         println!("{shown}: valid ({} apps)", config.apps.len());
         return Ok(0);
     }
-    let base = cli
-        .config
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let source = cli
-        .config
-        .file_name()
-        .map_or("apps.toml".into(), |n| n.to_string_lossy().into_owned());
-    let lock_path = base.join(lock::FILE_NAME);
-    let lock_text = read_optional(&lock_path)?;
-    let lock = match &lock_text {
-        Some(t) => Lock::parse(&lock_path.display().to_string(), t).map_err(Error::Config)?,
-        None => Lock::default(),
-    };
-    let secrets_dir = base.join("secrets");
-    let mut secret_files = BTreeMap::new();
-    for app in config.apps.keys() {
-        let name = secret_file::file_name(app.as_str());
-        if let Some(t) = read_optional(&secrets_dir.join(&name))? {
-            secret_files.insert(name, t);
-        }
-    }
-    let sealing_key = match &config.sealing {
-        Some(s) => {
-            let path = base.join(&s.cert);
-            let pem = fs::read(&path).map_err(|e| {
-                Error::Input(format!("{}: cannot read the sealing certificate ({e}); fetch it with `kubeseal --fetch-cert > {}`", path.display(), path.display()))
-            })?;
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs());
-            Some(
-                SealingKey::from_pem(&path.display().to_string(), &pem, now)
-                    .map_err(Error::Input)?,
-            )
-        }
-        None => None,
-    };
-    let previously_emitted: BTreeSet<String> = emit::previous_manifest(&cli.out)?
-        .iter()
-        // Only a present app (one with apply.sql) has a password in use.
-        .filter_map(|p| {
-            p.strip_prefix("apps/")?
-                .strip_suffix("/sql/apply.sql")
-                .map(str::to_owned)
-        })
-        .collect();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let g = ws.gather(&config, now)?;
     let rotate = match &command {
         Command::Rotate { apps } => apps
             .iter()
@@ -143,85 +86,93 @@ fn run(cli: &Cli) -> Result<i32> {
         plan::Mode::Build
     };
     let inputs = plan::Inputs {
-        lock,
-        sealing_key: sealing_key.as_ref(),
-        secret_files,
-        previously_emitted,
+        locks: g.locks.clone(),
+        recorded: g.recorded.clone(),
+        sealing_key: g.sealing_key.as_ref(),
+        secret_files: g.secret_files.clone(),
+        previously_emitted: g.previously_emitted.clone(),
         rotate,
         mode,
     };
     // A CSPRNG seeded once from the OS: one getrandom call instead of one per character.
     let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::from_entropy();
     let plan = plan::plan(&config, inputs, &mut rng)?;
+    let source = ws.source();
     let files = render::render(&plan, &source);
-    let secrets = render::secret_files(&plan, &source);
+    let locks = render::lock_files(&plan);
     match command {
-        Command::Check => check(cli, &plan, &lock_text, &files),
-        _ => build(
-            cli,
-            &plan,
-            &secrets,
-            &lock_path,
-            &lock_text,
-            &secrets_dir,
-            &files,
-        ),
+        Command::Check => check(&ws, &plan, &g, &locks, &files),
+        _ => {
+            let secrets = render::secret_files(&plan, &source);
+            build(&ws, &plan, &g, &secrets, &locks, &files)
+        }
     }
 }
 
 fn check(
-    cli: &Cli,
+    ws: &Workspace,
     plan: &plan::Plan<'_>,
-    lock_text: &Option<String>,
+    g: &Gathered,
+    locks: &BTreeMap<String, String>,
     files: &BTreeMap<String, String>,
 ) -> Result<i32> {
-    let mut drifted = !plan.pending.is_empty();
     for p in &plan.pending {
         println!("pending: {p}");
     }
-    if plan.pending.is_empty() && lock_text.as_deref() != Some(plan.lock.render().as_str()) {
+    let lock_drift = emit::diff_files(
+        &ws.locks_dir(),
+        "locks/",
+        locks,
+        &g.lock_files.keys().cloned().collect(),
+    )?;
+    let drift = emit::diff_tree(&ws.out, files)?;
+    let mut drifted = !plan.pending.is_empty() || !lock_drift.is_empty() || !drift.is_empty();
+    if let Some(legacy) = &g.legacy_lock {
         println!(
-            "pending: {} is not what build would write; run `postgrest-gen build`",
-            lock::FILE_NAME
+            "migrate: {} is replaced by {}/<app>.lock by `postgrest-gen build`",
+            legacy.display(),
+            ws.locks_dir().display()
         );
         drifted = true;
     }
-    let drift = emit::diff_tree(&cli.out, files)?;
-    print!("{}", drift.diff);
-    for m in &drift.missing {
-        println!("missing: {}/{m}", cli.out.display());
+    for (dir, d) in [(ws.locks_dir(), &lock_drift), (ws.out.clone(), &drift)] {
+        print!("{}", d.diff);
+        for m in &d.missing {
+            println!("missing: {}/{m}", dir.display());
+        }
+        for s in &d.stale {
+            println!("stale: {}/{s}", dir.display());
+        }
+        for c in &d.changed {
+            println!("changed: {}/{c}", dir.display());
+        }
     }
-    for s in &drift.stale {
-        println!("stale: {}/{s}", cli.out.display());
-    }
-    for c in &drift.changed {
-        println!("changed: {}/{c}", cli.out.display());
-    }
-    if drifted || !drift.is_empty() {
+    if drifted {
         println!(
             "{} is out of date: run `postgrest-gen build` and commit the result",
-            cli.out.display()
+            ws.out.display()
         );
         Ok(EXIT_DRIFT)
     } else {
         println!(
-            "{} is up to date ({} files)",
-            cli.out.display(),
-            files.len()
+            "{} is up to date ({} files, {} locks)",
+            ws.out.display(),
+            files.len(),
+            locks.len()
         );
         Ok(0)
     }
 }
 
 fn build(
-    cli: &Cli,
+    ws: &Workspace,
     plan: &plan::Plan<'_>,
+    g: &Gathered,
     secrets: &BTreeMap<String, String>,
-    lock_path: &Path,
-    lock_text: &Option<String>,
-    secrets_dir: &Path,
+    locks: &BTreeMap<String, String>,
     files: &BTreeMap<String, String>,
 ) -> Result<i32> {
+    let secrets_dir = &ws.secrets_dir();
     // Order matters: plaintext first (a new password must survive a later failure), then the
     // lock that records its verifier, then out/. A crash in between is recovered next run.
     if !secrets.is_empty() {
@@ -250,26 +201,41 @@ fn build(
     for name in &plan.secrets_to_remove {
         emit::remove_file(&secrets_dir.join(name))?;
     }
-    let new_lock = plan.lock.render();
-    if lock_text.as_deref() != Some(new_lock.as_str()) {
-        emit::write_if_changed(lock_path, &new_lock, None, Durability::Durable)?;
+    let lock_outcome = emit::write_files(
+        &ws.locks_dir(),
+        locks,
+        &g.lock_files.keys().cloned().collect(),
+    )?;
+    if let Some(legacy) = &g.legacy_lock {
+        emit::remove_file(legacy)?;
+        println!(
+            "migrated {} to {}/<app>.lock (commit both the removal and the new files)",
+            legacy.display(),
+            ws.locks_dir().display()
+        );
     }
-    let outcome = emit::write_tree(&cli.out, files)?;
+    let outcome = emit::write_tree(&ws.out, files)?;
     for note in &plan.notes {
         println!("{note}");
     }
     // Name each change when there are few; a large rebuild is summarised (see `check`).
     if outcome.written.len() + outcome.removed.len() <= 40 {
         for w in &outcome.written {
-            println!("wrote {}/{w}", cli.out.display());
+            println!("wrote {}/{w}", ws.out.display());
         }
         for r in &outcome.removed {
-            println!("removed {}/{r}", cli.out.display());
+            println!("removed {}/{r}", ws.out.display());
         }
+    }
+    for w in &lock_outcome.written {
+        println!("wrote {}/{w}", ws.locks_dir().display());
+    }
+    for r in &lock_outcome.removed {
+        println!("removed {}/{r}", ws.locks_dir().display());
     }
     println!(
         "{}: {} written, {} removed, {} unchanged",
-        cli.out.display(),
+        ws.out.display(),
         outcome.written.len(),
         outcome.removed.len(),
         outcome.unchanged

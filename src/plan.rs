@@ -1,10 +1,12 @@
 //! Plan stage: decides each app's credential from the validated config, the lock, and what
 //! is at hand (plaintext in `secrets/`, the sealing key), pure but for the injected RNG.
 //!
-//! Invariants: an existing lock entry is reused unless the app is rotated; a password is
-//! created only for an app that never had output; a sealed value is re-made only when its
-//! generation, certificate, scope, name or namespace changed. `check` mode never creates:
-//! what build would change is reported as `pending`.
+//! Invariants: a recorded credential (the app's lock, or else the verifier in its committed
+//! `out/` SQL) is reused unless the app is rotated; a password is created only for an app
+//! that never had one; a sealed value is re-made only when its generation, scope, name or
+//! namespace changed (a renewed certificate keeps existing sealed values: the controller
+//! keeps its old keys). `check` mode never creates: it renders a marked placeholder and
+//! reports what build would do as `pending`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -12,7 +14,7 @@ use rand::{CryptoRng, Rng};
 
 use crate::config::names::AppName;
 use crate::config::{App, Config};
-use crate::credentials::lock::{self, Lock, Sealed};
+use crate::credentials::lock::{self, AppLock, Entry, Sealed};
 use crate::credentials::seal::{self, SealingKey};
 use crate::credentials::{new_password, scram, secret_file};
 use crate::error::{Error, Result};
@@ -25,7 +27,12 @@ pub enum Mode {
 
 /// What the plan reads besides the config; `main` gathers it from the disk.
 pub struct Inputs<'a> {
-    pub lock: Lock,
+    /// Each app's lock (`locks/<app>.lock`, or an entry of the legacy `postgrest-gen.lock`).
+    pub locks: BTreeMap<String, AppLock>,
+    /// Credentials recorded in the committed `out/` (the verifier in `apply.sql`, the
+    /// generation on the Deployment, the sealed value), for apps whose lock is missing: a
+    /// merge resolved by taking one side must not re-issue a password.
+    pub recorded: BTreeMap<String, Entry>,
     pub sealing_key: Option<&'a SealingKey>,
     /// Contents of `secrets/<file>` per app, where present.
     pub secret_files: BTreeMap<String, String>,
@@ -48,7 +55,8 @@ pub struct Plan<'c> {
     pub config: &'c Config,
     /// Credential of every present app (absent apps have none).
     pub credentials: BTreeMap<AppName, Credential>,
-    pub lock: Lock,
+    /// The lock of every present app with a credential.
+    pub locks: BTreeMap<AppName, AppLock>,
     /// New or rotated plaintext passwords; render turns them into `secrets/` manifests.
     pub new_passwords: BTreeMap<AppName, String>,
     /// `secrets/` files of purged apps, to remove.
@@ -82,7 +90,7 @@ pub fn plan<'c>(
     let mut p = Plan {
         config,
         credentials: BTreeMap::new(),
-        lock: Lock::default(),
+        locks: BTreeMap::new(),
         new_passwords: BTreeMap::new(),
         secrets_to_remove: Vec::new(),
         notes: Vec::new(),
@@ -91,9 +99,9 @@ pub fn plan<'c>(
     let mut errors = Vec::new();
     for app in config.apps.values() {
         if !app.present() {
-            if inputs.lock.apps.contains_key(app.name.as_str()) {
+            if inputs.locks.contains_key(app.name.as_str()) {
                 p.notes
-                    .push(format!("{}: purged; its lock entry is dropped", app.name));
+                    .push(format!("{}: purged; its lock is dropped", app.name));
             }
             let file = secret_file::file_name(app.name.as_str());
             if inputs.secret_files.contains_key(&file) {
@@ -102,30 +110,28 @@ pub fn plan<'c>(
             continue;
         }
         match credential(config, app, &inputs, &mut p, rng) {
-            Ok(Some(c)) => {
-                p.lock.apps.insert(
-                    app.name.to_string(),
-                    lock::Entry {
+            Ok(c) => {
+                p.locks.insert(
+                    app.name.clone(),
+                    AppLock::new(Entry {
                         generation: c.generation,
                         verifier: c.verifier.clone(),
                         sealed: c.sealed.clone(),
-                    },
+                    }),
                 );
                 p.credentials.insert(app.name.clone(), c);
             }
-            Ok(None) => {}
             Err(e) => errors.push(e),
         }
     }
     let declared: BTreeSet<&str> = config.apps.keys().map(|k| k.as_str()).collect();
     for gone in inputs
-        .lock
-        .apps
+        .locks
         .keys()
         .filter(|a| !declared.contains(a.as_str()))
     {
         p.notes.push(format!(
-            "{gone}: no longer in apps.toml; its lock entry is dropped, but its roles stay in the database (declare it with `ensure = \"absent\"` to purge them)"
+            "{gone}: no longer in apps.toml; its lock is dropped, but its roles stay in the database (declare it with `ensure = \"absent\"` to purge them)"
         ));
     }
     if errors.is_empty() {
@@ -141,25 +147,37 @@ fn credential(
     inputs: &Inputs<'_>,
     p: &mut Plan<'_>,
     rng: &mut (impl Rng + CryptoRng),
-) -> Result<Option<Credential>, String> {
+) -> Result<Credential, String> {
     let name = app.name.as_str();
     let file = secret_file::file_name(name);
     let on_disk = inputs
         .secret_files
         .get(&file)
         .and_then(|t| secret_file::read_password(t));
-    let existing = inputs.lock.apps.get(name);
+    let recorded = inputs.recorded.get(name);
+    let existing = match inputs.locks.get(name) {
+        Some(l) => Some(&l.authenticator),
+        None => recorded,
+    };
+    if existing.is_some() && recorded.is_some() && !inputs.locks.contains_key(name) {
+        p.notes.push(format!(
+            "{name}: lock recovered from the committed out/apps/{name} (no password issued)"
+        ));
+    }
     let rotating = inputs.rotate.contains(&app.name);
     let check = inputs.mode == Mode::Check;
 
     let (generation, verifier, mut plaintext) = match existing {
         Some(e) if !rotating => (e.generation, e.verifier.clone(), on_disk),
         _ if check => {
+            let what = if rotating { "rotated" } else { "new" };
             p.pending.push(format!(
-                "{name}: no credential in {}; run `postgrest-gen build`",
-                lock::FILE_NAME
+                "{name}: {what} password, made by `postgrest-gen build` (shown below as {PLACEHOLDER})"
             ));
-            return Ok(None);
+            return Ok(placeholder(
+                config,
+                existing.map_or(1, |e| e.generation + 1),
+            ));
         }
         Some(e) => {
             let pw = new_password(rng);
@@ -181,8 +199,8 @@ fn credential(
             }
             None if inputs.previously_emitted.contains(name) => {
                 return Err(format!(
-                    "{name}: out/ has output for this app but {} has no entry for it and secrets/{file} is missing, so its password cannot be known; restore {} from Git, or run `postgrest-gen rotate {name}` to issue a new password deliberately",
-                    lock::FILE_NAME, lock::FILE_NAME
+                    "{name}: out/ has output for this app but neither {dir}/{lock} nor its committed apply.sql records a password, and secrets/{file} is missing; restore {dir}/{lock} from Git, or run `postgrest-gen rotate {name}` to issue a new password deliberately",
+                    dir = lock::DIR, lock = lock::file_name(name)
                 ));
             }
             None => {
@@ -208,11 +226,15 @@ fn credential(
                 scope: s.scope.as_str().to_owned(),
                 namespace: config.namespace.to_string(),
                 name: object.clone(),
-                password: String::new(),
+                value: String::new(),
             };
+            // The certificate is not part of the binding: after a renewal the controller
+            // still holds the old key, so existing values stay and only new ones use the new
+            // certificate (`rotate` re-seals with it).
             let reuse = existing.and_then(|e| e.sealed.as_ref()).filter(|old| {
                 Sealed {
-                    password: String::new(),
+                    value: String::new(),
+                    cert_sha256: binding.cert_sha256.clone(),
                     ..(*old).clone()
                 } == binding
             });
@@ -220,9 +242,12 @@ fn credential(
                 Some(old) => Some(old.clone()),
                 None if check => {
                     p.pending.push(format!(
-                        "{name}: sealed value is out of date; run `postgrest-gen build`"
+                        "{name}: password to re-seal, by `postgrest-gen build` (shown below as {PLACEHOLDER})"
                     ));
-                    None
+                    Some(Sealed {
+                        value: PLACEHOLDER.to_owned(),
+                        ..binding
+                    })
                 }
                 None => {
                     let Some(pw) = plaintext.take() else {
@@ -236,7 +261,7 @@ fn credential(
                         s.scope.as_str()
                     ));
                     Some(Sealed {
-                        password: key.seal(&label, pw.as_bytes(), rng),
+                        value: key.seal(&label, pw.as_bytes(), rng),
                         ..binding
                     })
                 }
@@ -244,9 +269,28 @@ fn credential(
         }
         _ => None,
     };
-    Ok(Some(Credential {
+    Ok(Credential {
         generation,
         verifier,
         sealed,
-    }))
+    })
+}
+
+/// Marks, in `check`'s diff, values only `build` can make (a password's verifier, its sealed
+/// value): the plan shows every file with these in their place.
+pub const PLACEHOLDER: &str = "<made by postgrest-gen build>";
+
+fn placeholder(config: &Config, generation: u32) -> Credential {
+    Credential {
+        generation,
+        verifier: PLACEHOLDER.to_owned(),
+        sealed: config.sealing.as_ref().map(|s| Sealed {
+            generation,
+            cert_sha256: PLACEHOLDER.to_owned(),
+            scope: s.scope.as_str().to_owned(),
+            namespace: config.namespace.to_string(),
+            name: String::new(),
+            value: PLACEHOLDER.to_owned(),
+        }),
+    }
 }

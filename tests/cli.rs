@@ -69,10 +69,7 @@ fn check_reports_drift_with_a_diff_and_exit_1() {
         stdout.contains("changed: out/apps/atlas/deployment.yaml"),
         "{stdout}"
     );
-    assert!(
-        stdout.contains("pending: postgrest-gen.lock is not what build would write"),
-        "{stdout}"
-    );
+    assert!(stdout.contains("stale: locks/billing.lock"), "{stdout}");
     // check never writes.
     assert!(ws.out("apps/billing/deployment.yaml").exists());
     ws.ok(&["build"]);
@@ -84,10 +81,9 @@ fn check_on_a_missing_lock_entry_is_drift_not_a_new_password() {
     let ws = Workspace::new(TWO_APPS);
     let out = ws.run(&["check"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(
-        String::from_utf8_lossy(&out.stdout).contains("atlas: no credential in postgrest-gen.lock")
-    );
-    assert!(!ws.path().join("postgrest-gen.lock").exists() && !ws.path().join("secrets").exists());
+    assert!(String::from_utf8_lossy(&out.stdout)
+        .contains("pending: atlas: new password, made by `postgrest-gen build`"));
+    assert!(!ws.lock_exists() && !ws.path().join("secrets").exists());
 }
 
 #[test]
@@ -127,7 +123,7 @@ fn build_rewrites_nothing_unchanged_and_removes_only_its_own_stale_files() {
 fn invalid_input_leaves_out_and_lock_untouched() {
     let ws = Workspace::new(TWO_APPS);
     ws.ok(&["build"]);
-    let (tree, lock) = (ws.tree("out"), ws.read("postgrest-gen.lock"));
+    let (tree, lock) = (ws.tree("out"), ws.locks());
     ws.write(
         "apps.toml",
         "[apps.atlas]\ndatabase = \"atlas_db\"\nreplicas = 0\n[apps.new-app]\ndatabase = \"n\"\n",
@@ -136,7 +132,7 @@ fn invalid_input_leaves_out_and_lock_untouched() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("apps.toml:3:12: `replicas` is 0"));
     assert_eq!(ws.tree("out"), tree);
-    assert_eq!(ws.read("postgrest-gen.lock"), lock);
+    assert_eq!(ws.locks(), lock);
     assert!(!ws
         .path()
         .join("secrets/new-app-postgrest.secret.yaml")
@@ -184,7 +180,7 @@ fn plaintext_only_in_gitignored_0600_secrets() {
         for (path, text) in ws.tree("out") {
             assert!(!text.contains(&pw), "plaintext of {app} in out/{path}");
         }
-        assert!(!ws.read("postgrest-gen.lock").contains(&pw));
+        assert!(!ws.locks().contains(&pw));
     }
     // The repo's own .gitignore keeps secrets/ out of Git as well.
     let gitignore =
@@ -197,7 +193,7 @@ fn fresh_clone_builds_the_identical_tree_without_plaintext() {
     let ws = Workspace::new(TWO_APPS);
     ws.ok(&["build"]);
     let clone = Workspace::new(TWO_APPS);
-    clone.write("postgrest-gen.lock", &ws.read("postgrest-gen.lock"));
+    common::copy_dir(&ws.path().join("locks"), &clone.path().join("locks"));
     assert_eq!(
         clone.run(&["check"]).status.code(),
         Some(1),
@@ -225,11 +221,28 @@ fn fresh_clone_builds_the_identical_tree_without_plaintext() {
 }
 
 #[test]
-fn lost_lock_is_recovered_from_secrets_or_refused() {
+fn lost_lock_is_recovered_from_committed_sql_or_secrets_or_refused() {
     let ws = Workspace::new(TWO_APPS);
     ws.ok(&["build"]);
     let pw = ws.password("atlas");
-    std::fs::remove_file(ws.path().join("postgrest-gen.lock")).unwrap();
+    let locks = ws.locks();
+    // A merge that lost the lock: the committed apply.sql still records the verifier.
+    std::fs::remove_dir_all(ws.path().join("locks")).unwrap();
+    std::fs::remove_dir_all(ws.path().join("secrets")).unwrap();
+    let out = ws.ok(&["build"]);
+    assert!(
+        out.contains("atlas: lock recovered from the committed out/apps/atlas"),
+        "{out}"
+    );
+    assert_eq!(ws.locks(), locks, "the same lock, no password issued");
+    assert!(!ws.path().join("secrets").exists());
+
+    // Without out/ either, the plaintext in secrets/ is the record.
+    let ws = Workspace::new(TWO_APPS);
+    ws.ok(&["build"]);
+    let pw2 = ws.password("atlas");
+    std::fs::remove_dir_all(ws.path().join("locks")).unwrap();
+    std::fs::remove_dir_all(ws.path().join("out")).unwrap();
     let out = ws.ok(&["build"]);
     assert!(
         out.contains("atlas: lock entry recovered from secrets/atlas-postgrest.secret.yaml"),
@@ -237,18 +250,22 @@ fn lost_lock_is_recovered_from_secrets_or_refused() {
     );
     assert_eq!(
         ws.password("atlas"),
-        pw,
+        pw2,
         "the password the cluster uses is kept"
     );
 
-    std::fs::remove_file(ws.path().join("postgrest-gen.lock")).unwrap();
+    // Output but no record anywhere: refused, nothing written.
+    std::fs::remove_dir_all(ws.path().join("locks")).unwrap();
     std::fs::remove_dir_all(ws.path().join("secrets")).unwrap();
+    for app in ["atlas", "billing"] {
+        std::fs::write(ws.out(&format!("apps/{app}/sql/apply.sql")), "-- edited\n").unwrap();
+    }
     let tree = ws.tree("out");
     let out = ws.run(&["build"]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("restore postgrest-gen.lock from Git")
+        err.contains("restore locks/atlas.lock from Git")
             && err.contains("postgrest-gen rotate atlas"),
         "{err}"
     );
@@ -257,6 +274,7 @@ fn lost_lock_is_recovered_from_secrets_or_refused() {
     // Deliberate rotation recovers.
     ws.ok(&["rotate", "atlas", "billing"]);
     assert!(ws.ok(&["check"]).contains("up to date"));
+    assert_ne!(ws.password("atlas"), pw2);
     assert_ne!(ws.password("atlas"), pw);
 }
 

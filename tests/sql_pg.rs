@@ -132,7 +132,7 @@ fn verifier_is_what_the_server_stores() {
     ws.ok(&["build"]);
     pg.seed("verif_db", "verif", "api_v1");
     apply(&pg, &ws, "verif", "verif_db");
-    let lock = ws.read("postgrest-gen.lock");
+    let lock = ws.locks();
     let stored = pg.sql(
         "verif_db",
         "SELECT rolpassword FROM pg_authid WHERE rolname = 'verif_authenticator'",
@@ -173,7 +173,7 @@ fn rotation_replaces_the_password() {
     );
     pg.sql_as("rot_authenticator", &new, "rot_db", "SELECT 1")
         .expect("new password accepted");
-    assert!(ws.read("postgrest-gen.lock").contains("generation = 2"));
+    assert!(ws.locks().contains("generation = 2"));
     let gen2 = ws.read("out/apps/rot/deployment.yaml");
     assert!(
         gen1.contains("credential-generation: \"1\"")
@@ -416,7 +416,7 @@ fn purge_drops_roles_keeps_owner_objects_and_is_idempotent() {
     ws.ok(&["build"]);
     assert!(!ws.out("apps/gone/sql/apply.sql").exists());
     assert!(!ws.out("apps/gone/deployment.yaml").exists());
-    assert!(!ws.read("postgrest-gen.lock").contains("[apps.gone]"));
+    assert!(!ws.path().join("locks/gone.lock").exists());
     assert!(!ws
         .path()
         .join("secrets/gone-postgrest.secret.yaml")

@@ -126,7 +126,7 @@ pub fn render(plan: &Plan<'_>, source: &str) -> BTreeMap<String, String> {
             let view = SealedSecretView {
                 meta: meta(),
                 scope_annotation: scope_annotation(sealing.scope),
-                sealed_password: sealed.password.clone(),
+                sealed_password: sealed.value.clone(),
             };
             files.insert(
                 format!("{dir}/sealedsecret.yaml"),
@@ -348,6 +348,19 @@ fn smoke_view(app: &App, source: &str) -> SmokeView {
             .map(|o| o.to_string())
             .unwrap_or_default(),
     }
+}
+
+/// Every present app's lock file, by file name in `locks/`.
+pub fn lock_files(plan: &Plan<'_>) -> BTreeMap<String, String> {
+    plan.locks
+        .iter()
+        .map(|(app, lock)| {
+            (
+                crate::credentials::lock::file_name(app.as_str()),
+                lock.render(app.as_str()),
+            )
+        })
+        .collect()
 }
 
 /// The plaintext Secret manifests of new or rotated passwords, by file name in `secrets/`.

@@ -47,10 +47,7 @@ impl Workspace {
         let src = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/fixtures")
             .join(name);
-        for entry in std::fs::read_dir(&src).unwrap() {
-            let entry = entry.unwrap();
-            std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
-        }
+        copy_dir(&src, dir.path());
         Self { dir }
     }
     pub fn path(&self) -> &Path {
@@ -88,12 +85,32 @@ impl Workspace {
         let text = self.read(&format!("secrets/{app}-postgrest.secret.yaml"));
         postgrest_gen::credentials::secret_file::read_password(&text).expect("password in secrets/")
     }
+    /// Every lock file (`locks/<app>.lock`), concatenated in name order: the whole lock.
+    pub fn locks(&self) -> String {
+        self.tree("locks").into_values().collect()
+    }
+    pub fn lock_exists(&self) -> bool {
+        self.path().join("locks").exists() || self.path().join("postgrest-gen.lock").exists()
+    }
     /// Every file under `rel` as path -> contents.
     pub fn tree(&self, rel: &str) -> BTreeMap<String, String> {
         let mut files = BTreeMap::new();
         let root = self.path().join(rel);
         walk(&root, &root, &mut files);
         files
+    }
+}
+
+pub fn copy_dir(src: &Path, dst: &Path) {
+    std::fs::create_dir_all(dst).unwrap();
+    for entry in std::fs::read_dir(src).unwrap() {
+        let entry = entry.unwrap();
+        let to = dst.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &to);
+        } else {
+            std::fs::copy(entry.path(), to).unwrap();
+        }
     }
 }
 
