@@ -45,7 +45,7 @@ for n in $sizes; do
   read -r t2 m2 <<< "$(measure "$bin" build)"
   written=$(grep -o '[0-9]* written' "$work/last.out" | cut -d' ' -f1)
   read -r t3 m3 <<< "$(measure "$bin" check)"
-  read -r t4 _ <<< "$(measure "$repo/scripts/render.sh" out)"
+  read -r t4 _ <<< "$(measure "$repo/templates/bin/render.sh" out)"
   objects=$(grep -c '^kind:' "$work/last.out")
   echo "| $n | ${t0} s | ${t1} s, ${m1} MiB | ${t2} s, ${m2} MiB | $written | ${t3} s, ${m3} MiB | ${t4} s | $objects |"
 done

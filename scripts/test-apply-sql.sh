@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Tests the SQL runner behind `make apply-sql` / `make verify` (scripts/apply-sql.sh) against
+# Tests the SQL runner behind `make apply-sql` / `make verify` (templates/bin/apply-sql.sh, written into out/bin/) against
 # the PostgreSQL server named by PG* (run under scripts/with-pg.sh): concurrent sessions over
 # several databases, database names and output paths that need quoting, every drifted app
 # reported, and a failed app named while the others are still applied. Prints `N passed, N failed`.
 set -euo pipefail
 # shellcheck source=scripts/test-lib.sh
 . "$(dirname "$0")/test-lib.sh" apply-sql
-run() { "$repo/scripts/apply-sql.sh" "$out" "$@" 2>&1; }
+run() { "$repo/templates/bin/apply-sql.sh" "$out" "$@" 2>&1; }
 
 # Six apps in five databases; four names need quoting in a conninfo or a psql argument, and
 # the output path holds a space and a quote.

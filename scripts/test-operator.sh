@@ -78,11 +78,13 @@ check "rotate: pods roll (generation 2 in the pod template)" grep -q 'credential
 # purge: roles dropped, owner objects kept, verify checks absence.
 printf '[apps.opa]\ndatabase = "opa_db"\nensure = "absent"\n\n[apps.opb]\ndatabase = "opb_db"\n' > apps.toml
 "$bin" build >/dev/null
-check "purge: make apply-sql runs purge.sql" mk apply-sql
+check "purge: make apply-sql (present apps only)" mk apply-sql
+is "purge: apply-sql did not drop the pair (the cluster step comes first)" 2 "$(roles opa)"
+check "purge: make purge-sql runs purge.sql" mk purge-sql
 is "purge: role pair dropped" 0 "$(roles opa)"
 is "purge: owner's views intact" 1 "$(q 'SELECT count(*) FROM api_v1.v' opa_db)"
 check "purge: make verify passes (absence verified)" mk verify
-check "purge: applying again is idempotent" mk apply-sql
+check "purge: purging again is idempotent" mk purge-sql
 refuse "purge: nothing of opa rendered" grep -q "opa-postgrest" <(rendered)
 
 finish "operator lifecycle"

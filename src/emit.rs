@@ -158,6 +158,26 @@ pub fn write_if_changed(
     Ok(true)
 }
 
+/// Creates every file of `files` under `dir`, or none: refuses when any already exists.
+pub fn create_new(dir: &Path, files: &BTreeMap<String, String>) -> Result<Vec<String>> {
+    let existing: Vec<String> = files
+        .keys()
+        .filter(|rel| dir.join(rel).exists())
+        .cloned()
+        .collect();
+    if !existing.is_empty() {
+        return Err(Error::Input(format!(
+            "{}: {} already exist; init writes into an empty repository and never overwrites (move them away, or copy what you need from `postgrest-gen init` run in an empty folder)",
+            dir.display(),
+            existing.join(", ")
+        )));
+    }
+    for (rel, contents) in files {
+        write_if_changed(&dir.join(rel), contents, None, Durability::Durable)?;
+    }
+    Ok(files.keys().cloned().collect())
+}
+
 pub fn remove_file(path: &Path) -> Result<bool> {
     match fs::remove_file(path) {
         Ok(()) => Ok(true),

@@ -30,6 +30,12 @@ struct Cli {
 
 #[derive(Subcommand, Clone)]
 enum Command {
+    /// Start a GitOps repository in DIR (default: here): apps.toml, Makefile, .gitignore,
+    /// .gitattributes, a CI pipeline example, overlays/. Never overwrites a file.
+    Init {
+        /// The repository folder (created if missing).
+        dir: Option<PathBuf>,
+    },
     /// Render and write out/ (only changed files), the lock, and new plaintext into secrets/.
     Build,
     /// Render in memory and compare with out/ and the lock; exit 1 with a diff on drift.
@@ -60,6 +66,17 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: &Cli) -> Result<i32> {
+    if let Command::Init { dir } = &cli.command {
+        let dir = dir.clone().unwrap_or_else(|| PathBuf::from("."));
+        for f in emit::create_new(&dir, &render::scaffold::scaffold())? {
+            println!("wrote {}", dir.join(f).display());
+        }
+        println!(
+            "next: edit {}, then `make build`, review and commit out/ and locks/ (see `make help`)",
+            dir.join("apps.toml").display()
+        );
+        return Ok(0);
+    }
     let ws = Workspace::new(&cli.config, cli.out.as_deref());
     let shown = cli.config.display().to_string();
     let text = ws.read_config()?;
@@ -92,6 +109,7 @@ fn run(cli: &Cli) -> Result<i32> {
         secret_files: g.secret_files.clone(),
         previously_emitted: g.previously_emitted.clone(),
         rotate,
+        overlays: g.overlays.clone(),
         mode,
     };
     // A CSPRNG seeded once from the OS: one getrandom call instead of one per character.

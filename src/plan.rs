@@ -40,7 +40,20 @@ pub struct Inputs<'a> {
     pub previously_emitted: BTreeSet<String>,
     /// Apps whose password to replace.
     pub rotate: Vec<AppName>,
+    pub overlays: BTreeMap<String, Overlay>,
     pub mode: Mode,
+}
+
+/// A user's overlay of one app, `overlays/<app>/kustomization.yaml`.
+#[derive(Debug, Clone)]
+pub struct Overlay {
+    /// Its path, for messages.
+    pub file: String,
+    pub text: String,
+    /// The overlay's folder as seen from `out/`.
+    pub from_out: String,
+    /// The generated base as the overlay must reference it.
+    pub base_from_overlay: String,
 }
 
 #[derive(Debug, Clone)]
@@ -61,6 +74,8 @@ pub struct Plan<'c> {
     pub new_passwords: BTreeMap<AppName, String>,
     /// `secrets/` files of purged apps, to remove.
     pub secrets_to_remove: Vec<String>,
+    /// Apps rendered through the user's overlay: app -> the overlay's folder from `out/`.
+    pub overlays: BTreeMap<AppName, String>,
     /// What this run decided, for the summary.
     pub notes: Vec<String>,
     /// Check mode: what build would still have to do; any entry is drift.
@@ -93,6 +108,7 @@ pub fn plan<'c>(
         locks: BTreeMap::new(),
         new_passwords: BTreeMap::new(),
         secrets_to_remove: Vec::new(),
+        overlays: BTreeMap::new(),
         notes: Vec::new(),
         pending: Vec::new(),
     };
@@ -122,6 +138,24 @@ pub fn plan<'c>(
                 p.credentials.insert(app.name.clone(), c);
             }
             Err(e) => errors.push(e),
+        }
+    }
+    for app in config.apps.values() {
+        let Some(o) = inputs.overlays.get(app.name.as_str()) else {
+            continue;
+        };
+        if !app.runs() {
+            p.notes.push(format!(
+                "{}: {} is not used: the app has no instance (deployed = false or absent)",
+                app.name, o.file
+            ));
+            continue;
+        }
+        match overlay_includes_base(o) {
+            Ok(()) => {
+                p.overlays.insert(app.name.clone(), o.from_out.clone());
+            }
+            Err(e) => errors.push(format!("{}: {e}", o.file)),
         }
     }
     let declared: BTreeSet<&str> = config.apps.keys().map(|k| k.as_str()).collect();
@@ -274,6 +308,31 @@ fn credential(
         verifier,
         sealed,
     })
+}
+
+/// An overlay must build on the generated base, or the app's instance would lose what
+/// postgrest-gen renders (its roles' Secret reference, the hardening, the labels prune uses).
+fn overlay_includes_base(o: &Overlay) -> Result<(), String> {
+    let docs =
+        yaml_rust2::YamlLoader::load_from_str(&o.text).map_err(|e| format!("not YAML: {e}"))?;
+    let resources = docs
+        .first()
+        .and_then(|d| d["resources"].as_vec())
+        .cloned()
+        .unwrap_or_default();
+    let norm = |s: &str| s.trim_start_matches("./").trim_end_matches('/').to_owned();
+    if resources
+        .iter()
+        .filter_map(|r| r.as_str())
+        .any(|r| norm(r) == o.base_from_overlay)
+    {
+        Ok(())
+    } else {
+        Err(format!(
+            "the overlay does not build on the generated base; add `{}` to its `resources`",
+            o.base_from_overlay
+        ))
+    }
 }
 
 /// Marks, in `check`'s diff, values only `build` can make (a password's verifier, its sealed

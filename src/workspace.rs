@@ -37,8 +37,8 @@ pub struct Gathered {
     pub secret_files: BTreeMap<String, String>,
     pub previously_emitted: BTreeSet<String>,
     pub sealing_key: Option<SealingKey>,
-    /// Apps with a user overlay (`overlays/<app>/kustomization.yaml`): name -> its text.
-    pub overlays: BTreeMap<String, String>,
+    /// Apps with a user overlay (`overlays/<app>/kustomization.yaml`).
+    pub overlays: BTreeMap<String, crate::plan::Overlay>,
 }
 
 impl Workspace {
@@ -123,12 +123,19 @@ impl Workspace {
         }
         let mut overlays = BTreeMap::new();
         for app in config.apps.keys() {
-            let path = self
-                .overlays_dir()
-                .join(app.as_str())
-                .join("kustomization.yaml");
-            if let Some(t) = read_optional(&path)? {
-                overlays.insert(app.to_string(), t);
+            let dir = self.overlays_dir().join(app.as_str());
+            let path = dir.join("kustomization.yaml");
+            if let Some(text) = read_optional(&path)? {
+                let base = self.out.join("apps").join(app.as_str());
+                overlays.insert(
+                    app.to_string(),
+                    crate::plan::Overlay {
+                        file: path.display().to_string(),
+                        text,
+                        from_out: relative(&self.out, &dir)?,
+                        base_from_overlay: relative(&dir, &base)?,
+                    },
+                );
             }
         }
         Ok(Gathered {
@@ -248,6 +255,31 @@ impl Workspace {
     }
 }
 
+/// The path from folder `from` to `to` (`/`-separated), both taken lexically from the working
+/// directory: Kustomize resolves references relative to the kustomization's folder.
+fn relative(from: &Path, to: &Path) -> Result<String> {
+    use std::path::Component;
+    let norm = |p: &Path| -> Result<Vec<String>> {
+        let abs = std::path::absolute(p).map_err(|e| Error::io(p, e))?;
+        let mut parts: Vec<String> = Vec::new();
+        for c in abs.components() {
+            match c {
+                Component::ParentDir => {
+                    parts.pop();
+                }
+                Component::Normal(s) => parts.push(s.to_string_lossy().into_owned()),
+                _ => {}
+            }
+        }
+        Ok(parts)
+    };
+    let (from, to) = (norm(from)?, norm(to)?);
+    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+    let mut rel: Vec<String> = vec!["..".to_owned(); from.len() - common];
+    rel.extend(to[common..].iter().cloned());
+    Ok(rel.join("/"))
+}
+
 /// The first `key: value` in a YAML file this tool wrote, unquoted.
 fn yaml_value(text: &str, key: &str) -> Option<String> {
     text.lines().find_map(|l| {
@@ -281,6 +313,26 @@ mod tests {
         let ws = Workspace::new(Path::new("apps.toml"), Some(Path::new("/tmp/o")));
         assert_eq!(ws.out, Path::new("/tmp/o"));
         assert_eq!(ws.locks_dir(), Path::new("locks"));
+    }
+
+    #[test]
+    fn relative_paths_between_folders() {
+        assert_eq!(
+            relative(Path::new("out"), Path::new("overlays/atlas")).unwrap(),
+            "../overlays/atlas"
+        );
+        assert_eq!(
+            relative(Path::new("overlays/atlas"), Path::new("out/apps/atlas")).unwrap(),
+            "../../out/apps/atlas"
+        );
+        assert_eq!(
+            relative(
+                Path::new("envs/prod/./out"),
+                Path::new("envs/prod/overlays/a")
+            )
+            .unwrap(),
+            "../overlays/a"
+        );
     }
 
     #[test]

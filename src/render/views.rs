@@ -180,3 +180,10 @@ pub fn percent_encode(s: &str) -> String {
         })
         .collect()
 }
+
+/// `out/bin/apply-k8s.sh`: the namespace it deletes in when no instance is left.
+#[derive(Serialize)]
+pub struct BinView {
+    pub source: String,
+    pub namespace: String,
+}

@@ -133,10 +133,23 @@ fn walk(root: &Path, dir: &Path, files: &mut BTreeMap<String, String>) {
 }
 
 /// Renders a tree as one reviewable document for snapshots.
+/// The scripts `build` copies verbatim into `out/bin/` are checked to be exact copies and shown
+/// by name only, so each scenario's snapshot shows what the scenario changes.
 pub fn tree_doc(files: &BTreeMap<String, String>) -> String {
     files
         .iter()
-        .map(|(p, c)| format!("===== {p}\n{c}"))
+        .map(|(p, c)| {
+            let source = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("templates")
+                .join(p.strip_prefix("out/").unwrap_or(p));
+            match std::fs::read_to_string(&source) {
+                Ok(t) if p.starts_with("bin/") || p.starts_with("out/bin/") => {
+                    assert_eq!(&t, c, "{p} is not a verbatim copy of {}", source.display());
+                    format!("===== {p}\n<verbatim copy of templates/{p}>\n")
+                }
+                _ => format!("===== {p}\n{c}"),
+            }
+        })
         .collect()
 }
 
