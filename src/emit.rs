@@ -10,8 +10,6 @@ use std::fs;
 use std::io::Write;
 use std::path::Path;
 
-use similar::TextDiff;
-
 use crate::error::{Error, Result};
 use crate::render::MANIFEST;
 
@@ -184,81 +182,4 @@ pub fn remove_file(path: &Path) -> Result<bool> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
         Err(e) => Err(Error::io(path, e)),
     }
-}
-
-/// How `out/` differs from the rendered tree.
-#[derive(Debug, Default)]
-pub struct Drift {
-    pub missing: Vec<String>,
-    pub stale: Vec<String>,
-    pub changed: Vec<String>,
-    /// Unified diffs of changed files (`a/` on disk, `b/` what build would write).
-    pub diff: String,
-}
-
-impl Drift {
-    pub fn is_empty(&self) -> bool {
-        self.missing.is_empty() && self.stale.is_empty() && self.changed.is_empty()
-    }
-}
-
-pub fn diff_tree(out: &Path, files: &BTreeMap<String, String>) -> Result<Drift> {
-    diff_files(out, "", files, &previous_manifest(out)?)
-}
-
-/// How `dir` differs from `files`; `previous` are the files of ours there now (stale unless
-/// rendered again). `label` prefixes the paths in the diff headers (`locks/`).
-pub fn diff_files(
-    out: &Path,
-    label: &str,
-    files: &BTreeMap<String, String>,
-    previous: &BTreeSet<String>,
-) -> Result<Drift> {
-    let mut drift = Drift::default();
-    for (rel, want) in files {
-        let path = out.join(rel);
-        match fs::read(&path) {
-            Ok(have) if have == want.as_bytes() => {}
-            Ok(have) => {
-                let have = String::from_utf8_lossy(&have);
-                let diff = TextDiff::from_lines(have.as_ref(), want.as_str());
-                drift.diff.push_str(
-                    &diff
-                        .unified_diff()
-                        .header(&format!("a/{label}{rel}"), &format!("b/{label}{rel}"))
-                        .to_string(),
-                );
-                drift.changed.push(rel.clone());
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                // A new file is part of the plan too: shown whole, as an addition.
-                let diff = TextDiff::from_lines("", want.as_str());
-                drift.diff.push_str(
-                    &diff
-                        .unified_diff()
-                        .header("/dev/null", &format!("b/{label}{rel}"))
-                        .to_string(),
-                );
-                drift.missing.push(rel.clone())
-            }
-            Err(e) => return Err(Error::io(path, e)),
-        }
-    }
-    drift.stale = previous
-        .iter()
-        .filter(|p| !files.contains_key(*p) && out.join(p).exists())
-        .cloned()
-        .collect();
-    for rel in &drift.stale {
-        let have = fs::read(out.join(rel)).map_err(|e| Error::io(out.join(rel), e))?;
-        let have = String::from_utf8_lossy(&have);
-        let diff = TextDiff::from_lines(have.as_ref(), "");
-        drift.diff.push_str(
-            &diff
-                .unified_diff()
-                .header(&format!("a/{label}{rel}"), "/dev/null")
-                .to_string(),
-        );
-    }
-    Ok(drift)
 }

@@ -10,4 +10,5 @@ pub mod emit;
 pub mod error;
 pub mod plan;
 pub mod render;
+pub mod report;
 pub mod workspace;

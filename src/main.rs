@@ -12,7 +12,7 @@ use postgrest_gen::config::{self, names::AppName};
 use postgrest_gen::emit::Durability;
 use postgrest_gen::error::{Error, Result, EXIT_DRIFT};
 use postgrest_gen::workspace::{Gathered, Workspace};
-use postgrest_gen::{emit, plan, render};
+use postgrest_gen::{emit, plan, render, report};
 
 /// Compiles apps.toml into role SQL, secrets and Kustomize overlays for one PostgREST per app.
 #[derive(Parser)]
@@ -134,16 +134,17 @@ fn check(
     locks: &BTreeMap<String, String>,
     files: &BTreeMap<String, String>,
 ) -> Result<i32> {
+    let out = ws.read_out(files)?;
+    let lock_names = g.lock_files.keys().cloned().collect();
+    let lock_drift = report::drift(&g.lock_files, locks, &lock_names, "locks/");
+    let drift = report::drift(&out.files, files, &out.previous, "");
+    // The plan a reviewer reads first: one line per app, then what build would still decide.
+    for line in report::summary(plan.config, plan, &out.files, files) {
+        println!("{line}");
+    }
     for p in &plan.pending {
         println!("pending: {p}");
     }
-    let lock_drift = emit::diff_files(
-        &ws.locks_dir(),
-        "locks/",
-        locks,
-        &g.lock_files.keys().cloned().collect(),
-    )?;
-    let drift = emit::diff_tree(&ws.out, files)?;
     let mut drifted = !plan.pending.is_empty() || !lock_drift.is_empty() || !drift.is_empty();
     if let Some(legacy) = &g.legacy_lock {
         println!(
@@ -156,13 +157,13 @@ fn check(
     for (dir, d) in [(ws.locks_dir(), &lock_drift), (ws.out.clone(), &drift)] {
         print!("{}", d.diff);
         for m in &d.missing {
-            println!("missing: {}/{m}", dir.display());
+            println!("add: {}/{m}", dir.display());
         }
         for s in &d.stale {
-            println!("stale: {}/{s}", dir.display());
+            println!("remove: {}/{s}", dir.display());
         }
         for c in &d.changed {
-            println!("changed: {}/{c}", dir.display());
+            println!("change: {}/{c}", dir.display());
         }
     }
     if drifted {

@@ -255,6 +255,31 @@ impl Workspace {
     }
 }
 
+impl Workspace {
+    /// The files of `out/` that `check` compares: ours (the previous manifest) and any path
+    /// `build` would write, where they exist.
+    pub fn read_out(&self, rendered: &BTreeMap<String, String>) -> Result<OutTree> {
+        let previous = crate::emit::previous_manifest(&self.out)?;
+        let mut files = BTreeMap::new();
+        for rel in previous.iter().chain(rendered.keys()) {
+            if files.contains_key(rel) {
+                continue;
+            }
+            if let Some(t) = read_optional(&self.out.join(rel))? {
+                files.insert(rel.clone(), t);
+            }
+        }
+        Ok(OutTree { previous, files })
+    }
+}
+
+/// `out/` as it is on disk.
+pub struct OutTree {
+    /// The files the last build wrote (its manifest).
+    pub previous: BTreeSet<String>,
+    pub files: BTreeMap<String, String>,
+}
+
 /// The path from folder `from` to `to` (`/`-separated), both taken lexically from the working
 /// directory: Kustomize resolves references relative to the kustomization's folder.
 fn relative(from: &Path, to: &Path) -> Result<String> {

@@ -62,14 +62,14 @@ fn check_reports_drift_with_a_diff_and_exit_1() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("stale: out/apps/billing/deployment.yaml"),
+        stdout.contains("remove: out/apps/billing/deployment.yaml"),
         "{stdout}"
     );
     assert!(
-        stdout.contains("changed: out/apps/atlas/deployment.yaml"),
+        stdout.contains("change: out/apps/atlas/deployment.yaml"),
         "{stdout}"
     );
-    assert!(stdout.contains("stale: locks/billing.lock"), "{stdout}");
+    assert!(stdout.contains("remove: locks/billing.lock"), "{stdout}");
     // check never writes.
     assert!(ws.out("apps/billing/deployment.yaml").exists());
     ws.ok(&["build"]);
@@ -339,4 +339,66 @@ fn the_committed_example_is_up_to_date() {
         "run `make build` and commit out/:\n{}",
         String::from_utf8_lossy(&out.stdout)
     );
+}
+
+#[test]
+fn check_is_the_plan_build_then_carries_out() {
+    let ws = Workspace::new(TWO_APPS);
+    ws.ok(&["build"]);
+    ws.write(
+        "apps.toml",
+        &format!("{TWO_APPS}\n[apps.beta]\ndatabase = \"beta_db\"\n")
+            .replace("[apps.billing]", "[apps.billing]\nensure = \"absent\"")
+            .replace("[apps.atlas]", "[apps.atlas]\nreplicas = 3"),
+    );
+    let out = ws.run(&["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    let plan = String::from_utf8_lossy(&out.stdout).into_owned();
+    let summary: Vec<&str> = plan.lines().take_while(|l| !l.starts_with("---")).collect();
+    assert!(summary.contains(&"~ app atlas: replicas 2 -> 3"), "{plan}");
+    assert!(
+        summary
+            .iter()
+            .any(|l| l.starts_with("+ app beta: new role pair, new password, ")),
+        "{plan}"
+    );
+    assert!(
+        summary
+            .iter()
+            .any(|l| l.starts_with("- app billing: purge")),
+        "{plan}"
+    );
+    // The new app's files are in the plan whole, with the password's values marked.
+    assert!(plan.contains("+++ b/apps/beta/sql/apply.sql"), "{plan}");
+    assert!(plan.contains("<made by postgrest-gen build>"), "{plan}");
+    assert!(!ws
+        .path()
+        .join("secrets/beta-postgrest.secret.yaml")
+        .exists());
+    let listed = |prefix: &str| -> std::collections::BTreeSet<String> {
+        plan.lines()
+            .filter_map(|l| l.strip_prefix(prefix))
+            .map(str::to_owned)
+            .collect()
+    };
+    let (add, change, remove) = (listed("add: "), listed("change: "), listed("remove: "));
+    // Build then writes and removes exactly what check listed.
+    let built = ws.ok(&["build"]);
+    let wrote: std::collections::BTreeSet<String> = built
+        .lines()
+        .filter_map(|l| l.strip_prefix("wrote "))
+        .map(str::to_owned)
+        .collect();
+    let removed: std::collections::BTreeSet<String> = built
+        .lines()
+        .filter_map(|l| l.strip_prefix("removed "))
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(
+        wrote,
+        add.union(&change).cloned().collect(),
+        "{plan}\n{built}"
+    );
+    assert_eq!(removed, remove, "{plan}\n{built}");
+    assert!(ws.ok(&["check"]).contains("up to date"));
 }

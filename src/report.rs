@@ -1,0 +1,237 @@
+//! Report stage of `check`: how what is on disk (read by the workspace) differs from what
+//! `build` would write, pure. Produces the plan a reviewer reads: a per-app summary first,
+//! then every added, changed and removed file as a unified diff.
+//!
+//! Invariant: `build` writes exactly the files this reports, and nothing it does not.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use similar::TextDiff;
+use yaml_rust2::{Yaml, YamlLoader};
+
+use crate::config::Config;
+use crate::plan::Plan;
+
+/// How a folder differs from the rendered files.
+#[derive(Debug, Default)]
+pub struct Drift {
+    pub missing: Vec<String>,
+    pub stale: Vec<String>,
+    pub changed: Vec<String>,
+    /// Unified diffs (`a/` on disk, `b/` what build would write; `/dev/null` for added or
+    /// removed files, shown whole).
+    pub diff: String,
+}
+
+impl Drift {
+    pub fn is_empty(&self) -> bool {
+        self.missing.is_empty() && self.stale.is_empty() && self.changed.is_empty()
+    }
+}
+
+/// `have`: the files on disk (those of `previous`, ours, and any rendered path that exists);
+/// `label` prefixes paths in the diff headers (`locks/`).
+pub fn drift(
+    have: &BTreeMap<String, String>,
+    want: &BTreeMap<String, String>,
+    previous: &BTreeSet<String>,
+    label: &str,
+) -> Drift {
+    let mut d = Drift::default();
+    let mut unified = |old: &str, new: &str, a: String, b: String| {
+        let diff = TextDiff::from_lines(old, new);
+        d.diff
+            .push_str(&diff.unified_diff().header(&a, &b).to_string());
+    };
+    let (mut missing, mut changed) = (Vec::new(), Vec::new());
+    for (rel, new) in want {
+        match have.get(rel) {
+            Some(old) if old == new => {}
+            Some(old) => {
+                unified(
+                    old,
+                    new,
+                    format!("a/{label}{rel}"),
+                    format!("b/{label}{rel}"),
+                );
+                changed.push(rel.clone());
+            }
+            None => {
+                unified("", new, "/dev/null".into(), format!("b/{label}{rel}"));
+                missing.push(rel.clone());
+            }
+        }
+    }
+    let mut stale = Vec::new();
+    for rel in previous.iter().filter(|p| !want.contains_key(*p)) {
+        if let Some(old) = have.get(rel) {
+            unified(old, "", format!("a/{label}{rel}"), "/dev/null".into());
+            stale.push(rel.clone());
+        }
+    }
+    d.missing = missing;
+    d.changed = changed;
+    d.stale = stale;
+    d
+}
+
+/// One line per app that changes: `+ app beta: ...`, `~ app atlas: replicas 2 -> 3`,
+/// `- app legacy: purge`. Read from the files themselves (old on disk, new rendered), so
+/// every setting that reaches a file is covered without a list to keep in step.
+pub fn summary(
+    config: &Config,
+    plan: &Plan<'_>,
+    have: &BTreeMap<String, String>,
+    want: &BTreeMap<String, String>,
+) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut names: BTreeSet<String> = config.apps.keys().map(|a| a.to_string()).collect();
+    for path in have.keys() {
+        if let Some(app) = path.strip_prefix("apps/").and_then(|p| p.split('/').next()) {
+            names.insert(app.to_owned());
+        }
+    }
+    for name in names {
+        let prefix = format!("apps/{name}/");
+        let files = |tree: &BTreeMap<String, String>| -> BTreeMap<String, String> {
+            tree.iter()
+                .filter_map(|(p, t)| Some((p.strip_prefix(&prefix)?.to_owned(), t.clone())))
+                .collect()
+        };
+        let (old, new) = (files(have), files(want));
+        if old == new {
+            continue;
+        }
+        let app = config.apps.iter().find(|(k, _)| k.as_str() == name);
+        let new_password = plan.pending.iter().any(|p| {
+            p.starts_with(&format!("{name}: new password"))
+                || p.starts_with(&format!("{name}: rotated password"))
+        });
+        let line = match app {
+            None => format!(
+                "- app {name}: no longer in apps.toml: its {} files are removed; its roles stay in the database",
+                old.len()
+            ),
+            Some((_, a)) if !a.present() => {
+                if old.contains_key("sql/apply.sql") {
+                    format!("- app {name}: purge (purge.sql drops its roles, the cluster step removes its objects and Secret)")
+                } else {
+                    format!("~ app {name}: (absent) {}", changes(&old, &new).join(", "))
+                }
+            }
+            Some(_) if old.is_empty() => format!(
+                "+ app {name}: new role pair{}, {} files",
+                if new_password { ", new password" } else { "" },
+                new.len()
+            ),
+            Some(_) => {
+                let mut c = changes(&old, &new);
+                if new_password {
+                    c.insert(0, "password rotated".to_owned());
+                }
+                format!("~ app {name}: {}", c.join(", "))
+            }
+        };
+        lines.push(line);
+    }
+    lines
+}
+
+/// What changed between two versions of one app's files, as short phrases.
+fn changes(old: &BTreeMap<String, String>, new: &BTreeMap<String, String>) -> Vec<String> {
+    let mut out = Vec::new();
+    let (a, b) = (settings(old), settings(new));
+    for (k, v) in &b {
+        match a.get(k) {
+            Some(o) if o == v => {}
+            Some(o) => out.push(format!("{k} {o} -> {v}")),
+            None => out.push(format!("{k} = {v}")),
+        }
+    }
+    for k in a.keys().filter(|k| !b.contains_key(*k)) {
+        out.push(format!("{k} unset"));
+    }
+    for f in new.keys().filter(|f| !old.contains_key(*f)) {
+        out.push(format!("+{f}"));
+    }
+    for f in old.keys().filter(|f| !new.contains_key(*f)) {
+        out.push(format!("-{f}"));
+    }
+    let other: Vec<&str> = new
+        .iter()
+        .filter(|(f, t)| old.get(*f).is_some_and(|o| o != *t))
+        .map(|(f, _)| f.as_str())
+        .filter(|f| !f.ends_with(".yaml") || *f == "kustomization.yaml")
+        .collect();
+    if out.is_empty() || !other.is_empty() {
+        for f in other {
+            out.push(format!("{f} changed"));
+        }
+    }
+    if out.is_empty() {
+        out.push("files changed".to_owned());
+    }
+    out
+}
+
+/// The settings a reviewer recognises, read from an app's rendered files: the Deployment's
+/// replicas, image, resources and environment, and any other scalar under a `spec`.
+fn settings(files: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for (file, text) in files.iter().filter(|(f, _)| f.ends_with(".yaml")) {
+        let Ok(docs) = YamlLoader::load_from_str(text) else {
+            continue;
+        };
+        let Some(doc) = docs.first() else { continue };
+        let kind = doc["kind"].as_str().unwrap_or(file.as_str()).to_owned();
+        if kind == "Kustomization" || kind == "Configuration" {
+            continue;
+        }
+        flatten(&kind, &doc["spec"], &mut out);
+    }
+    out
+}
+
+fn flatten(path: &str, y: &Yaml, out: &mut BTreeMap<String, String>) {
+    match y {
+        Yaml::Hash(h) => {
+            for (k, v) in h {
+                if let Some(k) = k.as_str() {
+                    flatten(&format!("{path}.{k}"), v, out);
+                }
+            }
+        }
+        Yaml::Array(items) => {
+            // Named items (containers, env vars, ports) are keyed by name, so a reordering
+            // or an insertion does not read as every later item changing.
+            for (i, v) in items.iter().enumerate() {
+                let key = v["name"].as_str().map_or(i.to_string(), str::to_owned);
+                if let Some(value) = v["value"].as_str().filter(|_| v["name"].as_str().is_some()) {
+                    out.insert(key, value.to_owned());
+                    continue;
+                }
+                flatten(&format!("{path}[{key}]"), v, out);
+            }
+        }
+        Yaml::String(s) => {
+            out.insert(short(path), s.clone());
+        }
+        Yaml::Integer(n) => {
+            out.insert(short(path), n.to_string());
+        }
+        Yaml::Boolean(b) => {
+            out.insert(short(path), b.to_string());
+        }
+        _ => {}
+    }
+}
+
+/// `Deployment.spec.replicas` -> `replicas`; deeper paths keep their last two parts.
+fn short(path: &str) -> String {
+    let parts: Vec<&str> = path.split('.').collect();
+    match parts.as_slice() {
+        [_, last] => (*last).to_owned(),
+        [.., a, b] => format!("{a}.{b}"),
+        _ => path.to_owned(),
+    }
+}
