@@ -195,8 +195,9 @@ fn settings(files: &BTreeMap<String, String>) -> BTreeMap<String, String> {
 fn flatten(path: &str, y: &Yaml, out: &mut BTreeMap<String, String>) {
     match y {
         Yaml::Hash(h) => {
+            // Labels and selectors repeat what the summary already names (image, app).
             for (k, v) in h {
-                if let Some(k) = k.as_str() {
+                if let Some(k) = k.as_str().filter(|k| !matches!(*k, "labels" | "selector")) {
                     flatten(&format!("{path}.{k}"), v, out);
                 }
             }

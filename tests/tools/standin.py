@@ -1,11 +1,13 @@
 """A local stand-in for a PostgREST behind its ingress, answering the good or the bad way.
 
-usage: standin.py good|bad PORT  (serves on 127.0.0.1 until killed)
+usage: standin.py good|bad|fake PORT  (serves on 127.0.0.1 until killed)
+fake: good, except that "/" is not a Swagger 2.0 document, though it holds "version": "14.10".
 """
 import json, sys
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
-GOOD = sys.argv[1] == "good"
+GOOD = sys.argv[1] in ("good", "fake")
+FAKE = sys.argv[1] == "fake"
 ORIGIN = "https://atlas.example.no"
 
 
@@ -22,6 +24,8 @@ class Handler(BaseHTTPRequestHandler):
         path = self.path.split("?")[0]
         if path == "/":
             spec = {"swagger": "2.0", "info": {"title": "api", "version": "14.10" if GOOD else "12.2.3"}}
+            if FAKE:
+                spec = {"openapi": "3.0.0", "info": {"title": "api"}, "x": {"version": "14.10"}}
             self._send(200, json.dumps(spec, indent=2).encode(), [("Content-Type", "application/openapi+json")])
         elif path == "/places":
             self._send(200, b'[{"id":1,"name":"Oslo"}]' if GOOD else b"[]")
