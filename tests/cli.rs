@@ -402,3 +402,26 @@ fn check_is_the_plan_build_then_carries_out() {
     assert_eq!(removed, remove, "{plan}\n{built}");
     assert!(ws.ok(&["check"]).contains("up to date"));
 }
+
+#[test]
+fn a_platform_can_go_to_zero_apps() {
+    let ws = Workspace::new(TWO_APPS);
+    ws.ok(&["build"]);
+    ws.write(
+        "apps.toml",
+        "# every app retired\n[defaults]\nreplicas = 2\n",
+    );
+    let out = ws.ok(&["build"]);
+    assert!(
+        out.contains("removed out/apps/atlas/deployment.yaml"),
+        "{out}"
+    );
+    assert!(!ws.path().join("locks/atlas.lock").exists());
+    assert!(ws.ok(&["check"]).contains("up to date"));
+    assert!(ws.ok(&["validate"]).contains("valid (0 apps)"));
+    let root = ws.read("out/kustomization.yaml");
+    assert!(
+        root.contains("resources: []") || !root.contains("apps/"),
+        "{root}"
+    );
+}

@@ -81,13 +81,13 @@ macro_rules! error_cases {
 
 error_cases!(
     malformed,
+    one_round,
     unknown_keys,
     wrong_types,
     missing_database,
     bad_names,
     bad_values,
     collisions,
-    empty,
     hostile,
     schemas,
     durations,

@@ -19,6 +19,9 @@ pub struct RawConfig {
     pub sealing: Option<RawSealing>,
     /// App name (with the span of its key) and its table (with the span of the table).
     pub apps: Vec<(Spanned<String>, Spanned<RawApp>)>,
+    /// `table.key` of every key dropped for its type (already reported): validation does
+    /// not report it again as missing.
+    pub unreadable: std::collections::BTreeSet<String>,
 }
 
 pub struct Source<'a> {
@@ -32,7 +35,10 @@ impl Source<'_> {
     }
 }
 
-pub fn load(src: &Source<'_>) -> Result<RawConfig, Vec<Diagnostic>> {
+/// The raw mirror of everything readable, and every problem found on the way: tables with
+/// unknown keys or ill-typed values still yield their other keys, so validation can report
+/// its own problems in the same round.
+pub fn load(src: &Source<'_>) -> Result<(RawConfig, Vec<Diagnostic>), Vec<Diagnostic>> {
     let mut diags = Vec::new();
     let doc = match DeTable::parse(src.text) {
         Ok(doc) => doc,
@@ -46,11 +52,16 @@ pub fn load(src: &Source<'_>) -> Result<RawConfig, Vec<Diagnostic>> {
     for (key, value) in doc.get_ref() {
         match key.get_ref().as_ref() {
             "defaults" => {
-                if let Some(d) = section::<RawDefaults>(src, "defaults", value, &mut diags) {
+                if let Some(d) =
+                    section::<RawDefaults>(src, "defaults", value, &mut diags, &mut raw.unreadable)
+                {
                     raw.defaults = d;
                 }
             }
-            "sealing" => raw.sealing = section::<RawSealing>(src, "sealing", value, &mut diags),
+            "sealing" => {
+                raw.sealing =
+                    section::<RawSealing>(src, "sealing", value, &mut diags, &mut raw.unreadable)
+            }
             "apps" => match value.get_ref() {
                 DeValue::Table(apps) => {
                     for (name, table) in apps {
@@ -62,7 +73,9 @@ pub fn load(src: &Source<'_>) -> Result<RawConfig, Vec<Diagnostic>> {
                             ));
                             continue;
                         }
-                        if let Some(app) = section::<RawApp>(src, &ctx, table, &mut diags) {
+                        if let Some(app) =
+                            section::<RawApp>(src, &ctx, table, &mut diags, &mut raw.unreadable)
+                        {
                             let key = Spanned::new(name.span(), name.get_ref().to_string());
                             raw.apps.push((key, Spanned::new(table.span(), app)));
                         }
@@ -76,20 +89,18 @@ pub fn load(src: &Source<'_>) -> Result<RawConfig, Vec<Diagnostic>> {
             other => diags.push(src.diag(key.span().start, unknown_key(other, TOP_LEVEL, None))),
         }
     }
-    if diags.is_empty() {
-        Ok(raw)
-    } else {
-        Err(diags)
-    }
+    Ok((raw, diags))
 }
 
 /// Deserializes one table. Unknown keys are all reported first (serde alone would stop at
-/// the first one), then dropped so that type errors in the remaining keys surface too.
+/// the first one), then dropped so that type errors in the remaining keys surface too; each
+/// ill-typed key is reported and dropped in turn, so the rest of the table is still read.
 fn section<T: DeserializeOwned>(
     src: &Source<'_>,
     ctx: &str,
     value: &Spanned<DeValue<'_>>,
     diags: &mut Vec<Diagnostic>,
+    unreadable: &mut std::collections::BTreeSet<String>,
 ) -> Option<T> {
     let mut value = value.clone();
     let known = fields::<T>();
@@ -109,13 +120,46 @@ fn section<T: DeserializeOwned>(
             unknown_found = true;
         }
     }
-    match T::deserialize(ValueDeserializer::from(value.clone())) {
-        Ok(_) if unknown_found => None,
-        Ok(v) => Some(v),
-        Err(e) => {
-            let at = e.span().map_or(value.span().start, |s| s.start);
-            diags.push(src.diag(at, explain(ctx, e.message())));
-            None
+    let _ = unknown_found;
+    let mut dropped: Vec<String> = Vec::new();
+    loop {
+        match T::deserialize(ValueDeserializer::from(value.clone())) {
+            Ok(v) => return Some(v),
+            // A required key we dropped for its type: already reported.
+            Err(e)
+                if dropped
+                    .iter()
+                    .any(|k| e.message().contains(&format!("missing field `{k}`"))) =>
+            {
+                return None
+            }
+            Err(e) => {
+                let at = e.span().map_or(value.span().start, |s| s.start);
+                diags.push(src.diag(at, explain(ctx, e.message())));
+                // Drop the key the error is in and read the rest; a table whose error is
+                // not in one key (a missing required key) stops here.
+                let DeValue::Table(table) = value.get_mut() else {
+                    return None;
+                };
+                let culprit = e.span().and_then(|span| {
+                    table
+                        .iter()
+                        .find(|(k, v)| {
+                            let (k, v) = (k.span(), v.span());
+                            (k.start <= span.start && span.start < v.end.max(k.end))
+                                || (v.start <= span.start && span.start < v.end)
+                        })
+                        .map(|(k, _)| k.clone())
+                });
+                match culprit {
+                    Some(key) => {
+                        dropped.push(key.get_ref().to_string());
+                        unreadable.insert(format!("{ctx}.{}", key.get_ref()));
+                        table.remove(&key);
+                    }
+                    None => return None,
+                }
+            }
         }
     }
 }

@@ -19,6 +19,13 @@ pub fn parse(file: &str, text: &str) -> Result<Config, Error> {
         d.dedup();
         Error::Config(d)
     };
-    let raw = load::load(&src).map_err(sorted)?;
-    validate::validate(&src, &raw).map_err(sorted)
+    let (raw, mut diags) = load::load(&src).map_err(sorted)?;
+    match validate::validate(&src, &raw) {
+        Ok(config) if diags.is_empty() => Ok(config),
+        Ok(_) => Err(sorted(diags)),
+        Err(more) => {
+            diags.extend(more);
+            Err(sorted(diags))
+        }
+    }
 }
