@@ -31,13 +31,15 @@ lint: ## formatting, clippy and shellcheck of scripts/, warnings are errors
 test-unit: ## hermetic tests: unit, snapshots, CLI
 	$(CARGO) test --locked
 
-test-pg: $(BIN) ## role SQL on real PostgreSQL 15 (pg_virtualenv) and 17
+test-pg: $(BIN) ## role SQL, the operator lifecycle and the installed tool's workflow on real PostgreSQL 15 (pg_virtualenv) and 17
 	scripts/with-pg.sh 15 $(CARGO) test --locked $(TEST_PG)
 	scripts/with-pg.sh 17 $(CARGO) test --locked $(TEST_PG)
 	scripts/with-pg.sh 15 scripts/test-operator.sh
 	scripts/with-pg.sh 17 scripts/test-operator.sh
 	scripts/with-pg.sh 15 scripts/test-apply-sql.sh
 	scripts/with-pg.sh 17 scripts/test-apply-sql.sh
+	scripts/with-pg.sh 15 scripts/test-workflow.sh
+	scripts/with-pg.sh 17 scripts/test-workflow.sh
 
 test: setup lint test-unit check test-pg ## everything, as CI runs it
 	$(CARGO) test --locked --features integration --test manifests --test sealing

@@ -47,9 +47,7 @@ SELECT set_config('postgrest_gen.app', 'atlas', true) AS app,
        set_config('postgrest_gen.owner', 'atlas', true) AS owner,
        set_config('postgrest_gen.authenticator', 'atlas_authenticator', true) AS authenticator,
        set_config('postgrest_gen.anon', 'atlas_web_anon', true) AS anon,
-       set_config('postgrest_gen.marker', 'postgrest-gen: app atlas in database atlas_db', true) AS marker,
-       set_config('postgrest_gen.verifier', 'SCRAM-SHA-256$4096:uKShMYvLD4WGmUlpIzmjaA==$XQMSqx7FAL2/np7mGtJ8uRTRKq5r2A3kAraMZ+GcDQ0=:wSKPVV2NxBAXaXTEfBcGreBPP8C/T96ZnAGLYuD7yh0=', true) AS verifier,
-       set_config('postgrest_gen.statement_timeout', '5s', true) AS statement_timeout
+       set_config('postgrest_gen.marker', 'postgrest-gen: app atlas in database atlas_db', true) AS marker
 \gset postgrest_gen_
 
 -- Serialises applies and purges in this database (concurrent GRANTs fail with "tuple

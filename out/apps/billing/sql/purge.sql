@@ -47,9 +47,7 @@ SELECT set_config('postgrest_gen.app', 'billing', true) AS app,
        set_config('postgrest_gen.owner', 'billing', true) AS owner,
        set_config('postgrest_gen.authenticator', 'billing_authenticator', true) AS authenticator,
        set_config('postgrest_gen.anon', 'billing_web_anon', true) AS anon,
-       set_config('postgrest_gen.marker', 'postgrest-gen: app billing in database billing', true) AS marker,
-       set_config('postgrest_gen.verifier', 'SCRAM-SHA-256$4096:1Fx3540GN8xxeaNl0sDPqQ==$wvyzNTTFH+h+3lwjnjPSJsSv0RSbIjKrQKm3SGn7SdU=:Pv85u989DzGu3kSpLK7QJNy+u7gHrZhd0Pbuy6uHgsA=', true) AS verifier,
-       set_config('postgrest_gen.statement_timeout', '2s', true) AS statement_timeout
+       set_config('postgrest_gen.marker', 'postgrest-gen: app billing in database billing', true) AS marker
 \gset postgrest_gen_
 
 -- Serialises applies and purges in this database (concurrent GRANTs fail with "tuple

@@ -47,9 +47,7 @@ SELECT set_config('postgrest_gen.app', 'legacy-reports', true) AS app,
        set_config('postgrest_gen.owner', 'reporting', true) AS owner,
        set_config('postgrest_gen.authenticator', 'legacy_reports_authenticator', true) AS authenticator,
        set_config('postgrest_gen.anon', 'legacy_reports_web_anon', true) AS anon,
-       set_config('postgrest_gen.marker', 'postgrest-gen: app legacy-reports in database reports', true) AS marker,
-       set_config('postgrest_gen.verifier', 'SCRAM-SHA-256$4096:BjEATbK0DOr4UuwY5Qeehw==$7hEFdiIP0nOfDjMQmDoDIRu46owc1MELm7Czrj0j25o=:t3z0gPZsCpi5X0dgiVEEqrcQBT9unBuqmEJhzG3fM9E=', true) AS verifier,
-       set_config('postgrest_gen.statement_timeout', '5s', true) AS statement_timeout
+       set_config('postgrest_gen.marker', 'postgrest-gen: app legacy-reports in database reports', true) AS marker
 \gset postgrest_gen_
 
 -- Serialises applies and purges in this database (concurrent GRANTs fail with "tuple
