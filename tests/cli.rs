@@ -425,3 +425,34 @@ fn a_platform_can_go_to_zero_apps() {
         "{root}"
     );
 }
+
+#[test]
+fn an_overlay_must_build_on_the_generated_base() {
+    let ws = Workspace::new(TWO_APPS);
+    ws.ok(&["build"]);
+    let tree = ws.tree("out");
+    std::fs::create_dir_all(ws.path().join("overlays/atlas")).unwrap();
+    ws.write(
+        "overlays/atlas/kustomization.yaml",
+        "resources:\n  - ../../out/apps/billing\n",
+    );
+    let out = ws.run(&["build"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("overlays/atlas/kustomization.yaml: the overlay does not build on the generated base; add `../../out/apps/atlas`"),
+        "{err}"
+    );
+    assert_eq!(ws.tree("out"), tree, "nothing written");
+    ws.write(
+        "overlays/atlas/kustomization.yaml",
+        "resources:\n  - ./../../out/apps/atlas/\n",
+    );
+    ws.ok(&["build"]);
+    assert!(ws
+        .read("out/chunks/000/kustomization.yaml")
+        .contains("\"../../../overlays/atlas\""));
+    assert!(ws
+        .read("out/kustomization.yaml")
+        .contains("\"../overlays/atlas\""));
+}

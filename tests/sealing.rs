@@ -195,3 +195,47 @@ fn bad_certificates_are_clear_errors() {
     assert!(err.contains("cannot read the sealing certificate"), "{err}");
     assert!(!ws.path().join("out").exists() && !ws.lock_exists());
 }
+
+#[test]
+fn a_renewed_certificate_keeps_sealed_values_and_seals_new_ones_with_it() {
+    let ws = sealed_ws("strict");
+    ws.ok(&["build"]);
+    let old_key = ws.path().join("old.key");
+    std::fs::rename(ws.path().join("tls.key"), &old_key).unwrap();
+    let (atlas_pw, billing_pw) = (ws.password("atlas"), ws.password("billing"));
+    let sealed_before = ws.read("out/apps/atlas/sealedsecret.yaml");
+    let atlas_lock = ws.read("locks/atlas.lock");
+    // The controller renewed its key; the repository has no plaintext (a fresh clone).
+    keypair(ws.path(), &["-days", "30"]);
+    std::fs::remove_dir_all(ws.path().join("secrets")).unwrap();
+    ws.write(
+        "apps.toml",
+        &format!(
+            "{}\n[apps.gamma]\ndatabase = \"gamma_db\"\n",
+            ws.read("apps.toml")
+        ),
+    );
+    let out = ws.ok(&["build"]);
+    assert!(!out.contains("rotate"), "{out}");
+    assert_eq!(ws.read("out/apps/atlas/sealedsecret.yaml"), sealed_before);
+    assert_eq!(ws.read("locks/atlas.lock"), atlas_lock, "no rotation");
+    // Old values open with the old key (the controller keeps it), the new app's with the new.
+    assert_eq!(
+        unseal(&old_key, &kustomize(&ws.out("apps/atlas"))),
+        format!("apis/atlas-postgrest password={atlas_pw}\n")
+    );
+    let new_key = ws.path().join("tls.key");
+    assert_eq!(
+        unseal(&new_key, &kustomize(&ws.out("apps/gamma"))),
+        format!("apis/gamma-postgrest password={}\n", ws.password("gamma"))
+    );
+    // rotate re-seals with the current certificate.
+    ws.ok(&["rotate", "billing"]);
+    let rotated = ws.password("billing");
+    assert_ne!(rotated, billing_pw);
+    assert_eq!(
+        unseal(&new_key, &kustomize(&ws.out("apps/billing"))),
+        format!("apis/billing-postgrest password={rotated}\n")
+    );
+    assert!(ws.ok(&["check"]).contains("up to date"));
+}
