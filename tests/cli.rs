@@ -456,3 +456,31 @@ fn an_overlay_must_build_on_the_generated_base() {
         .read("out/kustomization.yaml")
         .contains("\"../overlays/atlas\""));
 }
+
+/// The README's `[defaults]` block shows the built-in defaults: a platform that writes it out
+/// gets byte for byte the tree of one that leaves it out.
+#[test]
+fn the_readme_defaults_are_the_defaults() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let reference = readme.split("## apps.toml reference").nth(1).unwrap();
+    let block: String = reference
+        .lines()
+        .skip_while(|l| !l.starts_with("[defaults]"))
+        .take_while(|l| !l.trim().is_empty())
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert!(block.lines().count() > 10, "{block}");
+    let app = "\n[apps.atlas]\ndatabase = \"atlas_db\"\n";
+    let explicit = Workspace::new(&format!("{block}{app}"));
+    let implicit = Workspace::new(app);
+    explicit.ok(&["build"]);
+    implicit.ok(&["build"]);
+    // Same credential, so only the settings can differ.
+    common::copy_dir(
+        &explicit.path().join("locks"),
+        &implicit.path().join("locks"),
+    );
+    implicit.ok(&["build"]);
+    assert_eq!(explicit.tree("out"), implicit.tree("out"));
+}

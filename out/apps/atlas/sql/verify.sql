@@ -67,7 +67,7 @@ DECLARE
   auth_name text := current_setting('postgrest_gen.authenticator');
   anon_name text := current_setting('postgrest_gen.anon');
   owner_name text := current_setting('postgrest_gen.owner');
-  timeout text := current_setting('postgrest_gen.statement_timeout');
+  timeout text := current_setting('postgrest_gen.statement_timeout', true);  -- unset for an absent app
   marker text := current_setting('postgrest_gen.marker');
   problems text[] := '{}';
   ok boolean;
