@@ -44,6 +44,7 @@ test-pg: $(BIN) ## role SQL, the operator lifecycle and the installed tool's wor
 test: setup lint test-unit check test-pg ## everything, as CI runs it
 	$(CARGO) test --locked --features integration --test manifests --test sealing
 	scripts/test-smoke.sh
+	scripts/test-apply-k8s.sh
 
 bench: $(BIN) ## scale benchmark; writes BENCHMARKS.md figures to stdout
 	scripts/bench.sh
