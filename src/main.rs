@@ -107,6 +107,7 @@ fn run(cli: &Cli) -> Result<i32> {
         recorded: g.recorded.clone(),
         sealing_key: g.sealing_key.as_ref(),
         secret_files: g.secret_files.clone(),
+        secrets_dir: ws.secrets_dir().display().to_string(),
         previously_emitted: g.previously_emitted.clone(),
         rotate,
         overlays: g.overlays.clone(),

@@ -36,6 +36,8 @@ pub struct Inputs<'a> {
     pub sealing_key: Option<&'a SealingKey>,
     /// Contents of `secrets/<file>` per app, where present.
     pub secret_files: BTreeMap<String, String>,
+    /// The `secrets/` folder as shown in messages (beside apps.toml).
+    pub secrets_dir: String,
     /// Apps that have output in `out/` from an earlier build.
     pub previously_emitted: BTreeSet<String>,
     /// Apps whose password to replace.
@@ -115,9 +117,11 @@ pub fn plan<'c>(
     let mut errors = Vec::new();
     for app in config.apps.values() {
         if !app.present() {
-            if inputs.locks.contains_key(app.name.as_str()) {
-                p.notes
-                    .push(format!("{}: purged; its lock is dropped", app.name));
+            // The lock stays while the app is declared absent: reverting the purge reuses the
+            // password (and sealed value) instead of issuing a new one. Removing the app's
+            // table from apps.toml drops it.
+            if let Some(l) = inputs.locks.get(app.name.as_str()) {
+                p.locks.insert(app.name.clone(), l.clone());
             }
             let file = secret_file::file_name(app.name.as_str());
             if inputs.secret_files.contains_key(&file) {
@@ -188,6 +192,7 @@ fn credential(
         .secret_files
         .get(&file)
         .and_then(|t| secret_file::read_password(t));
+    let sd = &inputs.secrets_dir;
     let recorded = inputs.recorded.get(name);
     let existing = match inputs.locks.get(name) {
         Some(l) => Some(&l.authenticator),
@@ -202,7 +207,28 @@ fn credential(
     let check = inputs.mode == Mode::Check;
 
     let (generation, verifier, mut plaintext) = match existing {
-        Some(e) if !rotating => (e.generation, e.verifier.clone(), on_disk),
+        Some(e) if !rotating => {
+            // Plaintext left from an abandoned rotation, or from the other side of a merge,
+            // must never be sealed or applied in place of the password the lock records.
+            let plaintext = match on_disk {
+                Some(pw) if scram::matches(&pw, &e.verifier) => Some(pw),
+                Some(_) => {
+                    let msg = format!(
+                        "{name}: {secrets}/{file} does not hold the password {lock} records (left from an abandoned rotation, or from the other side of a merge); it is not used, and `make apply-secrets` would apply a wrong password: delete it, or run `postgrest-gen rotate {name}`",
+                        secrets = inputs.secrets_dir,
+                        lock = format_args!("{}/{}", lock::DIR, lock::file_name(name)),
+                    );
+                    if check {
+                        p.pending.push(msg);
+                    } else {
+                        p.notes.push(format!("warning: {msg}"));
+                    }
+                    None
+                }
+                None => None,
+            };
+            (e.generation, e.verifier.clone(), plaintext)
+        }
         _ if check => {
             let what = if rotating { "rotated" } else { "new" };
             p.pending.push(format!(
@@ -215,12 +241,12 @@ fn credential(
         }
         Some(e) => {
             let pw = new_password(rng);
-            p.notes.push(format!("{name}: password rotated (generation {}); apply secrets/{file} or the sealed value, then the SQL", e.generation + 1));
+            p.notes.push(format!("{name}: password rotated (generation {}); apply {}/{file} or the sealed value, then the SQL", e.generation + 1, inputs.secrets_dir));
             (e.generation + 1, scram::verifier(&pw, rng), Some(pw))
         }
         None if rotating => {
             let pw = new_password(rng);
-            p.notes.push(format!("{name}: new password issued (the lock had no entry); apply secrets/{file} or the sealed value, then the SQL"));
+            p.notes.push(format!("{name}: new password issued (the lock had no entry); apply {sd}/{file} or the sealed value, then the SQL"));
             (1, scram::verifier(&pw, rng), Some(pw))
         }
         None => match on_disk {
@@ -228,19 +254,19 @@ fn credential(
             // recover it rather than issue a new one behind the cluster's back.
             Some(pw) => {
                 p.notes
-                    .push(format!("{name}: lock entry recovered from secrets/{file}"));
+                    .push(format!("{name}: lock entry recovered from {sd}/{file}"));
                 (1, scram::verifier(&pw, rng), Some(pw))
             }
             None if inputs.previously_emitted.contains(name) => {
                 return Err(format!(
-                    "{name}: out/ has output for this app but neither {dir}/{lock} nor its committed apply.sql records a password, and secrets/{file} is missing; restore {dir}/{lock} from Git, or run `postgrest-gen rotate {name}` to issue a new password deliberately",
+                    "{name}: out/ has output for this app but neither {dir}/{lock} nor its committed apply.sql records a password, and {sd}/{file} is missing; restore {dir}/{lock} from Git, or run `postgrest-gen rotate {name}` to issue a new password deliberately",
                     dir = lock::DIR, lock = lock::file_name(name)
                 ));
             }
             None => {
                 let pw = new_password(rng);
                 p.notes.push(format!(
-                    "{name}: new password; plaintext in secrets/{file} (gitignored)"
+                    "{name}: new password; plaintext in {sd}/{file} (gitignored)"
                 ));
                 (1, scram::verifier(&pw, rng), Some(pw))
             }
@@ -274,7 +300,8 @@ fn credential(
             });
             match reuse {
                 Some(old) => Some(old.clone()),
-                None if check => {
+                // Without the plaintext, build would stop: check says so rather than plan it.
+                None if check && plaintext.is_some() => {
                     p.pending.push(format!(
                         "{name}: password to re-seal, by `postgrest-gen build` (shown below as {PLACEHOLDER})"
                     ));
@@ -284,9 +311,9 @@ fn credential(
                     })
                 }
                 None => {
-                    let Some(pw) = plaintext.take() else {
+                    let Some(pw) = plaintext.take().filter(|_| !check) else {
                         return Err(format!(
-                            "{name}: the sealed password must be re-made (new certificate, scope, namespace or name) but its plaintext is not in secrets/{file}; run `postgrest-gen rotate {name}` to issue and seal a new password"
+                            "{name}: the sealed password must be re-made (its scope, namespace or name changed) but its plaintext is not in {sd}/{file}; run `postgrest-gen rotate {name}` to issue and seal a new password"
                         ));
                     };
                     let label = seal::label(s.scope, config.namespace.as_str(), &object);

@@ -484,3 +484,43 @@ fn the_readme_defaults_are_the_defaults() {
     implicit.ok(&["build"]);
     assert_eq!(explicit.tree("out"), implicit.tree("out"));
 }
+
+#[test]
+fn plaintext_that_does_not_match_the_lock_is_never_used() {
+    let ws = Workspace::new(TWO_APPS);
+    ws.ok(&["build"]);
+    let path = ws.path().join("secrets/atlas-postgrest.secret.yaml");
+    let good = std::fs::read_to_string(&path).unwrap();
+    let pw = ws.password("atlas");
+    // An abandoned rotation: another well-formed password, not the one the lock records.
+    let other: String = pw.chars().rev().collect();
+    std::fs::write(&path, good.replace(&pw, &other)).unwrap();
+    let out = ws.ok(&["build"]);
+    assert!(
+        out.contains("warning: atlas: secrets/atlas-postgrest.secret.yaml does not hold the password locks/atlas.lock records"),
+        "{out}"
+    );
+    let out = ws.run(&["check"]);
+    assert_eq!(out.status.code(), Some(1), "a wrong plaintext is drift");
+    // A matching plaintext is quiet again.
+    std::fs::write(&path, &good).unwrap();
+    assert!(!ws.ok(&["build"]).contains("warning"));
+    assert!(ws.ok(&["check"]).contains("up to date"));
+}
+
+#[test]
+fn a_purged_app_keeps_its_lock_so_a_revert_reuses_the_password() {
+    let ws = Workspace::new(TWO_APPS);
+    ws.ok(&["build"]);
+    let lock = ws.read("locks/billing.lock");
+    ws.write(
+        "apps.toml",
+        &TWO_APPS.replace("[apps.billing]", "[apps.billing]\nensure = \"absent\""),
+    );
+    ws.ok(&["build"]);
+    assert_eq!(ws.read("locks/billing.lock"), lock);
+    ws.write("apps.toml", TWO_APPS);
+    let out = ws.ok(&["build"]);
+    assert!(!out.contains("new password"), "{out}");
+    assert_eq!(ws.read("locks/billing.lock"), lock);
+}

@@ -239,3 +239,31 @@ fn a_renewed_certificate_keeps_sealed_values_and_seals_new_ones_with_it() {
     );
     assert!(ws.ok(&["check"]).contains("up to date"));
 }
+
+#[test]
+fn a_wrong_plaintext_is_never_sealed() {
+    let ws = sealed_ws("strict");
+    ws.ok(&["build"]);
+    let path = ws.path().join("secrets/atlas-postgrest.secret.yaml");
+    let pw = ws.password("atlas");
+    let other: String = pw.chars().rev().collect();
+    std::fs::write(
+        &path,
+        std::fs::read_to_string(&path).unwrap().replace(&pw, &other),
+    )
+    .unwrap();
+    // A new scope needs a re-seal; the plaintext at hand is not the recorded password.
+    ws.write(
+        "apps.toml",
+        &ws.read("apps.toml")
+            .replace("scope = \"strict\"", "scope = \"namespace-wide\""),
+    );
+    let tree = ws.tree("out");
+    let check = ws.run(&["check"]);
+    assert_eq!(check.status.code(), Some(2), "check says build would stop");
+    let out = ws.run(&["build"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("postgrest-gen rotate atlas"), "{err}");
+    assert_eq!(ws.tree("out"), tree, "nothing sealed, nothing written");
+}

@@ -38,6 +38,19 @@ pub fn verifier_with_salt(password: &str, salt: &[u8], iterations: u32) -> Strin
     )
 }
 
+/// Whether `password` is the one `verifier` was made from (same salt and iterations).
+pub fn matches(password: &str, verifier: &str) -> bool {
+    let parsed = (|| {
+        let rest = verifier.strip_prefix("SCRAM-SHA-256$")?;
+        let (iter_salt, _) = rest.split_once('$')?;
+        let (iter, salt) = iter_salt.split_once(':')?;
+        Some((iter.parse::<u32>().ok()?, B64.decode(salt).ok()?))
+    })();
+    parsed.is_some_and(|(iterations, salt)| {
+        verifier_with_salt(password, &salt, iterations) == verifier
+    })
+}
+
 /// Whether `s` has the shape of a verifier (used to validate the lock file).
 pub fn is_verifier(s: &str) -> bool {
     let Some(rest) = s.strip_prefix("SCRAM-SHA-256$") else {
@@ -62,6 +75,15 @@ pub fn is_verifier(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_password_matches_only_its_own_verifier() {
+        let mut rng = rand::rngs::OsRng;
+        let v = verifier("correct-horse", &mut rng);
+        assert!(matches("correct-horse", &v));
+        assert!(!matches("correct-horsf", &v));
+        assert!(!matches("correct-horse", "md5abc"));
+    }
 
     /// Vector computed independently with Python's hashlib/hmac from the RFC 5802 formulas.
     #[test]
