@@ -97,6 +97,32 @@ is "unreachable database: exit 1" 1 "$rc"
 has "unreachable database: its app is named" "apply: failed for app a1 (database ap'q)" "$res"
 has "unreachable database: the others are applied" "apply: 5 apps applied, 1 failed (a1), 0 not run" "$res"
 
+# Purge, and an absent app whose database is gone: a6 is purged in apshared; a3's database is
+# then gone (moved in apps.toml) although its roles were never purged (named, the others still run); gx never
+# had a database nor roles (nothing to do).
+cp apps.toml apps.full.toml
+sed -e '/^\[apps.a6\]/a ensure = "absent"' -e '/^\[apps.a4\]/a ensure = "absent"' apps.full.toml > apps.toml
+printf '[apps.gx]\ndatabase = "gx_never"\nensure = "absent"\n' >> apps.toml
+"$bin" -o "$out" build >/dev/null
+res=$(run purge) && rc=0 || rc=$?
+is "purge: exit 0" 0 "$rc"
+has "purge: an absent app without database or roles is fine" 'purge: gx: database "gx_never" does not exist and no role of the app is left' "$res"
+has "purge: summary" "purge: 3 apps in 2 databases ok" "$res"
+is "purge: a6's roles are dropped" 0 "$(roles a6)"
+is "purge: a4's roles are dropped" 0 "$(roles a4)"
+res=$(run verify) && rc=0 || rc=$?
+is "purge: verify passes with a database that never existed" 0 "$rc"
+sed -i '/^\[apps.a3\]/a ensure = "absent"' apps.toml
+"$bin" -o "$out" build >/dev/null
+sed -i 's/^database = "ap=1 x"$/database = "ap=1 x_gone"/' apps.toml
+"$bin" -o "$out" build >/dev/null
+res=$(run purge) && rc=0 || rc=$?
+is "gone database, roles left: exit 1" 1 "$rc"
+has "gone database, roles left: named with the roles" 'purge: failed for app a3: database "ap=1 x_gone" does not exist, but its roles a3_authenticator, a3_web_anon do' "$res"
+has "gone database, roles left: the other purges still run" "purge: 3 apps purged, 1 failed (a3), 0 not run" "$res"
+cp apps.full.toml apps.toml
+"$bin" -o "$out" build >/dev/null
+
 # Usage errors.
 res=$(APPLY_JOBS=0 run apply) && rc=0 || rc=$?
 is "usage: APPLY_JOBS=0 refused with exit 2" 2 "$rc"
