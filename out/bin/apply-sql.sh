@@ -47,28 +47,76 @@ pq() { local v=${1//\\/\\\\}; printf "'%s'" "${v//\'/\'\'}"; }
 # kept from the session), in double quotes because psql strips them from \connect arguments.
 dbinfo() { local v=${1//\\/\\\\}; v="dbname='${v//\'/\\\'}'"; printf '"%s"' "${v//\"/\"\"}"; }
 
-declare -A apps_of=() files_of=() db_of=()
+declare -A apps_of=() files_of=() db_of=() present_db=()
 order=()
 while IFS=$'\t' read -r app ensure db _secret; do
   case "$app" in ''|'#'*) continue ;; esac
   case "$mode/$ensure" in apply/absent|purge/present) continue ;; esac
   [ -n "${apps_of[$db]+x}" ] || order+=("$db")
   apps_of[$db]+="$app "
+  [ "$ensure" = present ] && present_db[$db]=1
   case "$mode" in apply) file=apply.sql ;; purge) file=purge.sql ;; *) file=verify.sql ;; esac
   files_of[$app]=$file; db_of[$app]=$db
 done < "$plan"
 [ ${#order[@]} -gt 0 ] || { echo "$mode: no apps to $mode in $plan"; exit 0; }
 
+# Names cannot hold newlines (validation refuses control characters): one per line.
 missing=$($PSQL -X -q -At -v ON_ERROR_STOP=1 -v dbs="$(printf '%s\n' "${order[@]}")" -d postgres <<'SQL'
 SET search_path = pg_catalog, pg_temp;
-SELECT string_agg(format('%I', d), ', ' ORDER BY d)
-  FROM unnest(string_to_array(:'dbs', E'\n')) AS d
- WHERE d <> '' AND NOT EXISTS (SELECT FROM pg_database WHERE datname = d);
+SELECT d FROM unnest(string_to_array(:'dbs', E'\n')) AS d
+ WHERE d <> '' AND NOT EXISTS (SELECT FROM pg_database WHERE datname = d) ORDER BY d;
 SQL
 )
-if [ -n "$missing" ]; then
-  echo "$mode: missing databases: $missing; create them (CREATE DATABASE ... OWNER <owner>) and re-run. Nothing was run." >&2
+# A present app's database must exist (step 0). An absent app's database may be gone (a DBA
+# dropped it after the purge, or it never existed): nothing of the app can be left in it, so
+# only its roles, which live in the cluster, are looked for, by their postgrest-gen marker.
+missing_present=(); declare -A gone_db=()
+while IFS= read -r d; do
+  [ -n "$d" ] || continue
+  if [ -n "${present_db[$d]+x}" ]; then
+    if [[ "$d" =~ ^[a-z_][a-z0-9_]*$ ]]; then missing_present+=("$d"); else missing_present+=("\"${d//\"/\"\"}\""); fi
+  else
+    gone_db[$d]=1
+  fi
+done <<< "$missing"
+if [ ${#missing_present[@]} -gt 0 ]; then
+  list=$(printf '%s, ' "${missing_present[@]}")
+  echo "$mode: missing databases: ${list%, }; create them (CREATE DATABASE ... OWNER <owner>) and re-run. Nothing was run." >&2
   exit 1
+fi
+gone_ok=(); gone_failed=()
+if [ ${#gone_db[@]} -gt 0 ]; then
+  names=""
+  for d in "${!gone_db[@]}"; do for app in ${apps_of[$d]}; do names+="$app"$'\n'; done; done
+  # Roles marked for the app in any database: a database renamed or moved in apps.toml leaves
+  # the roles marked with the old one.
+  left=$($PSQL -X -q -At -v ON_ERROR_STOP=1 -v names="$names" -d postgres <<'SQL'
+SET search_path = pg_catalog, pg_temp;
+SELECT a || E'\t' || string_agg(quote_ident(r.rolname), ', ' ORDER BY r.rolname)
+  FROM unnest(string_to_array(:'names', E'\n')) AS a
+  JOIN pg_shdescription c ON c.classoid = 'pg_authid'::regclass
+                         AND starts_with(c.description, 'postgrest-gen: app ' || a || ' in database ')
+  JOIN pg_roles r ON r.oid = c.objoid
+ WHERE a <> ''
+ GROUP BY a;
+SQL
+)
+  declare -A roles_left=()
+  while IFS=$'\t' read -r app roles; do [ -n "$app" ] && roles_left[$app]=$roles; done <<< "$left"
+  for d in "${!gone_db[@]}"; do
+    for app in ${apps_of[$d]}; do
+      roles=${roles_left[$app]:-}
+      if [ -z "$roles" ]; then
+        gone_ok+=("$app"); echo "$mode: $app: database \"$d\" does not exist and no role of the app is left"
+      else
+        gone_failed+=("$app")
+        echo "$mode: failed for app $app: database \"$d\" does not exist, but its roles $roles do; drop them (DROP ROLE ...) once they hold nothing elsewhere, or recreate the database and purge again" >&2
+      fi
+    done
+    unset "apps_of[$d]"
+  done
+  kept=(); for d in "${order[@]}"; do [ -n "${gone_db[$d]+x}" ] || kept+=("$d"); done
+  order=("${kept[@]}")
 fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/apply-sql.XXXXXX")
@@ -79,6 +127,7 @@ trap cleanup EXIT
 # Largest database first onto the least loaded session, so one big shared database does not
 # leave the other sessions idle at the end. $work/W.list: the session's "database<TAB>app" lines.
 n=$(( ${#order[@]} < jobs ? ${#order[@]} : jobs ))
+(( n > 0 )) || n=0
 load=()
 for ((w = 0; w < n; w++)); do load[w]=0; : > "$work/$w.list"; done
 while IFS=$'\t' read -r count db; do
@@ -137,12 +186,12 @@ while [ ${#worker_of[@]} -gt 0 ]; do
   if [ "$rc" != 0 ]; then broken+=("$w:$rc"); fi
 done
 
-cat "$work"/*.err | grep -v '^@pgen ' >&2 || true
+cat "$work"/*.err 2>/dev/null | grep -v '^@pgen ' >&2 || true
 declare -A state=()
 for ((w = 0; w < n; w++)); do
   while read -r tag what app; do if [ "$tag" = @pgen ]; then state[$app]=$what; fi; done < "$work/$w.err"
 done
-ok=0; failed=(); not_run=()
+ok=${#gone_ok[@]}; failed=("${gone_failed[@]}"); not_run=()
 for db in "${order[@]}"; do
   for app in ${apps_of[$db]}; do
     case "${state[$app]:-}" in
