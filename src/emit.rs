@@ -165,9 +165,10 @@ pub fn create_new(dir: &Path, files: &BTreeMap<String, String>) -> Result<Vec<St
         .collect();
     if !existing.is_empty() {
         return Err(Error::Input(format!(
-            "{}: {} already exist; init writes into an empty repository and never overwrites (move them away, or copy what you need from `postgrest-gen init` run in an empty folder)",
+            "{}: {} already {}; init writes into an empty repository and never overwrites (move them away, or copy what you need from `postgrest-gen init` run in an empty folder)",
             dir.display(),
-            existing.join(", ")
+            existing.join(", "),
+            if existing.len() == 1 { "exists" } else { "exist" }
         )));
     }
     for (rel, contents) in files {

@@ -51,6 +51,11 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // `postgrest-gen check | head` should end quietly like any Unix tool, not panic on EPIPE.
+    #[cfg(unix)]
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     match run(&cli) {
         Ok(code) => ExitCode::from(code as u8),

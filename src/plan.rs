@@ -159,7 +159,15 @@ pub fn plan<'c>(
             Ok(()) => {
                 p.overlays.insert(app.name.clone(), o.from_out.clone());
             }
-            Err(e) => errors.push(format!("{}: {e}", o.file)),
+            Err(e) => {
+                // Point at the `resources` key when there is one: that is where the fix goes.
+                let line = o
+                    .text
+                    .lines()
+                    .position(|l| l.starts_with("resources"))
+                    .map_or(1, |i| i + 1);
+                errors.push(format!("{}:{line}:1: {e}", o.file))
+            }
         }
     }
     let declared: BTreeSet<&str> = config.apps.keys().map(|k| k.as_str()).collect();

@@ -91,7 +91,22 @@ pub fn summary(
             names.insert(app.to_owned());
         }
     }
+    let root = |tree: &BTreeMap<String, String>| {
+        tree.get("kustomization.yaml").cloned().unwrap_or_default()
+    };
+    let (old_root, new_root) = (root(have), root(want));
     for name in names {
+        // An overlay switched on or off shows in the root kustomization, not the app's files.
+        let through = |root: &str| root.contains(&format!("overlays/{name}\""));
+        let overlay = match (through(&old_root), through(&new_root)) {
+            (false, true) => Some(format!(
+                "~ app {name}: rendered through its overlay (overlays/{name})"
+            )),
+            (true, false) => Some(format!(
+                "~ app {name}: no longer rendered through overlays/{name}"
+            )),
+            _ => None,
+        };
         let prefix = format!("apps/{name}/");
         let files = |tree: &BTreeMap<String, String>| -> BTreeMap<String, String> {
             tree.iter()
@@ -100,6 +115,7 @@ pub fn summary(
         };
         let (old, new) = (files(have), files(want));
         if old == new {
+            lines.extend(overlay);
             continue;
         }
         let app = config.apps.iter().find(|(k, _)| k.as_str() == name);
@@ -119,11 +135,17 @@ pub fn summary(
                     format!("~ app {name}: (absent) {}", changes(&old, &new).join(", "))
                 }
             }
+            Some((_, a)) if old.contains_key("deployment.yaml") && !new.contains_key("deployment.yaml") && !a.deployed => {
+                format!("~ app {name}: undeployed (its workloads are removed; roles and Secret stay)")
+            }
             Some(_) if old.is_empty() => format!(
                 "+ app {name}: new role pair{}, {} files",
                 if new_password { ", new password" } else { "" },
                 new.len()
             ),
+            Some((_, a)) if !old.contains_key("deployment.yaml") && new.contains_key("deployment.yaml") && a.deployed && !old.is_empty() => {
+                format!("~ app {name}: deployed (Deployment, Service, IngressRoute, NetworkPolicy and the rest are added)")
+            }
             Some(_) => {
                 let mut c = changes(&old, &new);
                 if new_password {
@@ -133,6 +155,7 @@ pub fn summary(
             }
         };
         lines.push(line);
+        lines.extend(overlay);
     }
     lines
 }
@@ -141,11 +164,22 @@ pub fn summary(
 fn changes(old: &BTreeMap<String, String>, new: &BTreeMap<String, String>) -> Vec<String> {
     let mut out = Vec::new();
     let (a, b) = (settings(old), settings(new));
+    // Long values (sealed ciphertext, certificates) are named, not printed.
+    let shown = |v: &str| {
+        if v.chars().count() > 48 {
+            "<changed>".to_owned()
+        } else {
+            v.to_owned()
+        }
+    };
     for (k, v) in &b {
         match a.get(k) {
             Some(o) if o == v => {}
+            Some(o) if o.chars().count() > 48 || v.chars().count() > 48 => {
+                out.push(format!("{k} changed"))
+            }
             Some(o) => out.push(format!("{k} {o} -> {v}")),
-            None => out.push(format!("{k} = {v}")),
+            None => out.push(format!("{k} = {}", shown(v))),
         }
     }
     for k in a.keys().filter(|k| !b.contains_key(*k)) {

@@ -124,18 +124,22 @@ impl Workspace {
         let mut overlays = BTreeMap::new();
         for app in config.apps.keys() {
             let dir = self.overlays_dir().join(app.as_str());
-            let path = dir.join("kustomization.yaml");
-            if let Some(text) = read_optional(&path)? {
-                let base = self.out.join("apps").join(app.as_str());
-                overlays.insert(
-                    app.to_string(),
-                    crate::plan::Overlay {
-                        file: path.display().to_string(),
-                        text,
-                        from_out: relative(&self.out, &dir)?,
-                        base_from_overlay: relative(&dir, &base)?,
-                    },
-                );
+            // The names Kustomize itself accepts, in its order.
+            for name in ["kustomization.yaml", "kustomization.yml", "Kustomization"] {
+                let path = dir.join(name);
+                if let Some(text) = read_optional(&path)? {
+                    let base = self.out.join("apps").join(app.as_str());
+                    overlays.insert(
+                        app.to_string(),
+                        crate::plan::Overlay {
+                            file: path.display().to_string(),
+                            text,
+                            from_out: relative(&self.out, &dir)?,
+                            base_from_overlay: relative(&dir, &base)?,
+                        },
+                    );
+                    break;
+                }
             }
         }
         Ok(Gathered {

@@ -440,7 +440,7 @@ fn an_overlay_must_build_on_the_generated_base() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("overlays/atlas/kustomization.yaml: the overlay does not build on the generated base; add `../../out/apps/atlas`"),
+        err.contains("overlays/atlas/kustomization.yaml:1:1: the overlay does not build on the generated base; add `../../out/apps/atlas`"),
         "{err}"
     );
     assert_eq!(ws.tree("out"), tree, "nothing written");
@@ -523,4 +523,29 @@ fn a_purged_app_keeps_its_lock_so_a_revert_reuses_the_password() {
     let out = ws.ok(&["build"]);
     assert!(!out.contains("new password"), "{out}");
     assert_eq!(ws.read("locks/billing.lock"), lock);
+}
+
+#[test]
+fn the_plan_names_undeploy_and_overlays_in_one_line_each() {
+    let ws = Workspace::new(TWO_APPS);
+    ws.ok(&["build"]);
+    ws.write(
+        "apps.toml",
+        &TWO_APPS.replace("[apps.billing]", "[apps.billing]\ndeployed = false"),
+    );
+    std::fs::create_dir_all(ws.path().join("overlays/atlas")).unwrap();
+    ws.write(
+        "overlays/atlas/kustomization.yml",
+        "resources:\n  - ../../out/apps/atlas\n",
+    );
+    let plan = String::from_utf8(ws.run(&["check"]).stdout).unwrap();
+    let summary: Vec<&str> = plan.lines().take_while(|l| !l.starts_with("---")).collect();
+    assert_eq!(
+        summary,
+        [
+            "~ app atlas: rendered through its overlay (overlays/atlas)",
+            "~ app billing: undeployed (its workloads are removed; roles and Secret stay)",
+        ],
+        "{plan}"
+    );
 }
