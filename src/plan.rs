@@ -117,11 +117,12 @@ pub fn plan<'c>(
     let mut errors = Vec::new();
     for app in config.apps.values() {
         if !app.present() {
-            // The lock stays while the app is declared absent: reverting the purge reuses the
-            // password (and sealed value) instead of issuing a new one. Removing the app's
-            // table from apps.toml drops it.
-            if let Some(l) = inputs.locks.get(app.name.as_str()) {
-                p.locks.insert(app.name.clone(), l.clone());
+            // Purge drops the lock with the plaintext and the cluster's Secret: once purge.sql
+            // has run, nothing can log in with that password again, so an app declared present
+            // again gets a new one (and check shows it as such).
+            if inputs.locks.contains_key(app.name.as_str()) {
+                p.notes
+                    .push(format!("{}: purged; its lock is dropped", app.name));
             }
             let file = secret_file::file_name(app.name.as_str());
             if inputs.secret_files.contains_key(&file) {

@@ -138,7 +138,8 @@ pub fn summary(
             Some((_, a)) if old.contains_key("deployment.yaml") && !new.contains_key("deployment.yaml") && !a.deployed => {
                 format!("~ app {name}: undeployed (its workloads are removed; roles and Secret stay)")
             }
-            Some(_) if old.is_empty() => format!(
+            // New, or declared present again after a purge (only purge.sql was left).
+            Some(_) if !old.contains_key("sql/apply.sql") => format!(
                 "+ app {name}: new role pair{}, {} files",
                 if new_password { ", new password" } else { "" },
                 new.len()

@@ -509,7 +509,7 @@ fn plaintext_that_does_not_match_the_lock_is_never_used() {
 }
 
 #[test]
-fn a_purged_app_keeps_its_lock_so_a_revert_reuses_the_password() {
+fn a_purged_app_declared_again_gets_a_new_password_and_the_plan_says_so() {
     let ws = Workspace::new(TWO_APPS);
     ws.ok(&["build"]);
     let lock = ws.read("locks/billing.lock");
@@ -517,12 +517,19 @@ fn a_purged_app_keeps_its_lock_so_a_revert_reuses_the_password() {
         "apps.toml",
         &TWO_APPS.replace("[apps.billing]", "[apps.billing]\nensure = \"absent\""),
     );
-    ws.ok(&["build"]);
-    assert_eq!(ws.read("locks/billing.lock"), lock);
+    assert!(ws
+        .ok(&["build"])
+        .contains("billing: purged; its lock is dropped"));
+    assert!(!ws.path().join("locks/billing.lock").exists());
     ws.write("apps.toml", TWO_APPS);
-    let out = ws.ok(&["build"]);
-    assert!(!out.contains("new password"), "{out}");
-    assert_eq!(ws.read("locks/billing.lock"), lock);
+    let plan = String::from_utf8(ws.run(&["check"]).stdout).unwrap();
+    assert!(
+        plan.lines()
+            .any(|l| l.starts_with("+ app billing: new role pair, new password")),
+        "{plan}"
+    );
+    ws.ok(&["build"]);
+    assert_ne!(ws.read("locks/billing.lock"), lock);
 }
 
 #[test]

@@ -416,8 +416,7 @@ fn purge_drops_roles_keeps_owner_objects_and_is_idempotent() {
     ws.ok(&["build"]);
     assert!(!ws.out("apps/gone/sql/apply.sql").exists());
     assert!(!ws.out("apps/gone/deployment.yaml").exists());
-    // The lock stays while the app is declared absent (a revert reuses the password).
-    assert!(ws.path().join("locks/gone.lock").exists());
+    assert!(!ws.path().join("locks/gone.lock").exists());
     assert!(!ws
         .path()
         .join("secrets/gone-postgrest.secret.yaml")
