@@ -8,9 +8,14 @@ use std::collections::{BTreeMap, HashMap};
 use toml::Spanned;
 
 use super::load::{RawConfig, Source};
-use super::model::{Api, App, Config, Database, Ensure, Kube, Resources, Scope, Sealing};
-use super::names::{printable, AppName, DnsLabel, HostName, IdentKind, Image, Origin, PgIdent};
-use super::raw::{RawApp, S};
+use super::model::{
+    Api, App, Autoscale, Config, Database, DbSsl, Ensure, Kube, Metrics, Replicas, Resources,
+    Scope, Sealing, SslMode, Tls,
+};
+use super::names::{
+    printable, AppName, DnsLabel, HostName, IdentKind, Image, ObjectName, Origin, PgIdent,
+};
+use super::raw::{RawApp, RawAutoscale, RawDefaults, S};
 use crate::error::Diagnostic;
 
 pub const DEFAULT_IMAGE: &str = "postgrest/postgrest:v14.10";
@@ -65,21 +70,16 @@ pub fn validate(src: &Source<'_>, raw: &RawConfig) -> Result<Config, Vec<Diagnos
         DnsLabel::parse(s, "ingress-namespace")
     });
     let db_cidrs = list(&mut cx, &d.db_cidrs, &[], |s| cidr(s));
-    let quantity = |key: &'static str| move |s: &String| quantity(key, s);
-    let resources = Resources {
-        cpu_request: opt_or(&mut cx, &d.cpu_request, "50m", quantity("cpu-request"))
-            .unwrap_or_default(),
-        cpu_limit: opt_or(&mut cx, &d.cpu_limit, "1", quantity("cpu-limit")).unwrap_or_default(),
-        memory_request: opt_or(
-            &mut cx,
-            &d.memory_request,
-            "64Mi",
-            quantity("memory-request"),
-        )
-        .unwrap_or_default(),
-        memory_limit: opt_or(&mut cx, &d.memory_limit, "256Mi", quantity("memory-limit"))
-            .unwrap_or_default(),
-    };
+    // Pairs that exclude each other are checked in [defaults] even when every app overrides
+    // them (the per-app check repeats this for inheriting apps; duplicates are dropped).
+    exclusive_pairs(
+        &mut cx,
+        "defaults",
+        &d.replicas,
+        &d.autoscale,
+        &d.tls_cert_resolver,
+        &d.tls_secret,
+    );
     let sealing = raw.sealing.as_ref().and_then(|s| {
         let scope = match s.scope.as_ref() {
             None => Some(Scope::Strict),
@@ -120,7 +120,6 @@ pub fn validate(src: &Source<'_>, raw: &RawConfig) -> Result<Config, Vec<Diagnos
             namespace: namespace.expect("checked"),
             ingress_namespace: ingress_namespace.expect("checked"),
             db_cidrs,
-            resources,
             sealing,
             apps,
         })
@@ -235,7 +234,6 @@ fn validate_app(
             None => Some(dflt),
         };
     let db_port = int(&a.db_port, &d.db_port, "db-port", 1, 65535, 5432);
-    let replicas = int(&a.replicas, &d.replicas, "replicas", 1, 100, 2);
     let db_pool = int(&a.db_pool, &d.db_pool, "db-pool", 1, 1000, 10);
     let db_max_rows = match pick(&a.db_max_rows, &d.db_max_rows) {
         Some(v) => cx.int(v, "db-max-rows", 1, i64::from(u32::MAX)).map(Some),
@@ -275,7 +273,15 @@ fn validate_app(
     };
     let smoke_view = smoke(cx, &a.smoke_view);
     let smoke_hidden = smoke(cx, &a.smoke_hidden);
+    let kube = kube_side(cx, d, a, &name, table.span().start);
+    let db_ssl = db_ssl(cx, d, a);
     let url_prefix = url_prefix?;
+    let (replicas, resources, shutdown_delay_s, metrics, tls, hosts) = kube?;
+    let public_url = match (hosts.first(), public_domain?) {
+        (Some(host), _) => Some(format!("https://{host}")),
+        (None, Some(d)) => Some(format!("https://{url_prefix}.{d}")),
+        (None, None) => None,
+    };
     Some(App {
         ensure: ensure?,
         deployed: a.deployed.as_ref().is_none_or(|v| *v.get_ref()),
@@ -284,9 +290,10 @@ fn validate_app(
             owner: owner?,
             host: db_host?,
             port: u16::try_from(db_port?).ok()?,
+            ssl: db_ssl?,
         },
         api: Api {
-            public_url: public_domain?.map(|d| format!("https://{url_prefix}.{d}")),
+            public_url,
             schema: schema?,
             cors_allowed_origins: cors,
             statement_timeout: statement_timeout?,
@@ -297,12 +304,303 @@ fn validate_app(
         },
         kube: Kube {
             image: image?,
-            replicas: u32::try_from(replicas?).ok()?,
+            replicas,
             url_prefix,
             entry_points,
+            resources,
+            shutdown_delay_s,
+            metrics,
+            tls,
+            hosts,
         },
         name,
     })
+}
+
+type KubeSide = (
+    Replicas,
+    Resources,
+    u32,
+    Option<Metrics>,
+    Option<Tls>,
+    Vec<HostName>,
+);
+
+/// Where an app's value of a pair came from: its own table if it sets either key of the
+/// pair, otherwise `[defaults]` (so an app's `tls-secret` replaces a default resolver).
+fn pair<'a, A, B>(app: (&'a S<A>, &'a S<B>), def: (&'a S<A>, &'a S<B>)) -> (&'a S<A>, &'a S<B>) {
+    if app.0.is_some() || app.1.is_some() {
+        app
+    } else {
+        def
+    }
+}
+
+fn exclusive_pairs(
+    cx: &mut Ctx<'_>,
+    table: &str,
+    replicas: &S<i64>,
+    autoscale: &S<RawAutoscale>,
+    resolver: &S<String>,
+    secret: &S<String>,
+) {
+    if let (Some(_), Some(auto)) = (replicas, autoscale) {
+        cx.err(auto.span().start, format!(
+            "[{table}] sets both `replicas` and `autoscale`; keep one: with `autoscale` the HorizontalPodAutoscaler decides the number of pods"
+        ));
+    }
+    if let (Some(_), Some(secret)) = (resolver, secret) {
+        cx.err(secret.span().start, format!(
+            "[{table}] sets both `tls-cert-resolver` and `tls-secret`; keep one: the IngressRoute takes its certificate either from a Traefik resolver or from a Secret"
+        ));
+    }
+}
+
+/// The Kubernetes keys of one app: scale, sizing, shutdown, metrics, TLS and hosts.
+fn kube_side(
+    cx: &mut Ctx<'_>,
+    d: &RawDefaults,
+    a: &RawApp,
+    name: &AppName,
+    table_at: usize,
+) -> Option<KubeSide> {
+    let table = format!("apps.{name}");
+    exclusive_pairs(
+        cx,
+        &table,
+        &a.replicas,
+        &a.autoscale,
+        &a.tls_cert_resolver,
+        &a.tls_secret,
+    );
+    let (replicas, autoscale) = pair((&a.replicas, &a.autoscale), (&d.replicas, &d.autoscale));
+    let replicas = match (autoscale, replicas) {
+        (Some(auto), _) => autoscale_bounds(cx, auto).map(Replicas::Auto),
+        (None, Some(n)) => cx
+            .int(n, "replicas", 1, 100)
+            .map(|n| Replicas::Fixed(n as u32)),
+        (None, None) => Some(Replicas::Fixed(2)),
+    };
+    let mut quantity = |app: &S<String>, def: &S<String>, key: &'static str, dflt: &str| {
+        let v = app.as_ref().or(def.as_ref());
+        match v {
+            Some(v) => cx.check(v, |s| quantity(key, s)),
+            None => Some(dflt.to_owned()),
+        }
+    };
+    let cpu_request = quantity(&a.cpu_request, &d.cpu_request, "cpu-request", "50m");
+    let cpu_limit = quantity(&a.cpu_limit, &d.cpu_limit, "cpu-limit", "1");
+    let memory_request = quantity(
+        &a.memory_request,
+        &d.memory_request,
+        "memory-request",
+        "64Mi",
+    );
+    let memory_limit = quantity(&a.memory_limit, &d.memory_limit, "memory-limit", "256Mi");
+    let shutdown_delay = match pick(&a.shutdown_delay, &d.shutdown_delay) {
+        Some(v) => cx.check(v, |s| shutdown_delay(s)),
+        None => Some(10),
+    };
+    let metrics_namespace = match pick(&a.metrics_namespace, &d.metrics_namespace) {
+        Some(v) => cx
+            .check(v, |s| DnsLabel::parse(s, "metrics-namespace"))
+            .map(Some),
+        None => Some(None),
+    };
+    let service_monitor = pick(&a.service_monitor, &d.service_monitor);
+    let metrics = match (metrics_namespace, service_monitor) {
+        (None, _) => None,
+        (Some(Some(namespace)), sm) => Some(Some(Metrics {
+            namespace,
+            service_monitor: sm.is_some_and(|v| *v.get_ref()),
+        })),
+        (Some(None), Some(sm)) if *sm.get_ref() => {
+            cx.err(sm.span().start, format!(
+                "app `{name}`: `service-monitor = true` needs `metrics-namespace` (the namespace Prometheus scrapes from): without it the NetworkPolicy admits no scrape of the admin port; set `metrics-namespace = \"monitoring\"` (or yours)"
+            ));
+            None
+        }
+        (Some(None), _) => Some(None),
+    };
+    let hosts = hosts(cx, &a.hosts);
+    let (resolver, secret) = pair(
+        (&a.tls_cert_resolver, &a.tls_secret),
+        (&d.tls_cert_resolver, &d.tls_secret),
+    );
+    let tls = match (resolver, secret) {
+        (Some(r), _) => cx
+            .check(r, |s| cert_resolver(s))
+            .map(|r| Some(Tls::CertResolver(r))),
+        (None, Some(s)) => cx
+            .check(s, |s| ObjectName::parse(s, "tls-secret"))
+            .map(|s| Some(Tls::Secret(s))),
+        (None, None) => Some(None),
+    };
+    if let (Some(Some(Tls::CertResolver(r))), Some(h)) = (&tls, &hosts) {
+        if h.is_empty() {
+            cx.err(table_at, format!(
+                "app `{name}` uses `tls-cert-resolver` `{r}` but sets no `hosts`: an ACME resolver takes the names to certify from `Host()` rules, and the `HostRegexp` wildcard names none; add `hosts = [\"<public host name>\"]`, or use `tls-secret`"
+            ));
+        }
+    }
+    Some((
+        replicas?,
+        Resources {
+            cpu_request: cpu_request?,
+            cpu_limit: cpu_limit?,
+            memory_request: memory_request?,
+            memory_limit: memory_limit?,
+        },
+        shutdown_delay?,
+        metrics?,
+        tls?,
+        hosts?,
+    ))
+}
+
+fn autoscale_bounds(cx: &mut Ctx<'_>, v: &Spanned<RawAutoscale>) -> Option<Autoscale> {
+    let raw = v.get_ref();
+    let at = v.span().start;
+    let need = |cx: &mut Ctx<'_>, f: &S<i64>, key: &str, max: i64| match f {
+        Some(n) => cx.int(n, &format!("autoscale.{key}"), 1, max),
+        None => {
+            cx.err(at, format!(
+                "`autoscale` needs `{key}`; write `autoscale = {{ min = 2, max = 6, cpu-percent = 70 }}`"
+            ));
+            None
+        }
+    };
+    let min = need(cx, &raw.min, "min", 100);
+    let max = need(cx, &raw.max, "max", 100);
+    let cpu = match &raw.cpu_percent {
+        Some(n) => cx.int(n, "autoscale.cpu-percent", 1, 1000),
+        None => Some(70),
+    };
+    let (min, max) = (min?, max?);
+    if min > max {
+        let pos = raw.min.as_ref().map_or(at, |m| m.span().start);
+        cx.err(
+            pos,
+            format!(
+                "`autoscale` has `min` {min} above `max` {max}; the autoscaler needs min <= max"
+            ),
+        );
+        return None;
+    }
+    Some(Autoscale {
+        min: min as u32,
+        max: max as u32,
+        cpu_percent: cpu? as u32,
+    })
+}
+
+fn hosts(cx: &mut Ctx<'_>, v: &S<Vec<Spanned<String>>>) -> Option<Vec<HostName>> {
+    let Some(items) = v else {
+        return Some(Vec::new());
+    };
+    if items.get_ref().is_empty() {
+        cx.err(items.span().start, "`hosts` is empty; name at least one host, or remove the key to answer the `HostRegexp` wildcard on `url-prefix`");
+        return None;
+    }
+    let mut out: Vec<HostName> = Vec::new();
+    let mut ok = true;
+    for item in items.get_ref() {
+        match cx.check(item, |s| HostName::parse_dns_name(s, "host")) {
+            Some(h) if out.contains(&h) => {
+                cx.err(
+                    item.span().start,
+                    format!("host `{h}` is listed twice in `hosts`"),
+                );
+                ok = false;
+            }
+            Some(h) => out.push(h),
+            None => ok = false,
+        }
+    }
+    ok.then_some(out)
+}
+
+fn db_ssl(cx: &mut Ctx<'_>, d: &RawDefaults, a: &RawApp) -> Option<Option<DbSsl>> {
+    let mode = match pick(&a.db_sslmode, &d.db_sslmode) {
+        Some(v) => cx
+            .check(v, |s| {
+                SslMode::ALL
+                    .into_iter()
+                    .find(|m| m.as_str() == s)
+                    .ok_or_else(|| {
+                        format!(
+                            "`db-sslmode` is `{}`; use one of disable, allow, prefer, require, verify-ca, verify-full",
+                            printable(s)
+                        )
+                    })
+            })
+            .map(|m| Some((m, v.span().start))),
+        None => Some(None),
+    }?;
+    let ca_raw = pick(&a.db_ca_configmap, &d.db_ca_configmap);
+    let ca = match ca_raw {
+        Some(v) => Some(cx.check(v, |s| ObjectName::parse(s, "db-ca-configmap"))?),
+        None => None,
+    };
+    match (mode, ca) {
+        (Some((m, at)), None) if m.verifies() => {
+            cx.err(at, format!(
+                "`db-sslmode = \"{}\"` checks the server's certificate against its CA, which the pod does not have: set `db-ca-configmap = \"<ConfigMap whose key ca.crt holds the CA>\"`, or use `require` (encrypted, unverified)",
+                m.as_str()
+            ));
+            None
+        }
+        (mode, Some(_)) if !mode.is_some_and(|(m, _)| m.verifies()) => {
+            let at = ca_raw.map_or(0, |v| v.span().start);
+            cx.err(at, "`db-ca-configmap` is used only with `db-sslmode` `verify-ca` or `verify-full`; set one of those, or remove `db-ca-configmap`");
+            None
+        }
+        (None, _) => Some(None),
+        (Some((mode, _)), ca_configmap) => Some(Some(DbSsl { mode, ca_configmap })),
+    }
+}
+
+/// Longest `shutdown-delay`: beyond a few minutes a rollout (and every node drain) stalls.
+const SHUTDOWN_DELAY_MAX_S: u32 = 300;
+
+fn shutdown_delay(s: &str) -> Result<u32, String> {
+    let digits = s.bytes().take_while(u8::is_ascii_digit).count();
+    let (number, unit) = s.split_at(digits);
+    let per_unit = match unit {
+        "s" => Some(1),
+        "min" => Some(60),
+        _ => None,
+    };
+    let canonical = digits > 0 && (number == "0" || !number.starts_with('0'));
+    let seconds = per_unit
+        .filter(|_| canonical)
+        .and_then(|u| number.parse::<u32>().ok().and_then(|n| n.checked_mul(u)));
+    match seconds {
+        Some(n) if n <= SHUTDOWN_DELAY_MAX_S => Ok(n),
+        Some(_) => Err(format!(
+            "`shutdown-delay` is `{}`, longer than {SHUTDOWN_DELAY_MAX_S}s; every rollout and node drain waits this long per pod: write at most `{SHUTDOWN_DELAY_MAX_S}s` (`5min`)",
+            printable(s)
+        )),
+        None => Err(format!(
+            "`shutdown-delay` is `{}`; write whole seconds such as `10s` or `1min` (`0s` = no preStop sleep)",
+            printable(s)
+        )),
+    }
+}
+
+fn cert_resolver(s: &str) -> Result<String, String> {
+    if !s.is_empty()
+        && s.len() <= 63
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        Ok(s.to_owned())
+    } else {
+        Err(format!(
+            "`tls-cert-resolver` `{}` is not a Traefik certificate resolver name (letters, digits, '-', '_')",
+            printable(s)
+        ))
+    }
 }
 
 /// Cross-app rules: role names, exposed schemas, url prefixes (including one shadowing
@@ -375,6 +673,46 @@ fn collisions(cx: &mut Ctx<'_>, raw: &RawConfig, apps: &BTreeMap<AppName, App>) 
                 "url-prefix `{p}` of app `{}` is also the url-prefix of app `{first}`; give each app its own `url-prefix`",
                 app.name
             ));
+        }
+    }
+    // Explicit hosts: one app per host, and none inside another app's wildcard (its
+    // `HostRegexp` would answer the host too).
+    let host_at = |name: &AppName, host: &HostName| {
+        raw_by_name
+            .get(name.as_str())
+            .and_then(|(_, t)| {
+                let hosts = t.get_ref().hosts.as_ref()?;
+                hosts
+                    .get_ref()
+                    .iter()
+                    .find(|h| h.get_ref() == host.as_str())
+                    .map(|h| h.span().start)
+            })
+            .unwrap_or(0)
+    };
+    let mut by_host: HashMap<&str, &AppName> = HashMap::new();
+    for app in apps.values() {
+        for host in &app.kube.hosts {
+            if let Some(first) = by_host.get(host.as_str()) {
+                cx.err(host_at(&app.name, host), format!(
+                    "host `{host}` of app `{}` is also a host of app `{first}`; each host routes to one app",
+                    app.name
+                ));
+                continue;
+            }
+            by_host.insert(host.as_str(), &app.name);
+            let h = host.as_str();
+            for (i, _) in h.match_indices('.') {
+                let wild = by_prefix
+                    .get(&h[..i])
+                    .filter(|o| apps.get(**o).is_some_and(|o| o.kube.hosts.is_empty()));
+                if let Some(other) = wild.filter(|o| ***o != app.name) {
+                    cx.err(host_at(&app.name, host), format!(
+                        "host `{h}` of app `{}` is also answered by app `{other}`'s wildcard rule (`{}.` on any domain); give app `{other}` explicit `hosts`, or pick another host",
+                        app.name, &h[..i]
+                    ));
+                }
+            }
         }
     }
     for app in apps.values() {
