@@ -52,6 +52,11 @@ fn tree_sealed() {
     scenario("sealed");
 }
 
+#[test]
+fn tree_production() {
+    scenario("production");
+}
+
 fn error_case(name: &str) {
     let ws = Workspace::new(&std::fs::read_to_string(format!("tests/errors/{name}.toml")).unwrap());
     let out = ws.run(&["build"]);

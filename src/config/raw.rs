@@ -188,9 +188,10 @@ pub struct RawApp {
     /// Overrides `[defaults]`; the app's `replicas`/`autoscale` replace both of
     /// `[defaults]`' as a pair.
     pub autoscale: S<RawAutoscale>,
-    /// Overrides `[defaults]`.
+    /// Overrides `[defaults]`; the app's `db-sslmode`/`db-ca-configmap` replace both of
+    /// `[defaults]`' as a pair (an app with `db-sslmode = "require"` drops the default CA).
     pub db_sslmode: S<String>,
-    /// Overrides `[defaults]`.
+    /// Overrides `[defaults]` (see `db-sslmode`).
     pub db_ca_configmap: S<String>,
     /// A view in the curated schema that returns rows; the smoke check reads it.
     pub smoke_view: S<String>,

@@ -521,7 +521,11 @@ fn hosts(cx: &mut Ctx<'_>, v: &S<Vec<Spanned<String>>>) -> Option<Vec<HostName>>
 }
 
 fn db_ssl(cx: &mut Ctx<'_>, d: &RawDefaults, a: &RawApp) -> Option<Option<DbSsl>> {
-    let mode = match pick(&a.db_sslmode, &d.db_sslmode) {
+    let (mode, ca_raw) = pair(
+        (&a.db_sslmode, &a.db_ca_configmap),
+        (&d.db_sslmode, &d.db_ca_configmap),
+    );
+    let mode = match mode {
         Some(v) => cx
             .check(v, |s| {
                 SslMode::ALL
@@ -537,7 +541,6 @@ fn db_ssl(cx: &mut Ctx<'_>, d: &RawDefaults, a: &RawApp) -> Option<Option<DbSsl>
             .map(|m| Some((m, v.span().start))),
         None => Some(None),
     }?;
-    let ca_raw = pick(&a.db_ca_configmap, &d.db_ca_configmap);
     let ca = match ca_raw {
         Some(v) => Some(cx.check(v, |s| ObjectName::parse(s, "db-ca-configmap"))?),
         None => None,
@@ -551,7 +554,7 @@ fn db_ssl(cx: &mut Ctx<'_>, d: &RawDefaults, a: &RawApp) -> Option<Option<DbSsl>
             None
         }
         (mode, Some(_)) if !mode.is_some_and(|(m, _)| m.verifies()) => {
-            let at = ca_raw.map_or(0, |v| v.span().start);
+            let at = ca_raw.as_ref().map_or(0, |v| v.span().start);
             cx.err(at, "`db-ca-configmap` is used only with `db-sslmode` `verify-ca` or `verify-full`; set one of those, or remove `db-ca-configmap`");
             None
         }
