@@ -99,5 +99,8 @@ error_cases!(
     image_tags,
     reserved_roles,
     shared_schema,
-    invisible
+    invisible,
+    production_values,
+    autoscale_keys,
+    hosts_collide
 );

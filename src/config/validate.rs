@@ -832,6 +832,50 @@ mod tests {
         }
     }
 
+    #[test]
+    fn shutdown_delays_in_whole_seconds_up_to_five_minutes() {
+        for (ok, secs) in [
+            ("0s", 0),
+            ("10s", 10),
+            ("1min", 60),
+            ("300s", 300),
+            ("5min", 300),
+        ] {
+            assert_eq!(shutdown_delay(ok), Ok(secs), "{ok}");
+        }
+        for over in ["301s", "6min", "99999999999s"] {
+            let e = shutdown_delay(over).unwrap_err();
+            assert!(
+                e.contains("longer than 300s") || e.contains("whole seconds"),
+                "{over}: {e}"
+            );
+        }
+        for bad in ["", "10", "010s", "1.5s", "500ms", "1h", "-1s", "10 s", "s"] {
+            assert!(
+                shutdown_delay(bad).unwrap_err().contains("whole seconds"),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn app_pairs_replace_the_defaults_pair() {
+        let base = "[defaults]\nautoscale = { min = 2, max = 4 }\ntls-cert-resolver = \"le\"\ndb-sslmode = \"verify-full\"\ndb-ca-configmap = \"pg-ca\"\n";
+        // An app's replicas, tls-secret and sslmode replace the defaults' pairs whole.
+        let e = errors(&format!(
+            "{base}[apps.a]\ndatabase = \"d\"\nreplicas = 3\ntls-secret = \"t\"\ndb-sslmode = \"require\"\n"
+        ));
+        assert!(e.is_empty(), "{e:?}");
+        // Inheriting the resolver needs hosts.
+        let e = errors(&format!("{base}[apps.a]\ndatabase = \"d\"\n"));
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(e[0].contains("sets no `hosts`"), "{e:?}");
+        assert!(errors(&format!(
+            "{base}[apps.a]\ndatabase = \"d\"\nhosts = [\"a.example.no\"]\n"
+        ))
+        .is_empty());
+    }
+
     fn errors(toml: &str) -> Vec<String> {
         let src = Source {
             file: "apps.toml",
