@@ -273,7 +273,10 @@ fn validate_app(
     };
     let smoke_view = smoke(cx, &a.smoke_view);
     let smoke_hidden = smoke(cx, &a.smoke_hidden);
-    let kube = kube_side(cx, d, a, &name, table.span().start);
+    // Only a deployed, present app is routed: the resolver-needs-hosts rule applies to it.
+    let routed = a.deployed.as_ref().is_none_or(|v| *v.get_ref())
+        && a.ensure.as_ref().is_none_or(|v| v.get_ref() != "absent");
+    let kube = kube_side(cx, d, a, &name, table.span().start, routed);
     let db_ssl = db_ssl(cx, d, a);
     let url_prefix = url_prefix?;
     let (replicas, resources, shutdown_delay_s, metrics, tls, hosts) = kube?;
@@ -363,6 +366,7 @@ fn kube_side(
     a: &RawApp,
     name: &AppName,
     table_at: usize,
+    routed: bool,
 ) -> Option<KubeSide> {
     let table = format!("apps.{name}");
     exclusive_pairs(
@@ -437,7 +441,7 @@ fn kube_side(
         (None, None) => Some(None),
     };
     if let (Some(Some(Tls::CertResolver(r))), Some(h)) = (&tls, &hosts) {
-        if h.is_empty() {
+        if h.is_empty() && routed {
             cx.err(table_at, format!(
                 "app `{name}` uses `tls-cert-resolver` `{r}` but sets no `hosts`: an ACME resolver takes the names to certify from `Host()` rules, and the `HostRegexp` wildcard names none; add `hosts = [\"<public host name>\"]`, or use `tls-secret`"
             ));
@@ -694,7 +698,7 @@ fn collisions(cx: &mut Ctx<'_>, raw: &RawConfig, apps: &BTreeMap<AppName, App>) 
             .unwrap_or(0)
     };
     let mut by_host: HashMap<&str, &AppName> = HashMap::new();
-    for app in apps.values() {
+    for app in apps.values().filter(|a| a.runs()) {
         for host in &app.kube.hosts {
             if let Some(first) = by_host.get(host.as_str()) {
                 cx.err(host_at(&app.name, host), format!(
@@ -706,9 +710,10 @@ fn collisions(cx: &mut Ctx<'_>, raw: &RawConfig, apps: &BTreeMap<AppName, App>) 
             by_host.insert(host.as_str(), &app.name);
             let h = host.as_str();
             for (i, _) in h.match_indices('.') {
-                let wild = by_prefix
-                    .get(&h[..i])
-                    .filter(|o| apps.get(**o).is_some_and(|o| o.kube.hosts.is_empty()));
+                let wild = by_prefix.get(&h[..i]).filter(|o| {
+                    apps.get(**o)
+                        .is_some_and(|o| o.runs() && o.kube.hosts.is_empty())
+                });
                 if let Some(other) = wild.filter(|o| ***o != app.name) {
                     cx.err(host_at(&app.name, host), format!(
                         "host `{h}` of app `{}` is also answered by app `{other}`'s wildcard rule (`{}.` on any domain); give app `{other}` explicit `hosts`, or pick another host",
@@ -870,6 +875,11 @@ mod tests {
         let e = errors(&format!("{base}[apps.a]\ndatabase = \"d\"\n"));
         assert_eq!(e.len(), 1, "{e:?}");
         assert!(e[0].contains("sets no `hosts`"), "{e:?}");
+        // ... unless the app is not routed at all.
+        assert!(errors(&format!(
+            "{base}[apps.a]\ndatabase = \"d\"\ndeployed = false\n"
+        ))
+        .is_empty());
         assert!(errors(&format!(
             "{base}[apps.a]\ndatabase = \"d\"\nhosts = [\"a.example.no\"]\n"
         ))
