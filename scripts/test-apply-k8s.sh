@@ -26,7 +26,7 @@ printf '[defaults]\nnamespace = "apis"\n\n[apps.live]\ndatabase = "d"\n\n[apps.g
 run build
 run apply-k8s
 has "apply: kubectl apply of the rendered stream" "apply -f out/.rendered.yaml --prune -l app.kubernetes.io/managed-by=postgrest-gen"
-for k in apps/v1/Deployment core/v1/Service policy/v1/PodDisruptionBudget networking.k8s.io/v1/NetworkPolicy traefik.io/v1alpha1/IngressRoute bitnami.com/v1alpha1/SealedSecret; do
+for k in apps/v1/Deployment core/v1/Service policy/v1/PodDisruptionBudget networking.k8s.io/v1/NetworkPolicy traefik.io/v1alpha1/IngressRoute bitnami.com/v1alpha1/SealedSecret autoscaling/v2/HorizontalPodAutoscaler monitoring.coreos.com/v1/ServiceMonitor; do
   has "apply: prune allowlist has $k" "--prune-allowlist=$k"
 done
 has "purge: the absent app's Secret is deleted" "delete secret --namespace apis gone-postgrest --ignore-not-found"
@@ -36,7 +36,7 @@ if grep -q 'name: live-postgrest' out/.rendered.yaml; then ok "render: the live 
 printf '[defaults]\nnamespace = "apis"\n' > apps.toml
 run build
 run apply-k8s
-has "zero apps: the generated kinds are deleted by label in the namespace" "delete --namespace apis -l app.kubernetes.io/managed-by=postgrest-gen deployment.apps,service,poddisruptionbudget.policy,networkpolicy.networking.k8s.io,ingressroute.traefik.io,sealedsecret.bitnami.com --ignore-not-found"
+has "zero apps: the generated kinds are deleted by label in the namespace" "delete --namespace apis -l app.kubernetes.io/managed-by=postgrest-gen deployment.apps,service,poddisruptionbudget.policy,networkpolicy.networking.k8s.io,ingressroute.traefik.io,sealedsecret.bitnami.com,horizontalpodautoscaler.autoscaling,servicemonitor.monitoring.coreos.com --ignore-not-found"
 hasnt "zero apps: nothing is applied" "apply -f"
 
 run diff

@@ -52,6 +52,11 @@ fn tree_sealed() {
     scenario("sealed");
 }
 
+#[test]
+fn tree_production() {
+    scenario("production");
+}
+
 fn error_case(name: &str) {
     let ws = Workspace::new(&std::fs::read_to_string(format!("tests/errors/{name}.toml")).unwrap());
     let out = ws.run(&["build"]);
@@ -94,5 +99,8 @@ error_cases!(
     image_tags,
     reserved_roles,
     shared_schema,
-    invisible
+    invisible,
+    production_values,
+    autoscale_keys,
+    hosts_collide
 );

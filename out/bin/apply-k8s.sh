@@ -25,6 +25,8 @@ kinds=(
   networking.k8s.io/v1/NetworkPolicy
   traefik.io/v1alpha1/IngressRoute
   bitnami.com/v1alpha1/SealedSecret
+  autoscaling/v2/HorizontalPodAutoscaler
+  monitoring.coreos.com/v1/ServiceMonitor
 )
 case "$mode" in
   diff)

@@ -217,7 +217,10 @@ fn explain(ctx: &str, message: &str) -> String {
             return format!("[{ctx}] is missing the required key `{field}`");
         }
     }
-    let message = message.trim_end().replace("i64", "an integer");
+    let message = message.trim_end().replace("i64", "an integer").replace(
+        "struct RawAutoscale",
+        "a table such as `{ min = 2, max = 6, cpu-percent = 70 }`",
+    );
     format!("in [{ctx}]: {message}")
 }
 

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use super::names::{AppName, DnsLabel, HostName, Image, Origin, PgIdent};
+use super::names::{AppName, DnsLabel, HostName, Image, ObjectName, Origin, PgIdent};
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -13,11 +13,11 @@ pub struct Config {
     pub ingress_namespace: DnsLabel,
     /// CIDRs for NetworkPolicy egress to the database; empty = any address.
     pub db_cidrs: Vec<String>,
-    pub resources: Resources,
     pub sealing: Option<Sealing>,
     pub apps: BTreeMap<AppName, App>,
 }
 
+/// CPU and memory of one pod (Kubernetes quantities).
 #[derive(Debug, Clone)]
 pub struct Resources {
     pub cpu_request: String,
@@ -75,6 +75,51 @@ pub struct Database {
     pub owner: PgIdent,
     pub host: HostName,
     pub port: u16,
+    /// libpq `sslmode` put into `PGRST_DB_URI`; `None` leaves libpq's default (`prefer`).
+    pub ssl: Option<DbSsl>,
+}
+
+/// TLS to the database: the libpq `sslmode` and, for the verifying modes, the ConfigMap that
+/// holds the server's CA (key `ca.crt`), mounted read-only and named in `sslrootcert`.
+#[derive(Debug, Clone)]
+pub struct DbSsl {
+    pub mode: SslMode,
+    pub ca_configmap: Option<ObjectName>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SslMode {
+    Disable,
+    Allow,
+    Prefer,
+    Require,
+    VerifyCa,
+    VerifyFull,
+}
+
+impl SslMode {
+    pub const ALL: [SslMode; 6] = [
+        SslMode::Disable,
+        SslMode::Allow,
+        SslMode::Prefer,
+        SslMode::Require,
+        SslMode::VerifyCa,
+        SslMode::VerifyFull,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SslMode::Disable => "disable",
+            SslMode::Allow => "allow",
+            SslMode::Prefer => "prefer",
+            SslMode::Require => "require",
+            SslMode::VerifyCa => "verify-ca",
+            SslMode::VerifyFull => "verify-full",
+        }
+    }
+    /// The modes that check the server's certificate against a CA the client holds.
+    pub fn verifies(self) -> bool {
+        matches!(self, SslMode::VerifyCa | SslMode::VerifyFull)
+    }
 }
 
 /// The API surface PostgREST exposes and how it bounds requests.
@@ -96,9 +141,83 @@ pub struct Api {
 #[derive(Debug, Clone)]
 pub struct Kube {
     pub image: Image,
-    pub replicas: u32,
+    pub replicas: Replicas,
     pub url_prefix: HostName,
     pub entry_points: Vec<String>,
+    pub resources: Resources,
+    /// Seconds a terminating pod keeps serving (preStop sleep) before it gets SIGTERM;
+    /// 0 = no preStop hook.
+    pub shutdown_delay_s: u32,
+    /// `None`: the admin port (and so `/metrics`) is reachable from no namespace.
+    pub metrics: Option<Metrics>,
+    pub tls: Option<Tls>,
+    /// Explicit `Host()` matchers; empty = the `HostRegexp` wildcard on `url-prefix`.
+    pub hosts: Vec<HostName>,
+}
+
+/// How many pods run: a fixed count, or a HorizontalPodAutoscaler's bounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Replicas {
+    Fixed(u32),
+    Auto(Autoscale),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Autoscale {
+    pub min: u32,
+    pub max: u32,
+    /// Target average CPU utilisation, percent of the CPU request.
+    pub cpu_percent: u32,
+}
+
+/// Metrics scraping: the namespace Prometheus scrapes from, and whether a ServiceMonitor is
+/// rendered (otherwise the pods carry `prometheus.io/*` scrape annotations).
+#[derive(Debug, Clone)]
+pub struct Metrics {
+    pub namespace: DnsLabel,
+    pub service_monitor: bool,
+}
+
+/// The IngressRoute's `spec.tls`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Tls {
+    /// A Traefik certificate resolver (ACME) by name.
+    CertResolver(String),
+    /// A `kubernetes.io/tls` Secret in the instance's namespace.
+    Secret(ObjectName),
+}
+
+/// Extra pods a rolling update may start above the desired count (`maxSurge`); with
+/// `maxUnavailable: 0` no old pod stops before its replacement is ready.
+pub const ROLLING_SURGE: u32 = 1;
+
+/// Seconds a pod gets after its preStop sleep to stop on SIGTERM before SIGKILL (the
+/// Kubernetes default grace period).
+pub const STOP_GRACE_S: u32 = 30;
+
+impl Kube {
+    /// Fewest pods the instance runs when settled (the PodDisruptionBudget's basis).
+    pub fn min_pods(&self) -> u32 {
+        match self.replicas {
+            Replicas::Fixed(n) => n,
+            Replicas::Auto(a) => a.min,
+        }
+    }
+    /// Most pods that can be ready or starting at once: `replicas` (or the autoscaler's `max`)
+    /// plus the rolling update's surge. The connection budget multiplies this by a pod's
+    /// connections. Pods that are terminating (inside their `shutdown-delay`) still hold
+    /// their connections for that long and are not counted here.
+    pub fn max_pods(&self) -> u32 {
+        let most = match self.replicas {
+            Replicas::Fixed(n) => n,
+            Replicas::Auto(a) => a.max,
+        };
+        most + ROLLING_SURGE
+    }
+    /// `terminationGracePeriodSeconds`: the preStop sleep plus time to stop after SIGTERM.
+    pub fn termination_grace_s(&self) -> u32 {
+        self.shutdown_delay_s + STOP_GRACE_S
+    }
 }
 
 impl App {
@@ -108,5 +227,43 @@ impl App {
     /// Workloads are rendered only for present, deployed apps.
     pub fn runs(&self) -> bool {
         self.present() && self.deployed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kube(replicas: Replicas) -> Kube {
+        Kube {
+            image: Image::parse("postgrest/postgrest:v14.10").unwrap(),
+            replicas,
+            url_prefix: HostName::parse("api-a", "url-prefix").unwrap(),
+            entry_points: vec![],
+            resources: Resources {
+                cpu_request: "50m".into(),
+                cpu_limit: "1".into(),
+                memory_request: "64Mi".into(),
+                memory_limit: "256Mi".into(),
+            },
+            shutdown_delay_s: 10,
+            metrics: None,
+            tls: None,
+            hosts: vec![],
+        }
+    }
+
+    #[test]
+    fn max_pods_counts_the_surge_on_top_of_replicas_or_autoscale_max() {
+        assert_eq!(kube(Replicas::Fixed(1)).max_pods(), 2);
+        assert_eq!(kube(Replicas::Fixed(3)).max_pods(), 4);
+        let auto = kube(Replicas::Auto(Autoscale {
+            min: 2,
+            max: 6,
+            cpu_percent: 70,
+        }));
+        assert_eq!(auto.max_pods(), 7);
+        assert_eq!(auto.min_pods(), 2);
+        assert_eq!(auto.termination_grace_s(), 40);
     }
 }

@@ -74,6 +74,11 @@ string_newtype!(
     HostName
 );
 string_newtype!(
+    /// The name of a Kubernetes object the user makes (a ConfigMap, a TLS Secret): a DNS
+    /// subdomain.
+    ObjectName
+);
+string_newtype!(
     /// A container image reference with a required tag and an optional digest.
     Image
 );
@@ -286,6 +291,37 @@ impl HostName {
     /// The prefix with its dots escaped, for the `HostRegexp` rule.
     pub fn regex_escaped(&self) -> String {
         self.0.replace('.', "\\.")
+    }
+}
+
+impl ObjectName {
+    pub fn parse(s: &str, what: &str) -> Result<Self, String> {
+        if is_host(s) {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(format!(
+                "{what} `{}` is not a Kubernetes object name (lowercase a-z, 0-9, '-' and '.', at most 253 characters, starting and ending with a letter or digit)",
+                printable(s)
+            ))
+        }
+    }
+}
+
+impl HostName {
+    /// A public DNS name for a `Host()` rule: at least two labels and not an IPv4 address.
+    pub fn parse_dns_name(s: &str, what: &str) -> Result<Self, String> {
+        let labels: Vec<&str> = s.split('.').collect();
+        let numeric = labels
+            .last()
+            .is_some_and(|l| l.bytes().all(|b| b.is_ascii_digit()));
+        if is_host(s) && labels.len() >= 2 && !numeric {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(format!(
+                "{what} `{}` is not a DNS name (at least two dot-separated lowercase labels of a-z, 0-9 and '-', such as `api.atlas.example.no`; no IP address, port, scheme or wildcard)",
+                printable(s)
+            ))
+        }
     }
 }
 

@@ -28,7 +28,8 @@ pub struct RawDefaults {
     pub db_host: S<String>,
     /// Port of the shared PostgreSQL. Default 5432.
     pub db_port: S<i64>,
-    /// Pods per instance (1 to 100). Default 2.
+    /// Pods per instance (1 to 100). Not together with `autoscale` in the same table.
+    /// Default 2.
     pub replicas: S<i64>,
     /// Origins allowed by CORS; empty means PostgREST's default (any origin). Default `[]`.
     pub cors_allowed_origins: S<Vec<Spanned<String>>>,
@@ -52,7 +53,8 @@ pub struct RawDefaults {
     /// CIDRs the database is reachable at, for NetworkPolicy egress; empty = any address
     /// on `db-port`. Default `[]`.
     pub db_cidrs: S<Vec<Spanned<String>>>,
-    /// CPU request per pod (Kubernetes quantity). Default `50m`.
+    /// CPU request per pod (Kubernetes quantity); also the basis of `autoscale`'s
+    /// `cpu-percent`. Default `50m`.
     pub cpu_request: S<String>,
     /// CPU limit per pod. Default `1`.
     pub cpu_limit: S<String>,
@@ -60,6 +62,55 @@ pub struct RawDefaults {
     pub memory_request: S<String>,
     /// Memory limit per pod. Default `256Mi`.
     pub memory_limit: S<String>,
+    /// How long a terminating pod keeps serving before it is sent SIGTERM: a `preStop`
+    /// `sleep` (Kubernetes 1.30+), so requests the ingress still sends while it learns the pod
+    /// is gone are answered (PostgREST 14 stops at once on SIGTERM).
+    /// `terminationGracePeriodSeconds` is this plus 30 s. Whole seconds, `<n>s` or `<n>min`,
+    /// at most `300s`; `0s` = no preStop hook (clusters before 1.30). Default `10s`.
+    pub shutdown_delay: S<String>,
+    /// Namespace of the Prometheus that scrapes `/metrics`: the NetworkPolicy admits it on
+    /// the admin port (3001) only, and the Service names that port `admin`. Unset: the admin
+    /// port is reachable from no namespace and nothing is scraped. Default unset.
+    pub metrics_namespace: S<String>,
+    /// `true`: a Prometheus Operator ServiceMonitor (`monitoring.coreos.com/v1`) per app
+    /// scrapes the Service's `admin` port; `false`: the pods carry `prometheus.io/scrape`,
+    /// `prometheus.io/port` and `prometheus.io/path` annotations instead. Needs
+    /// `metrics-namespace`. Default `false`.
+    pub service_monitor: S<bool>,
+    /// Traefik certificate resolver (ACME) that issues the IngressRoute's certificate
+    /// (`spec.tls.certResolver`). Needs `hosts` on every app that uses it (ACME takes the
+    /// names from `Host()` rules). Not together with `tls-secret`. Default unset.
+    pub tls_cert_resolver: S<String>,
+    /// A `kubernetes.io/tls` Secret in the instance's namespace that Traefik serves
+    /// (`spec.tls.secretName`). Not together with `tls-cert-resolver`. Default unset
+    /// (no `spec.tls`: Traefik's default certificate on TLS entry points).
+    pub tls_secret: S<String>,
+    /// A HorizontalPodAutoscaler (`autoscaling/v2`) instead of a fixed `replicas`:
+    /// `{ min = 2, max = 6, cpu-percent = 70 }` (1 <= min <= max <= 100; `cpu-percent`,
+    /// 1 to 1000, of the CPU request, default 70). The Deployment then leaves `replicas` to
+    /// the autoscaler; the PodDisruptionBudget exists when `min` > 1. Not together with
+    /// `replicas` in the same table. Default unset.
+    pub autoscale: S<RawAutoscale>,
+    /// libpq `sslmode` in `PGRST_DB_URI`: `disable`, `allow`, `prefer`, `require`,
+    /// `verify-ca` or `verify-full`. The verifying modes need `db-ca-configmap`.
+    /// Default unset (libpq's `prefer`).
+    pub db_sslmode: S<String>,
+    /// ConfigMap in the instance's namespace whose key `ca.crt` holds the database server's
+    /// CA certificate (PEM); mounted read-only and named in `sslrootcert`. Required with,
+    /// and only with, `db-sslmode` `verify-ca` or `verify-full`. Default unset.
+    pub db_ca_configmap: S<String>,
+}
+
+/// `autoscale = { min = 2, max = 6, cpu-percent = 70 }`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawAutoscale {
+    /// Fewest pods (1 to 100). Required.
+    pub min: S<i64>,
+    /// Most pods (`min` to 100). Required.
+    pub max: S<i64>,
+    /// Target average CPU utilisation, percent of `cpu-request` (1 to 1000). Default 70.
+    pub cpu_percent: S<i64>,
 }
 
 /// `[sealing]`: seal each app's Secret into a SealedSecret with the controller's certificate.
@@ -110,6 +161,38 @@ pub struct RawApp {
     pub entry_points: S<Vec<Spanned<String>>>,
     /// Overrides `[defaults]`.
     pub public_domain: S<String>,
+    /// Overrides `[defaults]`.
+    pub cpu_request: S<String>,
+    /// Overrides `[defaults]`.
+    pub cpu_limit: S<String>,
+    /// Overrides `[defaults]`.
+    pub memory_request: S<String>,
+    /// Overrides `[defaults]`.
+    pub memory_limit: S<String>,
+    /// Overrides `[defaults]`.
+    pub shutdown_delay: S<String>,
+    /// Overrides `[defaults]`.
+    pub metrics_namespace: S<String>,
+    /// Overrides `[defaults]`.
+    pub service_monitor: S<bool>,
+    /// Overrides `[defaults]`; the app's `tls-cert-resolver`/`tls-secret` replace both of
+    /// `[defaults]`' as a pair.
+    pub tls_cert_resolver: S<String>,
+    /// Overrides `[defaults]` (see `tls-cert-resolver`).
+    pub tls_secret: S<String>,
+    /// Host names the IngressRoute answers, as `Host()` matchers, instead of the
+    /// `HostRegexp` wildcard on `url-prefix` (which answers `<url-prefix>.` on every domain
+    /// pointed at the cluster). The first is also the public URL. No two apps may share a
+    /// host. Per app only. Default unset (the wildcard).
+    pub hosts: S<Vec<Spanned<String>>>,
+    /// Overrides `[defaults]`; the app's `replicas`/`autoscale` replace both of
+    /// `[defaults]`' as a pair.
+    pub autoscale: S<RawAutoscale>,
+    /// Overrides `[defaults]`; the app's `db-sslmode`/`db-ca-configmap` replace both of
+    /// `[defaults]`' as a pair (an app with `db-sslmode = "require"` drops the default CA).
+    pub db_sslmode: S<String>,
+    /// Overrides `[defaults]` (see `db-sslmode`).
+    pub db_ca_configmap: S<String>,
     /// A view in the curated schema that returns rows; the smoke check reads it.
     pub smoke_view: S<String>,
     /// A name that must stay hidden (e.g. an internal table); the smoke check expects 404.

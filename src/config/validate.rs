@@ -8,10 +8,13 @@ use std::collections::{BTreeMap, HashMap};
 use toml::Spanned;
 
 use super::load::{RawConfig, Source};
-use super::model::{Api, App, Config, Database, Ensure, Kube, Resources, Scope, Sealing};
+use super::model::{Api, App, Config, Database, Ensure, Kube, Scope, Sealing};
 use super::names::{printable, AppName, DnsLabel, HostName, IdentKind, Image, Origin, PgIdent};
 use super::raw::{RawApp, S};
+
+mod kube;
 use crate::error::Diagnostic;
+use kube::{db_ssl, exclusive_pairs, kube_side};
 
 pub const DEFAULT_IMAGE: &str = "postgrest/postgrest:v14.10";
 
@@ -65,21 +68,16 @@ pub fn validate(src: &Source<'_>, raw: &RawConfig) -> Result<Config, Vec<Diagnos
         DnsLabel::parse(s, "ingress-namespace")
     });
     let db_cidrs = list(&mut cx, &d.db_cidrs, &[], |s| cidr(s));
-    let quantity = |key: &'static str| move |s: &String| quantity(key, s);
-    let resources = Resources {
-        cpu_request: opt_or(&mut cx, &d.cpu_request, "50m", quantity("cpu-request"))
-            .unwrap_or_default(),
-        cpu_limit: opt_or(&mut cx, &d.cpu_limit, "1", quantity("cpu-limit")).unwrap_or_default(),
-        memory_request: opt_or(
-            &mut cx,
-            &d.memory_request,
-            "64Mi",
-            quantity("memory-request"),
-        )
-        .unwrap_or_default(),
-        memory_limit: opt_or(&mut cx, &d.memory_limit, "256Mi", quantity("memory-limit"))
-            .unwrap_or_default(),
-    };
+    // Pairs that exclude each other are checked in [defaults] even when every app overrides
+    // them (the per-app check repeats this for inheriting apps; duplicates are dropped).
+    exclusive_pairs(
+        &mut cx,
+        "defaults",
+        &d.replicas,
+        &d.autoscale,
+        &d.tls_cert_resolver,
+        &d.tls_secret,
+    );
     let sealing = raw.sealing.as_ref().and_then(|s| {
         let scope = match s.scope.as_ref() {
             None => Some(Scope::Strict),
@@ -120,7 +118,6 @@ pub fn validate(src: &Source<'_>, raw: &RawConfig) -> Result<Config, Vec<Diagnos
             namespace: namespace.expect("checked"),
             ingress_namespace: ingress_namespace.expect("checked"),
             db_cidrs,
-            resources,
             sealing,
             apps,
         })
@@ -235,7 +232,6 @@ fn validate_app(
             None => Some(dflt),
         };
     let db_port = int(&a.db_port, &d.db_port, "db-port", 1, 65535, 5432);
-    let replicas = int(&a.replicas, &d.replicas, "replicas", 1, 100, 2);
     let db_pool = int(&a.db_pool, &d.db_pool, "db-pool", 1, 1000, 10);
     let db_max_rows = match pick(&a.db_max_rows, &d.db_max_rows) {
         Some(v) => cx.int(v, "db-max-rows", 1, i64::from(u32::MAX)).map(Some),
@@ -275,7 +271,18 @@ fn validate_app(
     };
     let smoke_view = smoke(cx, &a.smoke_view);
     let smoke_hidden = smoke(cx, &a.smoke_hidden);
+    // Only a deployed, present app is routed: the resolver-needs-hosts rule applies to it.
+    let routed = a.deployed.as_ref().is_none_or(|v| *v.get_ref())
+        && a.ensure.as_ref().is_none_or(|v| v.get_ref() != "absent");
+    let kube = kube_side(cx, d, a, &name, table.span().start, routed);
+    let db_ssl = db_ssl(cx, d, a);
     let url_prefix = url_prefix?;
+    let (replicas, resources, shutdown_delay_s, metrics, tls, hosts) = kube?;
+    let public_url = match (hosts.first(), public_domain?) {
+        (Some(host), _) => Some(format!("https://{host}")),
+        (None, Some(d)) => Some(format!("https://{url_prefix}.{d}")),
+        (None, None) => None,
+    };
     Some(App {
         ensure: ensure?,
         deployed: a.deployed.as_ref().is_none_or(|v| *v.get_ref()),
@@ -284,9 +291,10 @@ fn validate_app(
             owner: owner?,
             host: db_host?,
             port: u16::try_from(db_port?).ok()?,
+            ssl: db_ssl?,
         },
         api: Api {
-            public_url: public_domain?.map(|d| format!("https://{url_prefix}.{d}")),
+            public_url,
             schema: schema?,
             cors_allowed_origins: cors,
             statement_timeout: statement_timeout?,
@@ -297,9 +305,14 @@ fn validate_app(
         },
         kube: Kube {
             image: image?,
-            replicas: u32::try_from(replicas?).ok()?,
+            replicas,
             url_prefix,
             entry_points,
+            resources,
+            shutdown_delay_s,
+            metrics,
+            tls,
+            hosts,
         },
         name,
     })
@@ -375,6 +388,47 @@ fn collisions(cx: &mut Ctx<'_>, raw: &RawConfig, apps: &BTreeMap<AppName, App>) 
                 "url-prefix `{p}` of app `{}` is also the url-prefix of app `{first}`; give each app its own `url-prefix`",
                 app.name
             ));
+        }
+    }
+    // Explicit hosts: one app per host, and none inside another app's wildcard (its
+    // `HostRegexp` would answer the host too).
+    let host_at = |name: &AppName, host: &HostName| {
+        raw_by_name
+            .get(name.as_str())
+            .and_then(|(_, t)| {
+                let hosts = t.get_ref().hosts.as_ref()?;
+                hosts
+                    .get_ref()
+                    .iter()
+                    .find(|h| h.get_ref() == host.as_str())
+                    .map(|h| h.span().start)
+            })
+            .unwrap_or(0)
+    };
+    let mut by_host: HashMap<&str, &AppName> = HashMap::new();
+    for app in apps.values().filter(|a| a.runs()) {
+        for host in &app.kube.hosts {
+            if let Some(first) = by_host.get(host.as_str()) {
+                cx.err(host_at(&app.name, host), format!(
+                    "host `{host}` of app `{}` is also a host of app `{first}`; each host routes to one app",
+                    app.name
+                ));
+                continue;
+            }
+            by_host.insert(host.as_str(), &app.name);
+            let h = host.as_str();
+            for (i, _) in h.match_indices('.') {
+                let wild = by_prefix.get(&h[..i]).filter(|o| {
+                    apps.get(**o)
+                        .is_some_and(|o| o.runs() && o.kube.hosts.is_empty())
+                });
+                if let Some(other) = wild.filter(|o| ***o != app.name) {
+                    cx.err(host_at(&app.name, host), format!(
+                        "host `{h}` of app `{}` is also answered by app `{other}`'s wildcard rule (`{}.` on any domain); give app `{other}` explicit `hosts`, or pick another host",
+                        app.name, &h[..i]
+                    ));
+                }
+            }
         }
     }
     for app in apps.values() {
@@ -491,7 +545,7 @@ mod tests {
         }
     }
 
-    fn errors(toml: &str) -> Vec<String> {
+    pub(super) fn errors(toml: &str) -> Vec<String> {
         let src = Source {
             file: "apps.toml",
             text: toml,

@@ -5,6 +5,7 @@
 //! is a function of the plan alone, so `build` and `check` share it.
 
 mod filters;
+pub mod k8s;
 pub mod scaffold;
 pub mod views;
 
@@ -12,10 +13,8 @@ use std::collections::BTreeMap;
 
 use minijinja::{Environment, UndefinedBehavior};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::config::{App, Config};
-use crate::credentials::seal::hex;
 use crate::plan::Plan;
 use views::*;
 
@@ -57,6 +56,8 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "k8s/service.yaml.j2",
     "k8s/ingressroute.yaml.j2",
     "k8s/pdb.yaml.j2",
+    "k8s/hpa.yaml.j2",
+    "k8s/servicemonitor.yaml.j2",
     "k8s/networkpolicy.yaml.j2",
     "k8s/sealedsecret.yaml.j2",
     "k8s/secret.yaml.j2",
@@ -96,7 +97,7 @@ fn env() -> Environment<'static> {
     env
 }
 
-fn render_one(env: &Environment<'_>, template: &str, view: impl Serialize) -> String {
+pub(crate) fn render_one(env: &Environment<'_>, template: &str, view: impl Serialize) -> String {
     let mut out = env
         .get_template(template)
         .and_then(|t| t.render(view))
@@ -151,53 +152,9 @@ pub fn render(plan: &Plan<'_>, source: &str) -> BTreeMap<String, String> {
             resources.push("sealedsecret.yaml".to_owned());
         }
         if app.runs() {
-            let view = deployment_view(config, app, cred, meta());
-            files.insert(
-                format!("{dir}/deployment.yaml"),
-                render_one(&env, "k8s/deployment.yaml.j2", view),
-            );
-            files.insert(
-                format!("{dir}/service.yaml"),
-                render_one(&env, "k8s/service.yaml.j2", meta()),
-            );
-            let rule = format!(
-                "HostRegexp(`^{}\\..+$`)",
-                app.kube.url_prefix.regex_escaped()
-            );
-            let view = IngressRouteView {
-                meta: meta(),
-                entry_points: app.kube.entry_points.clone(),
-                rule,
-            };
-            files.insert(
-                format!("{dir}/ingressroute.yaml"),
-                render_one(&env, "k8s/ingressroute.yaml.j2", view),
-            );
-            let view = NetworkPolicyView {
-                meta: meta(),
-                ingress_namespace: config.ingress_namespace.to_string(),
-                db_port: app.db.port,
-                db_cidrs: config.db_cidrs.clone(),
-            };
-            files.insert(
-                format!("{dir}/networkpolicy.yaml"),
-                render_one(&env, "k8s/networkpolicy.yaml.j2", view),
-            );
-            resources.extend(
-                [
-                    "deployment.yaml",
-                    "service.yaml",
-                    "ingressroute.yaml",
-                    "networkpolicy.yaml",
-                ]
-                .map(String::from),
-            );
-            if app.kube.replicas > 1 {
-                files.insert(
-                    format!("{dir}/pdb.yaml"),
-                    render_one(&env, "k8s/pdb.yaml.j2", meta()),
-                );
-                resources.push("pdb.yaml".to_owned());
+            for (file, text) in k8s::workload(&env, config, app, cred, source) {
+                files.insert(format!("{dir}/{file}"), text);
+                resources.push(file.to_owned());
             }
             files.insert(
                 format!("{dir}/smoke.sh"),
@@ -296,60 +253,6 @@ fn sql_plan(config: &Config, source: &str) -> String {
         ));
     }
     out
-}
-
-fn deployment_view(
-    config: &Config,
-    app: &App,
-    cred: &crate::plan::Credential,
-    meta: Meta,
-) -> DeploymentView {
-    let mut settings = BTreeMap::from([
-        ("PGRST_ADMIN_SERVER_PORT", "3001".to_owned()),
-        ("PGRST_SERVER_PORT", "3000".to_owned()),
-        ("PGRST_DB_SCHEMAS", app.api.schema.to_string()),
-        ("PGRST_DB_ANON_ROLE", app.name.anon_role().to_string()),
-        ("PGRST_DB_POOL", app.api.db_pool.to_string()),
-    ]);
-    if !app.api.cors_allowed_origins.is_empty() {
-        let origins: Vec<&str> = app
-            .api
-            .cors_allowed_origins
-            .iter()
-            .map(|o| o.as_str())
-            .collect();
-        settings.insert("PGRST_SERVER_CORS_ALLOWED_ORIGINS", origins.join(","));
-    }
-    if let Some(url) = &app.api.public_url {
-        settings.insert("PGRST_OPENAPI_SERVER_PROXY_URI", url.clone());
-    }
-    if let Some(rows) = app.api.db_max_rows {
-        settings.insert("PGRST_DB_MAX_ROWS", rows.to_string());
-    }
-    let db_uri = format!(
-        "postgres://{}:$(DB_PASSWORD)@{}:{}/{}?application_name={}",
-        app.name.authenticator(),
-        app.db.host,
-        app.db.port,
-        percent_encode(app.db.database.as_str()),
-        app.name.object_name()
-    );
-    DeploymentView {
-        meta,
-        replicas: app.kube.replicas,
-        image: app.kube.image.to_string(),
-        digest: app.kube.image.as_str().contains('@'),
-        generation: cred.generation,
-        credential_hash: hex(&Sha256::digest(cred.verifier.as_bytes()))[..16].to_owned(),
-        db_uri,
-        settings,
-        resources: ResourcesView {
-            cpu_request: config.resources.cpu_request.clone(),
-            cpu_limit: config.resources.cpu_limit.clone(),
-            memory_request: config.resources.memory_request.clone(),
-            memory_limit: config.resources.memory_limit.clone(),
-        },
-    }
 }
 
 #[derive(Serialize)]

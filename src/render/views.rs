@@ -108,15 +108,37 @@ pub struct ResourcesView {
 pub struct DeploymentView {
     #[serde(flatten)]
     pub meta: Meta,
-    pub replicas: u32,
+    /// `None` with an autoscaler: the HPA owns `spec.replicas`.
+    pub replicas: Option<u32>,
+    /// Spread pods over nodes (more than one pod can run).
+    pub spread: bool,
+    pub max_surge: u32,
+    /// 0 = no preStop hook.
+    pub shutdown_delay_s: u32,
+    pub termination_grace_s: u32,
+    /// `prometheus.io/*` pod annotations (metrics on, no ServiceMonitor).
+    pub scrape_annotations: bool,
+    pub admin_port: u16,
     pub image: String,
     pub digest: bool,
     pub generation: u32,
     pub credential_hash: String,
     pub db_uri: String,
+    /// ConfigMap with the database CA, mounted at `db_ca_dir`.
+    pub db_ca_configmap: Option<String>,
+    pub db_ca_dir: &'static str,
+    pub db_ca_key: &'static str,
     /// PostgREST settings by variable name (sorted: stable output).
     pub settings: BTreeMap<&'static str, String>,
     pub resources: ResourcesView,
+}
+
+#[derive(Serialize)]
+pub struct ServiceView {
+    #[serde(flatten)]
+    pub meta: Meta,
+    /// The admin port, named `admin`, when metrics are scraped.
+    pub admin_port: Option<u16>,
 }
 
 #[derive(Serialize)]
@@ -125,6 +147,8 @@ pub struct IngressRouteView {
     pub meta: Meta,
     pub entry_points: Vec<String>,
     pub rule: String,
+    pub tls_cert_resolver: Option<String>,
+    pub tls_secret: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -132,8 +156,20 @@ pub struct NetworkPolicyView {
     #[serde(flatten)]
     pub meta: Meta,
     pub ingress_namespace: String,
+    /// Admitted on `admin_port` only.
+    pub metrics_namespace: Option<String>,
+    pub admin_port: u16,
     pub db_port: u16,
     pub db_cidrs: Vec<String>,
+}
+
+#[derive(Serialize)]
+pub struct HpaView {
+    #[serde(flatten)]
+    pub meta: Meta,
+    pub min: u32,
+    pub max: u32,
+    pub cpu_percent: u32,
 }
 
 #[derive(Serialize)]
