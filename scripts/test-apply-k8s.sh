@@ -16,8 +16,10 @@ hasnt() { if grep -qF -- "$2" calls; then bad "$1: '$2' in: $(cat calls)"; else 
 cat > kubectl <<'SH'
 #!/bin/sh
 # Records each call, one per line; `kustomize` really renders (render.sh needs it).
+# MISSING_API names an API group path the stand-in cluster does not serve.
 if [ "$1" = kustomize ]; then exec /usr/bin/env kubectl "$@"; fi
 echo "$*" >> "$(dirname "$0")/calls"
+if [ "$1 $2" = "get --raw" ] && [ -n "${MISSING_API:-}" ] && [ "$3" = "$MISSING_API" ]; then exit 1; fi
 SH
 chmod +x kubectl
 run() { : > calls; make -s -f "$repo/templates/init/Makefile" POSTGREST_GEN="$bin" KUBECTL="$work/kubectl" "$@" >/dev/null; }
@@ -32,6 +34,11 @@ done
 has "purge: the absent app's Secret is deleted" "delete secret --namespace apis gone-postgrest --ignore-not-found"
 hasnt "purge: the present app's Secret stays" "live-postgrest --ignore-not-found"
 if grep -q 'name: live-postgrest' out/.rendered.yaml; then ok "render: the live app is in the stream"; else bad "render: live app missing"; fi
+: > calls
+msg=$(MISSING_API=/apis/monitoring.coreos.com/v1 KUBECTL="$work/kubectl" bash out/bin/apply-k8s.sh out apply)
+hasnt "no Prometheus Operator: ServiceMonitor is not in the allowlist" "--prune-allowlist=monitoring.coreos.com/v1/ServiceMonitor"
+has "no Prometheus Operator: the rest still is" "--prune-allowlist=apps/v1/Deployment"
+case "$msg" in *"does not serve monitoring.coreos.com/v1/ServiceMonitor; it is not pruned"*) ok "no Prometheus Operator: said so";; *) bad "no message: $msg";; esac
 
 printf '[defaults]\nnamespace = "apis"\n' > apps.toml
 run build

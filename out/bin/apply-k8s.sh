@@ -32,6 +32,19 @@ case "$mode" in
   diff)
     $KUBECTL diff -f "$stream" || [ $? -eq 1 ] ;;
   apply)
+    # A kind whose API the cluster does not serve (a CRD not installed: no Prometheus Operator,
+    # say) cannot hold objects of ours, and naming it would make kubectl refuse the whole run.
+    served=()
+    for k in "${kinds[@]}"; do
+      group=${k%/*}
+      case "$group" in core/*) api="/api/${group#core/}" ;; *) api="/apis/$group" ;; esac
+      if $KUBECTL get --raw "$api" >/dev/null 2>&1; then
+        served+=("$k")
+      else
+        echo "apply-k8s: the cluster does not serve $k; it is not pruned"
+      fi
+    done
+    kinds=("${served[@]}")
     allow=()
     for k in "${kinds[@]}"; do allow+=(--prune-allowlist="$k"); done
     if grep -q '^kind:' "$stream"; then
