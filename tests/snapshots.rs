@@ -87,6 +87,7 @@ macro_rules! error_cases {
 error_cases!(
     malformed,
     one_round,
+    kube_limits,
     unknown_keys,
     wrong_types,
     missing_database,

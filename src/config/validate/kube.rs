@@ -96,13 +96,72 @@ pub(super) fn kube_side(
         "64Mi",
     );
     let memory_limit = quantity(&a.memory_limit, &d.memory_limit, "memory-limit", "256Mi");
+    // The API server refuses a request above its limit; say so here, not at `make apply`.
+    for (req, lim, rkey, lkey, rv, lv) in [
+        (
+            &cpu_request,
+            &cpu_limit,
+            "cpu-request",
+            "cpu-limit",
+            &a.cpu_request,
+            &d.cpu_request,
+        ),
+        (
+            &memory_request,
+            &memory_limit,
+            "memory-request",
+            "memory-limit",
+            &a.memory_request,
+            &d.memory_request,
+        ),
+    ] {
+        if let (Some(r), Some(l)) = (req, lim) {
+            if quantity_value(r) > quantity_value(l) {
+                let at = rv
+                    .as_ref()
+                    .or(lv.as_ref())
+                    .map_or(table_at, |v| v.span().start);
+                cx.err(at, format!(
+                    "app `{name}`: `{rkey}` {r} is above `{lkey}` {l}; Kubernetes refuses a request above its limit: lower the request or raise the limit"
+                ));
+            }
+        }
+    }
+    // Utilisation is a percentage of the request, and a pod never uses more than its limit.
+    if let (Some(Replicas::Auto(auto)), Some(r), Some(l)) = (&replicas, &cpu_request, &cpu_limit) {
+        let ceiling = 100.0 * quantity_value(l) / quantity_value(r).max(f64::MIN_POSITIVE);
+        if f64::from(auto.cpu_percent) > ceiling {
+            let at = a
+                .autoscale
+                .as_ref()
+                .or(d.autoscale.as_ref())
+                .map_or(table_at, |v| v.span().start);
+            cx.err(at, format!(
+                "app `{name}`: `autoscale.cpu-percent` {} can never be reached: utilisation is a percentage of `cpu-request` {r}, and the pod is capped at `cpu-limit` {l} ({ceiling:.0}%); lower cpu-percent or the request",
+                auto.cpu_percent
+            ));
+        }
+    }
     let shutdown_delay = match pick(&a.shutdown_delay, &d.shutdown_delay) {
         Some(v) => cx.check(v, |s| shutdown_delay(s)),
         None => Some(10),
     };
+    // NetworkPolicy rules add up: a metrics namespace that is the ingress controller's would
+    // open the admin port (metrics, schema cache) to the controller.
+    let ingress = d
+        .ingress_namespace
+        .as_ref()
+        .map_or("traefik", |v| v.get_ref().as_str());
     let metrics_namespace = match pick(&a.metrics_namespace, &d.metrics_namespace) {
         Some(v) => cx
-            .check(v, |s| DnsLabel::parse(s, "metrics-namespace"))
+            .check(v, |s| {
+                if s == ingress {
+                    return Err(format!(
+                        "`metrics-namespace` is `{s}`, the `ingress-namespace`: the NetworkPolicy would admit the ingress controller to the admin port (metrics, schema cache); scrape from the namespace Prometheus runs in"
+                    ));
+                }
+                DnsLabel::parse(s, "metrics-namespace")
+            })
             .map(Some),
         None => Some(None),
     };
@@ -264,6 +323,22 @@ pub(super) fn db_ssl(cx: &mut Ctx<'_>, d: &RawDefaults, a: &RawApp) -> Option<Op
 
 /// Longest `shutdown-delay`: beyond a few minutes a rollout (and every node drain) stalls.
 const SHUTDOWN_DELAY_MAX_S: u32 = 300;
+
+/// A Kubernetes quantity in base units (cores, bytes), for comparisons; validated before.
+fn quantity_value(q: &str) -> f64 {
+    let num = q.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let scale = match &q[num.len()..] {
+        "m" => 1e-3,
+        "k" => 1e3,
+        "M" => 1e6,
+        "G" => 1e9,
+        "Ki" => 1024.0,
+        "Mi" => 1024.0 * 1024.0,
+        "Gi" => 1024.0 * 1024.0 * 1024.0,
+        _ => 1.0,
+    };
+    num.parse::<f64>().unwrap_or(0.0) * scale
+}
 
 fn shutdown_delay(s: &str) -> Result<u32, String> {
     let digits = s.bytes().take_while(u8::is_ascii_digit).count();
