@@ -713,3 +713,119 @@ fn grants_to_another_apps_roles_are_revoked_where_they_were_made() {
     assert_eq!(roles_exist(&pg, "victim"), "0");
     pg.file("host_db", &file(&ws, "host", "purge.sql"));
 }
+
+/// The database owner (tenant A) creates app B's schema before B's owner has it, plants a
+/// SECURITY DEFINER routine and a view there and lets PUBLIC create in it, then follows the
+/// refusal's hint and hands the schema over. B's apply must still refuse, naming every foreign
+/// object and the CREATE grant, and B's verify must report them, so that A's code never serves
+/// in B's requests (it would read B's users' bearer tokens from `request.headers`).
+#[test]
+fn objects_planted_in_another_apps_schema_are_refused_live() {
+    let pg = Pg::require();
+    let db = "plant_db";
+    let ws = Workspace::new(
+        "[apps.planta]\ndatabase = \"plant_db\"\n\n[apps.plantb]\ndatabase = \"plant_db\"\nschema = \"api_b\"\n",
+    );
+    ws.ok(&["build"]);
+    tenant(&pg, db, "planta");
+    pg.sql(
+        "postgres",
+        &format!(
+            "DROP ROLE IF EXISTS plantb; CREATE ROLE plantb LOGIN PASSWORD {}",
+            lit(TENANT_PW)
+        ),
+    );
+    pg.file(db, &file(&ws, "planta", "apply.sql"));
+    as_tenant(
+        &pg,
+        "planta",
+        db,
+        "CREATE TABLE api_v1.loot(hdr text); GRANT INSERT ON api_v1.loot TO PUBLIC;
+         CREATE SCHEMA api_b; GRANT USAGE, CREATE ON SCHEMA api_b TO PUBLIC;
+         CREATE FUNCTION api_b.hello() RETURNS text LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog
+           AS $$ INSERT INTO api_v1.loot SELECT current_setting('request.headers', true); SELECT current_user::text $$;
+         CREATE VIEW api_b.v AS SELECT current_user AS who;",
+    );
+    // The admin follows the hint of the first refusal and hands the schema over.
+    let err = pg
+        .try_file(db, &file(&ws, "plantb", "apply.sql"))
+        .unwrap_err();
+    assert!(err.contains("schema api_b belongs to planta"), "{err}");
+    pg.sql(db, "ALTER SCHEMA api_b OWNER TO plantb");
+    let err = pg
+        .try_file(db, &file(&ws, "plantb", "apply.sql"))
+        .unwrap_err();
+    for what in [
+        "schema api_b holds routine api_b.hello() owned by planta",
+        "schema api_b holds view api_b.v owned by planta",
+        "schema api_b lets PUBLIC create objects in it; only the owner may: REVOKE CREATE ON SCHEMA api_b FROM PUBLIC;",
+    ] {
+        assert!(err.contains(what), "{what}\n{err}");
+    }
+    assert_eq!(roles_exist(&pg, "plantb"), "0", "nothing was created");
+    // Cleaned up by the admin: B applies, and A cannot plant again.
+    pg.sql(
+        db,
+        "DROP FUNCTION api_b.hello(); DROP VIEW api_b.v; REVOKE CREATE ON SCHEMA api_b FROM PUBLIC",
+    );
+    pg.file(db, &file(&ws, "plantb", "apply.sql"));
+    pg.file(db, &file(&ws, "plantb", "verify.sql"));
+    let planted = pg.sql_as("planta", TENANT_PW, db, "CREATE VIEW api_b.w AS SELECT 1");
+    assert!(
+        planted.is_err(),
+        "the tenant can no longer create in B's schema"
+    );
+    // A grant of CREATE made later (by B's owner, say) is drift.
+    pg.sql(db, "GRANT CREATE ON SCHEMA api_b TO planta");
+    let drift = pg
+        .try_file(db, &file(&ws, "plantb", "verify.sql"))
+        .unwrap_err();
+    assert!(
+        drift.contains("schema api_b lets planta create objects in it"),
+        "{drift}"
+    );
+    pg.sql(db, "REVOKE CREATE ON SCHEMA api_b FROM planta");
+}
+
+/// PostgreSQL 17: the database owner sets a transaction timeout no script could finish in; the
+/// scripts pin it like every other session setting.
+#[test]
+fn transaction_timeout_set_by_the_tenant_is_pinned_live() {
+    let pg = Pg::require();
+    if pg
+        .sql("postgres", "SHOW server_version_num")
+        .parse::<u32>()
+        .unwrap()
+        < 170000
+    {
+        eprintln!("transaction_timeout exists from PostgreSQL 17 on; this server is older, the scripts skip the SET (checked by running them)");
+    }
+    let db = "ttl_db";
+    let ws = Workspace::new("[apps.ttl]\ndatabase = \"ttl_db\"\n");
+    ws.ok(&["build"]);
+    tenant(&pg, db, "ttl");
+    let v17 = pg
+        .sql("postgres", "SHOW server_version_num")
+        .parse::<u32>()
+        .unwrap()
+        >= 170000;
+    if v17 {
+        as_tenant(
+            &pg,
+            "ttl",
+            db,
+            "ALTER DATABASE ttl_db SET transaction_timeout = '1ms'",
+        );
+    }
+    for f in ["apply.sql", "verify.sql", "apply.sql", "purge.sql"] {
+        pg.file(db, &file(&ws, "ttl", f));
+    }
+    if v17 {
+        as_tenant(
+            &pg,
+            "ttl",
+            db,
+            "ALTER DATABASE ttl_db RESET transaction_timeout",
+        );
+    }
+}

@@ -30,6 +30,12 @@ SET DateStyle = 'ISO, MDY';
 SET IntervalStyle = postgres;
 SET TimeZone = 'UTC';
 SET extra_float_digits = 1;
+-- PostgreSQL 17's transaction_timeout, set on the database by its owner, would end every
+-- script here (failing closed, but blocking every other app of a shared database).
+SELECT :SERVER_VERSION_NUM >= 170000 AS postgrest_gen_pg17 \gset
+\if :postgrest_gen_pg17
+SET transaction_timeout = 0;
+\endif
 
 -- Drops the role pair of app `atlas`. It first revokes every privilege and default-privilege
 -- entry the two roles hold in this database and on shared objects, whoever granted it; it never
@@ -132,8 +138,37 @@ BEGIN
       problems := problems || format('schema %I does not exist in database %I; create it first: CREATE SCHEMA %I AUTHORIZATION %I;',
         api_name, current_database(), api_name, owner_name);
     ELSIF owner IS NOT NULL AND (SELECT nspowner FROM pg_namespace WHERE oid = api) <> owner THEN
-      problems := problems || format('schema %I belongs to %I, not to the declared owner %I; expose a schema the owner owns (ALTER SCHEMA %I OWNER TO %I) or declare its owner',
+      problems := problems || format('schema %I belongs to %I, not to the declared owner %I; expose a schema the owner owns (ALTER SCHEMA %I OWNER TO %I, after removing whatever others created in it) or declare its owner',
         api_name, (SELECT nspowner::regrole FROM pg_namespace WHERE oid = api), owner_name, api_name, owner_name);
+    ELSIF owner IS NOT NULL THEN
+      -- Everything in the exposed schema is served with its owner's rights (views, SECURITY
+      -- DEFINER routines, which PUBLIC may execute by default): what another role created
+      -- there, say a tenant that made the schema before handing it over, would run inside
+      -- this app's requests. And nobody but the owner may add to it later.
+      SELECT problems || coalesce(array_agg(format('schema %I holds %s owned by %s, not by the owner %I; it would serve in this app''s API with that role''s rights: drop it or ALTER ... OWNER TO %I',
+                                                   api_name, x.what, x.who, owner_name, owner_name) ORDER BY x.what), '{}')
+        INTO problems
+        FROM (SELECT format('%s %s', CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'S' THEN 'sequence'
+                                                  WHEN 'f' THEN 'foreign table' WHEN 'c' THEN 'type' WHEN 'i' THEN 'index' WHEN 'I' THEN 'index'
+                                                  ELSE 'table' END, c.oid::regclass) AS what, c.relowner::regrole::text AS who
+                FROM pg_class c WHERE c.relnamespace = api AND c.relowner <> owner
+              UNION ALL
+              SELECT 'routine ' || p.oid::regprocedure::text, p.proowner::regrole::text
+                FROM pg_proc p WHERE p.pronamespace = api AND p.proowner <> owner
+              UNION ALL
+              SELECT 'type ' || t.oid::regtype::text, t.typowner::regrole::text
+                FROM pg_type t WHERE t.typnamespace = api AND t.typowner <> owner AND t.typrelid = 0
+                 AND NOT EXISTS (SELECT FROM pg_type e WHERE e.typarray = t.oid)
+              UNION ALL
+              SELECT 'operator ' || o.oid::regoperator::text, o.oprowner::regrole::text
+                FROM pg_operator o WHERE o.oprnamespace = api AND o.oprowner <> owner) x;
+      SELECT problems || coalesce(array_agg(format('schema %I lets %s create objects in it; only the owner may: REVOKE CREATE ON SCHEMA %I FROM %s;',
+                                                   api_name, CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE g.grantee::regrole::text END,
+                                                   api_name, CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE g.grantee::regrole::text END)
+                                            ORDER BY g.grantee), '{}')
+        INTO problems
+        FROM pg_namespace n CROSS JOIN LATERAL aclexplode(n.nspacl) g
+       WHERE n.oid = api AND g.privilege_type = 'CREATE' AND g.grantee <> owner;
     END IF;
   END IF;
 
@@ -201,7 +236,7 @@ SELECT o.kind, o.what, o.col, o.owner_id, g.grantor, g.grantee, g.privilege_type
             (o.kind = 'database' AND o.id = this_db AND g.grantee = auth AND g.privilege_type = 'CONNECT')
          OR (o.kind = 'schema' AND o.id = api AND g.grantee = anon AND g.privilege_type = 'USAGE')
          OR (o.kind = 'relation' AND o.nsp = api AND o.relkind IN ('r', 'v', 'm', 'f', 'p')
-             AND g.grantee = anon AND g.privilege_type = 'SELECT')
+             AND o.owner_id = owner AND g.grantee = anon AND g.privilege_type = 'SELECT')
          OR (o.kind = 'default privilege' AND o.owner_id = owner AND o.nsp = api AND o.relkind = 'r'
              AND g.grantee = anon AND g.privilege_type = 'SELECT'))) AS expected
   FROM (
@@ -309,7 +344,7 @@ SELECT o.kind, o.what, o.col, o.owner_id, g.grantor, g.grantee, g.privilege_type
             (o.kind = 'database' AND o.id = this_db AND g.grantee = auth AND g.privilege_type = 'CONNECT')
          OR (o.kind = 'schema' AND o.id = api AND g.grantee = anon AND g.privilege_type = 'USAGE')
          OR (o.kind = 'relation' AND o.nsp = api AND o.relkind IN ('r', 'v', 'm', 'f', 'p')
-             AND g.grantee = anon AND g.privilege_type = 'SELECT')
+             AND o.owner_id = owner AND g.grantee = anon AND g.privilege_type = 'SELECT')
          OR (o.kind = 'default privilege' AND o.owner_id = owner AND o.nsp = api AND o.relkind = 'r'
              AND g.grantee = anon AND g.privilege_type = 'SELECT'))) AS expected
   FROM (
@@ -378,7 +413,7 @@ SELECT o.kind, o.what, o.col, o.owner_id, g.grantor, g.grantee, g.privilege_type
     END IF;
     FOR r IN
       SELECT c.oid::regclass AS rel FROM pg_class c
-       WHERE c.relnamespace = api AND c.relkind IN ('r', 'v', 'm', 'f', 'p')
+       WHERE c.relnamespace = api AND c.relkind IN ('r', 'v', 'm', 'f', 'p') AND c.relowner = owner
          AND NOT EXISTS (SELECT FROM aclexplode(c.relacl) g WHERE g.grantee = anon AND g.privilege_type = 'SELECT')
        ORDER BY 1
     LOOP
