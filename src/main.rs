@@ -85,7 +85,8 @@ fn run(cli: &Cli) -> Result<i32> {
     let ws = Workspace::new(&cli.config, cli.out.as_deref());
     let shown = cli.config.display().to_string();
     let text = ws.read_config()?;
-    let config = config::parse(&shown, &text)?;
+    let read_beside = |rel: &str| ws.read_beside(rel);
+    let config = config::parse_with(&shown, &text, &read_beside)?;
     let command = cli.command.clone();
     if let Command::Validate = command {
         println!("{shown}: valid ({} apps)", config.apps.len());

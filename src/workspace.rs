@@ -77,6 +77,11 @@ impl Workspace {
         self.base.join("overlays")
     }
 
+    /// A file apps.toml names (a JWKS), relative to its folder; `Err` says why not.
+    pub fn read_beside(&self, rel: &str) -> std::result::Result<String, String> {
+        fs::read_to_string(self.base.join(rel)).map_err(|e| e.to_string())
+    }
+
     pub fn read_config(&self) -> Result<String> {
         read(&self.config)
     }

@@ -109,7 +109,7 @@ fn deployment_view(app: &App, cred: &Credential, meta: Meta) -> DeploymentView {
     let mut settings = BTreeMap::from([
         ("PGRST_ADMIN_SERVER_PORT", ADMIN_PORT.to_string()),
         ("PGRST_SERVER_PORT", "3000".to_owned()),
-        ("PGRST_DB_SCHEMAS", app.api.schema.to_string()),
+        ("PGRST_DB_SCHEMAS", super::join(&app.api.schemas)),
         ("PGRST_DB_ANON_ROLE", app.name.anon_role().to_string()),
         ("PGRST_DB_POOL", app.api.db_pool.to_string()),
     ]);

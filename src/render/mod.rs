@@ -255,6 +255,12 @@ fn sql_plan(config: &Config, source: &str) -> String {
     out
 }
 
+/// The exposed schemas as PostgREST's comma-separated list (plain identifiers hold no comma).
+pub(crate) fn join(schemas: &[crate::config::names::PgIdent]) -> String {
+    let names: Vec<&str> = schemas.iter().map(|s| s.as_str()).collect();
+    names.join(",")
+}
+
 #[derive(Serialize)]
 struct SmokeView {
     source: String,

@@ -79,7 +79,7 @@ impl SqlView {
             source: source.to_owned(),
             app: app.name.to_string(),
             database: app.db.database.to_string(),
-            schema: app.api.schema.to_string(),
+            schema: app.api.schemas[0].to_string(),
             owner: app.db.owner.to_string(),
             authenticator: app.name.authenticator().to_string(),
             anon: app.name.anon_role().to_string(),
