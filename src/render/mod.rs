@@ -47,6 +47,7 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "sql/_privileges.sql.j2",
     "sql/_defaults.sql.j2",
     "sql/_leftovers.sql.j2",
+    "sql/_drop_roles.sql.j2",
     "sql/apply.sql.j2",
     "sql/purge.sql.j2",
     "sql/verify.sql.j2",
