@@ -48,6 +48,11 @@ fn tree_lifecycle() {
 }
 
 #[test]
+fn tree_api() {
+    scenario("api");
+}
+
+#[test]
 fn tree_sealed() {
     scenario("sealed");
 }

@@ -271,6 +271,9 @@ struct SmokeView {
     sample_path: String,
     hidden_path: String,
     origin: String,
+    /// Exposed schemas after the first (the default profile), space-separated.
+    profiles: String,
+    anonymous: bool,
 }
 
 fn smoke_view(app: &App, source: &str) -> SmokeView {
@@ -297,6 +300,8 @@ fn smoke_view(app: &App, source: &str) -> SmokeView {
             .first()
             .map(|o| o.to_string())
             .unwrap_or_default(),
+        profiles: join(&app.api.schemas[1..]).replace(',', " "),
+        anonymous: app.api.anonymous,
     }
 }
 
