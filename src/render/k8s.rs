@@ -179,7 +179,17 @@ fn deployment_view(app: &App, cred: &Credential, meta: Meta) -> DeploymentView {
         image: kube.image.to_string(),
         digest: kube.image.as_str().contains('@'),
         generation: cred.generation,
-        credential_hash: hex(&Sha256::digest(cred.verifier.as_bytes()))[..16].to_owned(),
+        // A new password or JWT secret changes the pod template, so the pods roll.
+        // (Without a JWT secret the hash is the verifier's alone, as before: no pods roll.)
+        credential_hash: hex(&Sha256::digest(match &cred.jwt_secret {
+            Some(j) => format!("{}\n{}", cred.verifier, j.sha256),
+            None => cred.verifier.clone(),
+        }))[..16]
+            .to_owned(),
+        jwt_secret: cred.jwt_secret.as_ref().map(|j| JwtSecretView {
+            generation: j.generation,
+            sha256: j.sha256.clone(),
+        }),
         db_uri,
         db_ca_configmap,
         db_ca_dir: DB_CA_DIR,

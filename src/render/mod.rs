@@ -145,6 +145,11 @@ pub fn render(plan: &Plan<'_>, source: &str) -> BTreeMap<String, String> {
                 meta: meta(),
                 scope_annotation: scope_annotation(sealing.scope),
                 sealed_password: sealed.value.clone(),
+                sealed_jwt_secret: cred
+                    .jwt_secret
+                    .as_ref()
+                    .and_then(|j| j.sealed.as_ref())
+                    .map(|s| s.value.clone()),
             };
             files.insert(
                 format!("{dir}/sealedsecret.yaml"),
@@ -318,19 +323,21 @@ pub fn lock_files(plan: &Plan<'_>) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// The plaintext Secret manifests of new or rotated passwords, by file name in `secrets/`.
+/// The plaintext Secret manifests of apps with a new or rotated credential (password or JWT
+/// secret), by file name in `secrets/`: each holds every plaintext of the app that is known.
 pub fn secret_files(plan: &Plan<'_>, source: &str) -> BTreeMap<String, String> {
     let env = env();
-    plan.new_passwords
+    plan.secret_manifests
         .iter()
-        .map(|(name, password)| {
+        .map(|(name, values)| {
             let app = &plan.config.apps[name];
             let file = crate::credentials::secret_file::file_name(name.as_str());
             let view = SecretView {
                 meta: Meta::new(plan.config, app, source),
                 app: name.to_string(),
                 file: file.clone(),
-                password: password.clone(),
+                password: values.password.clone(),
+                jwt_secret: values.jwt_secret.clone(),
             };
             (file, render_one(&env, "k8s/secret.yaml.j2", view))
         })

@@ -144,6 +144,8 @@ pub struct DeploymentView {
     pub digest: bool,
     pub generation: u32,
     pub credential_hash: String,
+    /// The generated JWT secret (PGRST_JWT_SECRET from the Secret), when there is one.
+    pub jwt_secret: Option<JwtSecretView>,
     pub db_uri: String,
     /// ConfigMap with the database CA, mounted at `db_ca_dir`.
     pub db_ca_configmap: Option<String>,
@@ -152,6 +154,13 @@ pub struct DeploymentView {
     /// PostgREST settings by variable name (sorted: stable output).
     pub settings: BTreeMap<&'static str, String>,
     pub resources: ResourcesView,
+}
+
+#[derive(Serialize)]
+pub struct JwtSecretView {
+    pub generation: u32,
+    /// Hex SHA-256 of the secret (also in the lock): lets a lost lock be recovered from out/.
+    pub sha256: String,
 }
 
 #[derive(Serialize)]
@@ -199,6 +208,7 @@ pub struct SealedSecretView {
     pub meta: Meta,
     pub scope_annotation: Option<&'static str>,
     pub sealed_password: String,
+    pub sealed_jwt_secret: Option<String>,
 }
 
 pub fn scope_annotation(scope: Scope) -> Option<&'static str> {
@@ -215,7 +225,9 @@ pub struct SecretView {
     pub meta: Meta,
     pub app: String,
     pub file: String,
-    pub password: String,
+    /// `None` only with sealing, when the plaintext is not at hand (the sealed value is kept).
+    pub password: Option<String>,
+    pub jwt_secret: Option<String>,
 }
 
 #[derive(Serialize)]

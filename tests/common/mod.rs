@@ -80,6 +80,12 @@ impl Workspace {
     pub fn out(&self, rel: &str) -> PathBuf {
         self.path().join("out").join(rel)
     }
+    /// The plaintext JWT secret build wrote for `app`.
+    pub fn jwt_secret(&self, app: &str) -> String {
+        let text = self.read(&format!("secrets/{app}-postgrest.secret.yaml"));
+        postgrest_gen::credentials::secret_file::read_jwt_secret(&text)
+            .expect("jwt-secret in secrets/")
+    }
     /// The plaintext password build wrote for `app`.
     pub fn password(&self, app: &str) -> String {
         let text = self.read(&format!("secrets/{app}-postgrest.secret.yaml"));

@@ -48,7 +48,7 @@ SELECT set_config('postgrest_gen.app', 'atlas', true) AS app,
        set_config('postgrest_gen.anon', 'atlas_web_anon', true) AS anon,
        set_config('postgrest_gen.grants', '{"atlas_web_anon":["SELECT","EXECUTE"],"atlas_web_user":["SELECT","INSERT","UPDATE","DELETE","EXECUTE"]}', true) AS grants,
        set_config('postgrest_gen.marker', 'postgrest-gen: app atlas in database atlas_db', true) AS marker,
-       set_config('postgrest_gen.verifier', 'SCRAM-SHA-256$4096:uKShMYvLD4WGmUlpIzmjaA==$XQMSqx7FAL2/np7mGtJ8uRTRKq5r2A3kAraMZ+GcDQ0=:wSKPVV2NxBAXaXTEfBcGreBPP8C/T96ZnAGLYuD7yh0=', true) AS verifier,
+       set_config('postgrest_gen.verifier', 'SCRAM-SHA-256$4096:Hoh0N3pkOyjo0Hwf7AOxGg==$kIE+DA1xjxmZ1a+dE6ai4+QmoFK6WZ4m1gc7+RyappA=:Zu2aZwo3fHFkSx4PmYJRnZEAadkcHUL4NT5rCLysgE4=', true) AS verifier,
        set_config('postgrest_gen.statement_timeout', '5s', true) AS statement_timeout
 \gset postgrest_gen_
 
