@@ -48,7 +48,8 @@ pub struct RawDefaults {
     pub replicas: S<i64>,
     /// Origins allowed by CORS; empty means PostgREST's default (any origin). Default `[]`.
     pub cors_allowed_origins: S<Vec<Spanned<String>>>,
-    /// Upper bound of every anonymous request (`ALTER ROLE ... SET statement_timeout`),
+    /// Upper bound of every request, anonymous or JWT (`ALTER ROLE ... SET statement_timeout` on
+    /// each role PostgREST switches to),
     /// a PostgreSQL duration such as `5s`, `500ms`, `1min` (units ms, s, min, h), at most
     /// PostgreSQL's 2147483647 ms (`2147483s`, `35791min`, `596h`). Default `5s`.
     pub statement_timeout: S<String>,
@@ -227,7 +228,7 @@ pub struct RawApp {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct RawJwt {
-    /// `"generate"` (the default): a random HMAC secret (256 bits, 43 characters), made once
+    /// `"generate"` (the default): a random HMAC secret (48 characters, 288 bits), made once
     /// and handled like the password: in the app's Secret under key `jwt-secret`, plaintext only
     /// in `secrets/` for whoever issues tokens, sealed with `[sealing]`, never in Git in
     /// plaintext; `postgrest-gen rotate <app> --jwt-secret` replaces it.
@@ -242,8 +243,9 @@ pub struct RawJwt {
     /// starting with `.`). Default `.role`.
     pub role_claim_key: S<String>,
     /// `[apps.<name>.jwt.roles.<role>]`: the roles a token may name. Each becomes the PostgreSQL
-    /// role `<app>_<role>` (app '-' as '_'), granted to the authenticator. Default: one role
-    /// `web_user` with `["select"]`.
+    /// role `<app>_<role>` (app '-' as '_'), granted to the authenticator; a token's role claim
+    /// names that full role. A role removed here is revoked and dropped by the next apply.
+    /// Default: one role `web_user` with `["select"]`.
     pub roles: S<std::collections::BTreeMap<String, Spanned<RawJwtRole>>>,
 }
 
