@@ -544,7 +544,13 @@ fn secret_manifest(
         .and_then(|l| l.jwt_secret.as_ref())
         .map(|e| e.sha256.clone());
     let values = SecretValues {
-        password: new_pw.or_else(|| on_disk.and_then(|t| secret_file::read_password(t))),
+        // Only the plaintext the lock records counts: a stale file's is not written back.
+        password: new_pw.or_else(|| {
+            let verifier = &p.locks[&app.name].authenticator.verifier;
+            on_disk
+                .and_then(|t| secret_file::read_password(t))
+                .filter(|pw| scram::matches(pw, verifier))
+        }),
         jwt_secret: recorded_jwt.and_then(|sha| {
             new_jwt.or_else(|| {
                 on_disk
