@@ -43,10 +43,15 @@ enum Command {
     /// Validate apps.toml only; report every problem with file:line:col.
     Validate,
     /// Issue a new password for each APP: new verifier, sealed value and generation (rolls pods).
+    /// With --jwt-secret: a new JWT secret instead (tokens signed with the old one stop working).
     Rotate {
-        /// The apps whose password to rotate.
+        /// The apps whose password (or JWT secret) to rotate.
         #[arg(required = true)]
         apps: Vec<String>,
+        /// Rotate the generated JWT secret (`[apps.<app>.jwt] secret = "generate"`), not the
+        /// password.
+        #[arg(long)]
+        jwt_secret: bool,
     },
 }
 
@@ -85,7 +90,8 @@ fn run(cli: &Cli) -> Result<i32> {
     let ws = Workspace::new(&cli.config, cli.out.as_deref());
     let shown = cli.config.display().to_string();
     let text = ws.read_config()?;
-    let config = config::parse(&shown, &text)?;
+    let read_beside = |rel: &str| ws.read_beside(rel);
+    let config = config::parse_with(&shown, &text, &read_beside)?;
     let command = cli.command.clone();
     if let Command::Validate = command {
         println!("{shown}: valid ({} apps)", config.apps.len());
@@ -95,12 +101,19 @@ fn run(cli: &Cli) -> Result<i32> {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     let g = ws.gather(&config, now)?;
-    let rotate = match &command {
-        Command::Rotate { apps } => apps
-            .iter()
-            .map(|a| AppName::parse(a).map_err(Error::Input))
-            .collect::<Result<_>>()?,
-        _ => Vec::new(),
+    let (rotate, rotate_jwt) = match &command {
+        Command::Rotate { apps, jwt_secret } => {
+            let apps = apps
+                .iter()
+                .map(|a| AppName::parse(a).map_err(Error::Input))
+                .collect::<Result<Vec<_>>>()?;
+            if *jwt_secret {
+                (Vec::new(), apps)
+            } else {
+                (apps, Vec::new())
+            }
+        }
+        _ => (Vec::new(), Vec::new()),
     };
     let mode = if let Command::Check = command {
         plan::Mode::Check
@@ -110,11 +123,13 @@ fn run(cli: &Cli) -> Result<i32> {
     let inputs = plan::Inputs {
         locks: g.locks.clone(),
         recorded: g.recorded.clone(),
+        recorded_jwt: g.recorded_jwt.clone(),
         sealing_key: g.sealing_key.as_ref(),
         secret_files: g.secret_files.clone(),
         secrets_dir: ws.secrets_dir().display().to_string(),
         previously_emitted: g.previously_emitted.clone(),
         rotate,
+        rotate_jwt,
         overlays: g.overlays.clone(),
         mode,
     };

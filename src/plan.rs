@@ -6,17 +6,19 @@
 //! that never had one; a sealed value is re-made only when its generation, scope, name or
 //! namespace changed (a renewed certificate keeps existing sealed values: the controller
 //! keeps its old keys). `check` mode never creates: it renders a marked placeholder and
-//! reports what build would do as `pending`.
+//! reports what build would do as `pending`. The generated JWT secret is a second credential
+//! of the same kind: recorded (generation and digest) in its own lock table, reused, rotated
+//! only on request, sealed like the password.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use rand::{CryptoRng, Rng};
 
 use crate::config::names::AppName;
-use crate::config::{App, Config};
-use crate::credentials::lock::{self, AppLock, Entry, Sealed};
+use crate::config::{App, Config, JwtSecret};
+use crate::credentials::lock::{self, AppLock, Entry, Sealed, SecretEntry};
 use crate::credentials::seal::{self, SealingKey};
-use crate::credentials::{new_password, scram, secret_file};
+use crate::credentials::{new_jwt_secret, new_password, scram, secret_file};
 use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,6 +35,8 @@ pub struct Inputs<'a> {
     /// generation on the Deployment, the sealed value), for apps whose lock is missing: a
     /// merge resolved by taking one side must not re-issue a password.
     pub recorded: BTreeMap<String, Entry>,
+    /// The same for the generated JWT secret (generation and digest on the Deployment).
+    pub recorded_jwt: BTreeMap<String, SecretEntry>,
     pub sealing_key: Option<&'a SealingKey>,
     /// Contents of `secrets/<file>` per app, where present.
     pub secret_files: BTreeMap<String, String>,
@@ -42,6 +46,8 @@ pub struct Inputs<'a> {
     pub previously_emitted: BTreeSet<String>,
     /// Apps whose password to replace.
     pub rotate: Vec<AppName>,
+    /// Apps whose generated JWT secret to replace.
+    pub rotate_jwt: Vec<AppName>,
     pub overlays: BTreeMap<String, Overlay>,
     pub mode: Mode,
 }
@@ -63,6 +69,16 @@ pub struct Credential {
     pub generation: u32,
     pub verifier: String,
     pub sealed: Option<Sealed>,
+    /// The generated JWT secret (`secret = "generate"`), recorded like the lock records it.
+    pub jwt_secret: Option<SecretEntry>,
+}
+
+/// What one `secrets/<app>-postgrest.secret.yaml` holds: every plaintext of the app's Secret
+/// that is known (new ones, and the others read back from the file).
+#[derive(Debug, Clone, Default)]
+pub struct SecretValues {
+    pub password: Option<String>,
+    pub jwt_secret: Option<String>,
 }
 
 #[derive(Debug)]
@@ -72,8 +88,11 @@ pub struct Plan<'c> {
     pub credentials: BTreeMap<AppName, Credential>,
     /// The lock of every present app with a credential.
     pub locks: BTreeMap<AppName, AppLock>,
-    /// New or rotated plaintext passwords; render turns them into `secrets/` manifests.
+    /// New or rotated plaintext passwords.
     pub new_passwords: BTreeMap<AppName, String>,
+    /// Apps with a new or rotated plaintext (password or JWT secret): render turns these into
+    /// their `secrets/` manifests.
+    pub secret_manifests: BTreeMap<AppName, SecretValues>,
     /// `secrets/` files of purged apps, to remove.
     pub secrets_to_remove: Vec<String>,
     /// Apps rendered through the user's overlay: app -> the overlay's folder from `out/`.
@@ -89,7 +108,21 @@ pub fn plan<'c>(
     inputs: Inputs<'_>,
     rng: &mut (impl Rng + CryptoRng),
 ) -> Result<Plan<'c>> {
-    for r in &inputs.rotate {
+    for r in &inputs.rotate_jwt {
+        let generated = config
+            .apps
+            .get(r)
+            .and_then(|a| a.api.jwt.as_ref())
+            .map(|j| &j.secret);
+        if config.apps.get(r).is_some_and(|a| a.present())
+            && generated != Some(&JwtSecret::Generate)
+        {
+            return Err(Error::Input(format!(
+                "cannot rotate the JWT secret of `{r}`: it has no generated one (its [apps.{r}.jwt] is missing or names a jwks-file, whose keys the identity provider rotates)"
+            )));
+        }
+    }
+    for r in inputs.rotate.iter().chain(&inputs.rotate_jwt) {
         match config.apps.get(r) {
             Some(app) if app.present() => {}
             Some(_) => {
@@ -109,6 +142,7 @@ pub fn plan<'c>(
         credentials: BTreeMap::new(),
         locks: BTreeMap::new(),
         new_passwords: BTreeMap::new(),
+        secret_manifests: BTreeMap::new(),
         secrets_to_remove: Vec::new(),
         overlays: BTreeMap::new(),
         notes: Vec::new(),
@@ -130,17 +164,28 @@ pub fn plan<'c>(
             }
             continue;
         }
+        let jwt = match jwt_secret(config, app, &inputs, &mut p, rng) {
+            Ok(j) => j,
+            Err(e) => {
+                errors.push(e);
+                continue;
+            }
+        };
         match credential(config, app, &inputs, &mut p, rng) {
-            Ok(c) => {
-                p.locks.insert(
-                    app.name.clone(),
-                    AppLock::new(Entry {
-                        generation: c.generation,
-                        verifier: c.verifier.clone(),
-                        sealed: c.sealed.clone(),
-                    }),
-                );
+            Ok(mut c) => {
+                let (jwt_entry, new_jwt) = jwt.map_or((None, None), |(e, n)| (Some(e), n));
+                c.jwt_secret = jwt_entry.clone();
+                let mut lock = AppLock::new(Entry {
+                    generation: c.generation,
+                    verifier: c.verifier.clone(),
+                    sealed: c.sealed.clone(),
+                });
+                lock.jwt_secret = jwt_entry;
+                p.locks.insert(app.name.clone(), lock);
                 p.credentials.insert(app.name.clone(), c);
+                if let Err(e) = secret_manifest(config, app, &inputs, &mut p, new_jwt) {
+                    errors.push(e);
+                }
             }
             Err(e) => errors.push(e),
         }
@@ -343,7 +388,196 @@ fn credential(
         generation,
         verifier,
         sealed,
+        jwt_secret: None,
     })
+}
+
+/// The generated JWT secret of `app` (None without `secret = "generate"`), and its plaintext
+/// when this run made it. Like the password: reused while recorded, made once, re-made only by
+/// `rotate --jwt-secret`, re-sealed only when its binding changed.
+fn jwt_secret(
+    config: &Config,
+    app: &App,
+    inputs: &Inputs<'_>,
+    p: &mut Plan<'_>,
+    rng: &mut (impl Rng + CryptoRng),
+) -> Result<Option<(SecretEntry, Option<String>)>, String> {
+    if app.api.jwt.as_ref().map(|j| &j.secret) != Some(&JwtSecret::Generate) {
+        return Ok(None);
+    }
+    let name = app.name.as_str();
+    let file = secret_file::file_name(name);
+    let on_disk = inputs
+        .secret_files
+        .get(&file)
+        .and_then(|t| secret_file::read_jwt_secret(t));
+    let existing = match inputs.locks.get(name) {
+        Some(l) => l.jwt_secret.as_ref(),
+        None => inputs.recorded_jwt.get(name),
+    };
+    let rotating = inputs.rotate_jwt.contains(&app.name);
+    let check = inputs.mode == Mode::Check;
+    let (generation, sha256, mut plaintext, new) = match existing {
+        // Only the plaintext the lock records counts (for re-sealing).
+        Some(e) if !rotating => (
+            e.generation,
+            e.sha256.clone(),
+            on_disk.filter(|s| lock::digest(s) == e.sha256),
+            false,
+        ),
+        _ if check => {
+            let what = if rotating { "rotated" } else { "new" };
+            p.pending.push(format!(
+                "{name}: {what} JWT secret, made by `postgrest-gen build` (shown below as {PLACEHOLDER})"
+            ));
+            let generation = existing.map_or(1, |e| e.generation + 1);
+            let placeholder = placeholder(config, generation);
+            return Ok(Some((
+                SecretEntry {
+                    generation,
+                    sha256: PLACEHOLDER.to_owned(),
+                    sealed: placeholder.sealed,
+                },
+                None,
+            )));
+        }
+        Some(e) => {
+            let s = new_jwt_secret(rng);
+            p.notes.push(format!(
+                "{name}: JWT secret rotated (generation {}): tokens signed with the old secret stop working once the pods roll; give the new one (secrets/{file}, key jwt-secret) to whoever issues tokens, and apply the Secret",
+                e.generation + 1
+            ));
+            (e.generation + 1, lock::digest(&s), Some(s), true)
+        }
+        // The lock lost it but the plaintext the cluster uses is at hand: recover, not re-issue.
+        None if !rotating && on_disk.is_some() => {
+            let s = on_disk.expect("checked");
+            p.notes.push(format!(
+                "{name}: JWT secret recorded again from secrets/{file}"
+            ));
+            (1, lock::digest(&s), Some(s), false)
+        }
+        None => {
+            let s = new_jwt_secret(rng);
+            p.notes.push(format!(
+                "{name}: new JWT secret; plaintext in secrets/{file} (key jwt-secret, gitignored) for whoever issues tokens"
+            ));
+            (1, lock::digest(&s), Some(s), true)
+        }
+    };
+    let new_plaintext = new.then(|| plaintext.clone()).flatten();
+    let sealed = match (&config.sealing, inputs.sealing_key) {
+        (Some(s), Some(key)) => {
+            let object = app.name.object_name().to_string();
+            let binding = Sealed {
+                generation,
+                cert_sha256: key.fingerprint.clone(),
+                scope: s.scope.as_str().to_owned(),
+                namespace: config.namespace.to_string(),
+                name: object.clone(),
+                value: String::new(),
+            };
+            let reuse = existing.and_then(|e| e.sealed.as_ref()).filter(|old| {
+                Sealed {
+                    value: String::new(),
+                    cert_sha256: binding.cert_sha256.clone(),
+                    ..(*old).clone()
+                } == binding
+            });
+            match reuse {
+                Some(old) => Some(old.clone()),
+                None if check => {
+                    p.pending.push(format!(
+                        "{name}: JWT secret to re-seal, by `postgrest-gen build` (shown below as {PLACEHOLDER})"
+                    ));
+                    Some(Sealed {
+                        value: PLACEHOLDER.to_owned(),
+                        ..binding
+                    })
+                }
+                None => {
+                    let Some(secret) = plaintext.take() else {
+                        return Err(format!(
+                            "{name}: the sealed JWT secret must be re-made (new scope, namespace or name) but its plaintext is not in secrets/{file}; run `postgrest-gen rotate {name} --jwt-secret` to issue and seal a new one"
+                        ));
+                    };
+                    let label = seal::label(s.scope, config.namespace.as_str(), &object);
+                    Some(Sealed {
+                        value: key.seal(&label, secret.as_bytes(), rng),
+                        ..binding
+                    })
+                }
+            }
+        }
+        _ => None,
+    };
+    Ok(Some((
+        SecretEntry {
+            generation,
+            sha256,
+            sealed,
+        },
+        new_plaintext,
+    )))
+}
+
+/// Rewrites `secrets/<app>-postgrest.secret.yaml` when a plaintext of the app is new: it holds
+/// every key of the app's Secret, so applying it never drops the other one. Without sealing
+/// that file is what the cluster gets, so a key whose plaintext is lost stops the run.
+fn secret_manifest(
+    config: &Config,
+    app: &App,
+    inputs: &Inputs<'_>,
+    p: &mut Plan<'_>,
+    new_jwt: Option<String>,
+) -> Result<(), String> {
+    let new_pw = p.new_passwords.get(&app.name).cloned();
+    if new_pw.is_none() && new_jwt.is_none() {
+        return Ok(());
+    }
+    let name = app.name.as_str();
+    let file = secret_file::file_name(name);
+    let on_disk = inputs.secret_files.get(&file);
+    let recorded_jwt = p
+        .locks
+        .get(&app.name)
+        .and_then(|l| l.jwt_secret.as_ref())
+        .map(|e| e.sha256.clone());
+    let values = SecretValues {
+        // Only the plaintext the lock records counts: a stale file's is not written back.
+        password: new_pw.or_else(|| {
+            let verifier = &p.locks[&app.name].authenticator.verifier;
+            on_disk
+                .and_then(|t| secret_file::read_password(t))
+                .filter(|pw| scram::matches(pw, verifier))
+        }),
+        jwt_secret: recorded_jwt.and_then(|sha| {
+            new_jwt.or_else(|| {
+                on_disk
+                    .and_then(|t| secret_file::read_jwt_secret(t))
+                    .filter(|s| lock::digest(s) == sha)
+            })
+        }),
+    };
+    if config.sealing.is_none() {
+        let missing = if values.password.is_none() {
+            Some(("password", format!("postgrest-gen rotate {name}")))
+        } else if p.locks[&app.name].jwt_secret.is_some() && values.jwt_secret.is_none() {
+            Some((
+                "jwt-secret",
+                format!("postgrest-gen rotate {name} --jwt-secret"),
+            ))
+        } else {
+            None
+        };
+        if let Some((key, fix)) = missing {
+            return Err(format!(
+                "{name}: secrets/{file} must be rewritten with a new credential, but the plaintext of its `{key}` is not there, and applying the file without it would remove that key from the cluster's Secret; restore secrets/{file}, or run `{fix}` to issue that one anew too"
+            ));
+        }
+    }
+    p.secret_manifests.insert(app.name.clone(), values);
+    Ok(())
 }
 
 /// An overlay must build on the generated base, or the app's instance would lose what
@@ -387,5 +621,6 @@ fn placeholder(config: &Config, generation: u32) -> Credential {
             name: String::new(),
             value: PLACEHOLDER.to_owned(),
         }),
+        jwt_secret: None,
     }
 }

@@ -11,7 +11,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::config::Config;
-use crate::credentials::lock::{self, AppLock, Entry, Sealed};
+use crate::credentials::lock::{self, AppLock, Entry, Sealed, SecretEntry};
 use crate::credentials::seal::SealingKey;
 use crate::credentials::{scram, secret_file};
 use crate::error::{Diagnostic, Error, Result};
@@ -34,6 +34,7 @@ pub struct Gathered {
     /// The legacy single lock file, when one is still there (migrated by build).
     pub legacy_lock: Option<PathBuf>,
     pub recorded: BTreeMap<String, Entry>,
+    pub recorded_jwt: BTreeMap<String, SecretEntry>,
     pub secret_files: BTreeMap<String, String>,
     pub previously_emitted: BTreeSet<String>,
     pub sealing_key: Option<SealingKey>,
@@ -77,6 +78,11 @@ impl Workspace {
         self.base.join("overlays")
     }
 
+    /// A file apps.toml names (a JWKS), relative to its folder; `Err` says why not.
+    pub fn read_beside(&self, rel: &str) -> std::result::Result<String, String> {
+        fs::read_to_string(self.base.join(rel)).map_err(|e| e.to_string())
+    }
+
     pub fn read_config(&self) -> Result<String> {
         read(&self.config)
     }
@@ -113,12 +119,16 @@ impl Workspace {
             })
             .collect();
         let mut recorded = BTreeMap::new();
+        let mut recorded_jwt = BTreeMap::new();
         for app in config.apps.keys() {
             if locks.contains_key(app.as_str()) || !previously_emitted.contains(app.as_str()) {
                 continue;
             }
             if let Some(e) = self.recorded(app.as_str())? {
                 recorded.insert(app.to_string(), e);
+            }
+            if let Some(e) = self.recorded_jwt(app.as_str())? {
+                recorded_jwt.insert(app.to_string(), e);
             }
         }
         let mut overlays = BTreeMap::new();
@@ -147,6 +157,7 @@ impl Workspace {
             lock_files,
             legacy_lock,
             recorded,
+            recorded_jwt,
             secret_files,
             previously_emitted,
             sealing_key,
@@ -215,6 +226,42 @@ impl Workspace {
         } else {
             Err(Error::Config(diags))
         }
+    }
+
+    /// The JWT secret a committed `out/apps/<app>/` records: generation and digest on the
+    /// Deployment, the sealed value in the SealedSecret.
+    fn recorded_jwt(&self, app: &str) -> Result<Option<SecretEntry>> {
+        let dir = self.out.join("apps").join(app);
+        let deployment = read_optional(&dir.join("deployment.yaml"))?.unwrap_or_default();
+        let (Some(generation), Some(sha256)) = (
+            yaml_value(&deployment, "postgrest-gen/jwt-secret-generation")
+                .and_then(|v| v.parse().ok()),
+            yaml_value(&deployment, "postgrest-gen/jwt-secret-sha256"),
+        ) else {
+            return Ok(None);
+        };
+        let sealed = read_optional(&dir.join("sealedsecret.yaml"))?.and_then(|y| {
+            Some(Sealed {
+                generation,
+                cert_sha256: String::from("recovered"),
+                scope: if y.contains("sealedsecrets.bitnami.com/cluster-wide") {
+                    "cluster-wide"
+                } else if y.contains("sealedsecrets.bitnami.com/namespace-wide") {
+                    "namespace-wide"
+                } else {
+                    "strict"
+                }
+                .to_owned(),
+                namespace: yaml_value(&y, "namespace")?,
+                name: yaml_value(&y, "name")?,
+                value: yaml_value(&y, "jwt-secret")?,
+            })
+        });
+        Ok(Some(SecretEntry {
+            generation,
+            sha256,
+            sealed,
+        }))
     }
 
     /// The credential a committed `out/apps/<app>/` records: the verifier in `apply.sql`, the

@@ -556,3 +556,151 @@ fn the_plan_names_undeploy_and_overlays_in_one_line_each() {
         "{plan}"
     );
 }
+
+const JWT_APPS: &str = "[apps.atlas]\ndatabase = \"atlas_db\"\n[apps.atlas.jwt]\n\n[apps.billing]\ndatabase = \"billing\"\nanonymous = false\n[apps.billing.jwt]\nsecret = \"generate\"\n";
+
+/// Every file of the workspace outside `secrets/` (out/, locks/, apps.toml).
+fn outside_secrets(ws: &Workspace) -> Vec<(String, String)> {
+    let mut files: Vec<(String, String)> = ws.tree("out").into_iter().collect();
+    files.extend(ws.tree("locks"));
+    files.push(("apps.toml".into(), ws.read("apps.toml")));
+    files
+}
+
+#[test]
+fn jwt_secret_is_a_credential_like_the_password() {
+    let ws = Workspace::new(JWT_APPS);
+    let out = ws.ok(&["build"]);
+    assert!(out.contains("atlas: new JWT secret"), "{out}");
+    let secret = ws.jwt_secret("atlas");
+    assert!(secret.len() >= 43, "at least 256 bits in a 6-bit alphabet");
+    assert_ne!(secret, ws.jwt_secret("billing"));
+    // Plaintext only in secrets/: never in out/ or the lock (which holds a digest).
+    for (path, text) in outside_secrets(&ws) {
+        for app in ["atlas", "billing"] {
+            assert!(
+                !text.contains(&ws.jwt_secret(app)),
+                "JWT secret of {app} in {path}"
+            );
+        }
+    }
+    let lock = ws.read("locks/atlas.lock");
+    assert!(
+        lock.contains("[jwt-secret]\ngeneration = 1\nsha256 = "),
+        "{lock}"
+    );
+    // The app's Secret carries it under `jwt-secret`; PostgREST reads it from there.
+    let file: serde_yaml::Value =
+        serde_yaml::from_str(&ws.read("secrets/atlas-postgrest.secret.yaml")).unwrap();
+    assert_eq!(file["stringData"]["jwt-secret"], secret.as_str());
+    assert_eq!(
+        file["stringData"]["password"],
+        ws.password("atlas").as_str()
+    );
+    let dep = ws.read("out/apps/atlas/deployment.yaml");
+    assert!(
+        dep.contains("- name: PGRST_JWT_SECRET\n              valueFrom:\n                secretKeyRef:\n                  name: \"atlas-postgrest\"\n                  key: jwt-secret"),
+        "{dep}"
+    );
+    assert!(dep.contains("PGRST_DB_ANON_ROLE"));
+    assert!(!ws
+        .read("out/apps/billing/deployment.yaml")
+        .contains("PGRST_DB_ANON_ROLE"));
+    // Made once: a rebuild keeps it; a clone with the locks builds the same tree.
+    let tree = ws.tree("out");
+    ws.ok(&["build"]);
+    assert_eq!(ws.jwt_secret("atlas"), secret);
+    assert_eq!(ws.tree("out"), tree);
+    let clone = Workspace::new(JWT_APPS);
+    common::copy_dir(&ws.path().join("locks"), &clone.path().join("locks"));
+    clone.ok(&["build"]);
+    assert_eq!(
+        clone.tree("out"),
+        tree,
+        "no JWT secret re-issued without secrets/"
+    );
+
+    // rotate --jwt-secret: a new secret, the password kept, the pods roll, a clear warning.
+    let password = ws.password("atlas");
+    let out = ws.ok(&["rotate", "atlas", "--jwt-secret"]);
+    assert!(
+        out.contains("tokens signed with the old secret stop working"),
+        "{out}"
+    );
+    assert_ne!(ws.jwt_secret("atlas"), secret);
+    assert_eq!(ws.password("atlas"), password);
+    assert!(ws
+        .read("locks/atlas.lock")
+        .contains("[jwt-secret]\ngeneration = 2"));
+    let rolled = ws.read("out/apps/atlas/deployment.yaml");
+    assert!(rolled.contains("postgrest-gen/jwt-secret-generation: \"2\""));
+    let hash = |d: &str| {
+        d.lines()
+            .find(|l| l.contains("credential-hash"))
+            .unwrap()
+            .to_owned()
+    };
+    assert_ne!(hash(&rolled), hash(&dep), "a new JWT secret rolls the pods");
+    assert_eq!(
+        ws.read("out/apps/atlas/sql/apply.sql"),
+        tree["apps/atlas/sql/apply.sql"]
+    );
+    // Rotating the password keeps the JWT secret in the rewritten secrets/ file.
+    let jwt = ws.jwt_secret("atlas");
+    ws.ok(&["rotate", "atlas"]);
+    assert_eq!(ws.jwt_secret("atlas"), jwt);
+    assert_ne!(ws.password("atlas"), password);
+    for (path, text) in outside_secrets(&ws) {
+        assert!(!text.contains(&jwt), "JWT secret in {path}");
+    }
+
+    // A lost lock is recovered from secrets/ (or the committed out/) without re-issuing.
+    std::fs::remove_dir_all(ws.path().join("locks")).unwrap();
+    ws.ok(&["build"]);
+    assert_eq!(ws.jwt_secret("atlas"), jwt);
+    assert!(ws.read("locks/atlas.lock").contains("sha256"));
+
+    // Only a generated secret can be rotated; a JWKS app has none.
+    ws.write(
+        "jwks.json",
+        r#"{"keys":[{"kty":"RSA","n":"AQAB","e":"AQAB"}]}"#,
+    );
+    ws.write(
+        "apps.toml",
+        &JWT_APPS.replace("secret = \"generate\"", "jwks-file = \"jwks.json\""),
+    );
+    ws.ok(&["build"]);
+    let out = ws.run(&["rotate", "billing", "--jwt-secret"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no generated one"));
+    let dep = ws.read("out/apps/billing/deployment.yaml");
+    assert!(
+        dep.contains("- name: PGRST_JWT_SECRET\n              value: \"{\\\"keys\\\""),
+        "{dep}"
+    );
+    assert!(!ws.read("locks/billing.lock").contains("jwt-secret"));
+}
+
+#[test]
+fn enabling_jwt_without_the_password_plaintext_is_refused_not_half_applied() {
+    let ws = Workspace::new("[apps.atlas]\ndatabase = \"atlas_db\"\n");
+    ws.ok(&["build"]);
+    std::fs::remove_dir_all(ws.path().join("secrets")).unwrap();
+    ws.write(
+        "apps.toml",
+        "[apps.atlas]\ndatabase = \"atlas_db\"\n[apps.atlas.jwt]\n",
+    );
+    let tree = ws.tree("out");
+    let out = ws.run(&["build"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("the plaintext of its `password` is not there")
+            && err.contains("postgrest-gen rotate atlas"),
+        "{err}"
+    );
+    assert_eq!(ws.tree("out"), tree, "out/ untouched");
+    // The documented way: rotate the password too, which writes both.
+    ws.ok(&["rotate", "atlas"]);
+    assert!(!ws.jwt_secret("atlas").is_empty() && !ws.password("atlas").is_empty());
+}

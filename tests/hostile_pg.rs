@@ -7,7 +7,7 @@
 #![cfg(feature = "integration")]
 
 mod common;
-use common::{as_postgrest, ident, lit, Pg, Workspace};
+use common::{as_postgrest, as_role, ident, lit, Pg, Workspace};
 
 const TENANT_PW: &str = "tenant-password-1";
 
@@ -80,6 +80,18 @@ CREATE OPERATOR public.= (LEFTARG = oid, RIGHTARG = oid, FUNCTION = public.eq);
 CREATE FUNCTION public.eq(name, text) RETURNS boolean LANGUAGE plpgsql AS
   $f$BEGIN PERFORM public.pwn(); RETURN $1 OPERATOR(pg_catalog.=) $2; END$f$;
 CREATE OPERATOR public.= (LEFTARG = name, RIGHTARG = text, FUNCTION = public.eq);
+CREATE FUNCTION public.jsonb_object_keys(jsonb) RETURNS SETOF text LANGUAGE plpgsql AS
+  $f$BEGIN PERFORM public.pwn(); RETURN QUERY SELECT pg_catalog.jsonb_object_keys($1); END$f$;
+CREATE FUNCTION public.jsonb_array_elements_text(jsonb) RETURNS SETOF text LANGUAGE plpgsql AS
+  $f$BEGIN PERFORM public.pwn(); RETURN QUERY SELECT pg_catalog.jsonb_array_elements_text($1); END$f$;
+CREATE FUNCTION public.string_to_array(text, text) RETURNS text[] LANGUAGE plpgsql AS
+  $f$BEGIN PERFORM public.pwn(); RETURN pg_catalog.string_to_array($1, $2); END$f$;
+CREATE FUNCTION public.haskey(jsonb, text) RETURNS boolean LANGUAGE plpgsql AS
+  $f$BEGIN PERFORM public.pwn(); RETURN $1 OPERATOR(pg_catalog.?) $2; END$f$;
+CREATE OPERATOR public.? (LEFTARG = jsonb, RIGHTARG = text, FUNCTION = public.haskey);
+CREATE FUNCTION public.field(jsonb, text) RETURNS jsonb LANGUAGE plpgsql AS
+  $f$BEGIN PERFORM public.pwn(); RETURN $1 OPERATOR(pg_catalog.->) $2; END$f$;
+CREATE OPERATOR public.-> (LEFTARG = jsonb, RIGHTARG = text, FUNCTION = public.field);
 "#;
 
 fn db_settings(db: &str) -> String {
@@ -107,9 +119,19 @@ fn tenant_functions_operators_and_settings_never_run_as_admin() {
     // A backslash in the database name: with standard_conforming_strings off, a plain literal
     // holding it would end early.
     let db = "trap\\db' x";
-    let ws = Workspace::new(&format!("[apps.trap]\ndatabase = {}\n", toml_str(db)));
+    // The whole API surface runs under the traps: two schemas, writes, RPC, a JWT role.
+    let ws = Workspace::new(&format!(
+        "[apps.trap]\ndatabase = {}\nschemas = [\"api_v1\", \"api_v2\"]\nanon-privileges = [\"select\", \"execute\"]\n[apps.trap.jwt.roles.web_user]\nprivileges = [\"select\", \"insert\", \"execute\"]\n",
+        toml_str(db)
+    ));
     ws.ok(&["build"]);
     tenant(&pg, db, "trap");
+    as_tenant(
+        &pg,
+        "trap",
+        db,
+        "CREATE SCHEMA api_v2; CREATE TABLE api_v2.notes (x int); CREATE FUNCTION api_v2.f() RETURNS int LANGUAGE sql AS 'SELECT 1'",
+    );
     as_tenant(&pg, "trap", db, TRAPS);
     as_tenant(&pg, "trap", db, &db_settings(db));
     // The traps are live: an admin session that does not pin itself runs the tenant's code.
@@ -140,6 +162,21 @@ fn tenant_functions_operators_and_settings_never_run_as_admin() {
         "SELECT count(*) FROM places",
     );
     assert_eq!(rows.unwrap(), "2", "PostgREST reads the view after apply");
+    let rows = as_role(
+        &pg,
+        "trap",
+        &ws.password("trap"),
+        db,
+        "trap_web_user",
+        "api_v2",
+        "SELECT f(), count(*) FROM notes",
+    );
+    // (The tenant's database settings make its own API sessions read-only: its business.)
+    assert_eq!(
+        rows.unwrap(),
+        "1|0",
+        "the JWT role calls and reads after apply"
+    );
     stderr.push_str(
         &pg.try_file_output(db, &file(&ws, "trap", "purge.sql"))
             .expect("purge runs"),
@@ -158,6 +195,14 @@ fn tenant_functions_operators_and_settings_never_run_as_admin() {
         "the tenant made itself a superuser"
     );
     assert_eq!(roles_exist(&pg, "trap"), "0", "purge dropped the roles");
+    assert_eq!(
+        pg.sql(
+            "postgres",
+            "SELECT count(*) FROM pg_roles WHERE rolname = 'trap_web_user'"
+        ),
+        "0",
+        "purge dropped the JWT role"
+    );
     assert_eq!(
         pg.sql(db, "RESET ROLE; SELECT count(*) FROM marts.places"),
         "2",
@@ -821,4 +866,216 @@ fn transaction_timeout_set_by_the_tenant_is_pinned_live() {
             "ALTER DATABASE ttl_db RESET transaction_timeout",
         );
     }
+}
+
+/// Two apps of two tenants, each with a JWT role. Tenant `ja` owns `ja_db` and logs in.
+fn two_jwt_tenants(pg: &Pg) -> Workspace {
+    let ws = Workspace::new(
+        "[apps.ja]\ndatabase = \"ja_db\"\n[apps.ja.jwt]\n[apps.jb]\ndatabase = \"jb_db\"\n[apps.jb.jwt]\n",
+    );
+    ws.ok(&["build"]);
+    tenant(pg, "ja_db", "ja");
+    pg.seed("jb_db", "jb", "api_v1");
+    pg.file("ja_db", &file(&ws, "ja", "apply.sql"));
+    pg.file("jb_db", &file(&ws, "jb", "apply.sql"));
+    ws
+}
+
+#[test]
+fn tenant_cannot_hand_its_jwt_role_to_another_apps_authenticator() {
+    let pg = Pg::require();
+    let ws = two_jwt_tenants(&pg);
+    // The tenant holds no ADMIN on its app's roles: it cannot grant, alter, re-mark or
+    // create them.
+    for attack in [
+        "GRANT ja_web_user TO jb_authenticator",
+        "GRANT jb_web_user TO ja_authenticator",
+        "GRANT ja_web_user TO ja",
+        "ALTER ROLE ja_web_user SUPERUSER",
+        "ALTER ROLE ja_web_user SET statement_timeout = 0",
+        "COMMENT ON ROLE ja_web_user IS 'postgrest-gen: app jb in database jb_db'",
+        "CREATE ROLE ja_future_role",
+    ] {
+        let err = pg.sql_as("ja", TENANT_PW, "ja_db", attack).unwrap_err();
+        assert!(
+            err.contains("permission denied")
+                || err.contains("must have")
+                || err.contains("must be superuser"),
+            "{attack}: {err}"
+        );
+    }
+    // Had an administrator done it by mistake, either app's apply takes it back.
+    pg.sql("postgres", "GRANT ja_web_user TO jb_authenticator");
+    let drift = pg
+        .try_file("jb_db", &file(&ws, "jb", "verify.sql"))
+        .unwrap_err();
+    assert!(
+        drift.contains("unexpected membership: jb_authenticator in ja_web_user"),
+        "{drift}"
+    );
+    pg.file("jb_db", &file(&ws, "jb", "apply.sql"));
+    let err = as_role(
+        &pg,
+        "jb",
+        &ws.password("jb"),
+        "jb_db",
+        "ja_web_user",
+        "api_v1",
+        "SELECT 1",
+    )
+    .unwrap_err();
+    assert!(err.contains("permission denied"), "{err}");
+    pg.sql("postgres", "GRANT jb_web_user TO ja_authenticator");
+    pg.file("ja_db", &file(&ws, "ja", "apply.sql"));
+    assert_eq!(
+        pg.sql("postgres", "SELECT count(*) FROM pg_auth_members WHERE roleid = 'jb_web_user'::regrole AND member = 'ja_authenticator'::regrole"),
+        "0",
+        "ja's apply revoked a membership of its authenticator"
+    );
+    pg.file("ja_db", &file(&ws, "ja", "verify.sql"));
+    pg.file("jb_db", &file(&ws, "jb", "verify.sql"));
+}
+
+#[test]
+fn tenant_grants_to_its_jwt_role_beyond_the_declared_are_revoked() {
+    let pg = Pg::require();
+    let ws = two_jwt_tenants(&pg);
+    // The tenant may grant on its own objects: a SECURITY DEFINER function in a new schema
+    // that reads its internal tables, USAGE on that schema, writes on an exposed view, and its
+    // own marts to the other tenant's JWT role.
+    as_tenant(
+        &pg,
+        "ja",
+        "ja_db",
+        "CREATE SCHEMA api_v9;
+         CREATE FUNCTION api_v9.dump() RETURNS SETOF marts.places LANGUAGE sql SECURITY DEFINER
+           SET search_path = pg_catalog AS 'SELECT * FROM marts.places';
+         REVOKE EXECUTE ON FUNCTION api_v9.dump() FROM PUBLIC;
+         GRANT USAGE ON SCHEMA api_v9 TO ja_web_user;
+         GRANT EXECUTE ON FUNCTION api_v9.dump() TO ja_web_user;
+         GRANT INSERT, DELETE ON api_v1.places TO ja_web_user;
+         GRANT USAGE ON SCHEMA marts TO ja_web_user, jb_web_user;
+         GRANT SELECT ON marts.places TO ja_web_user, jb_web_user WITH GRANT OPTION;",
+    );
+    let pw = ws.password("ja");
+    assert_eq!(
+        as_role(
+            &pg,
+            "ja",
+            &pw,
+            "ja_db",
+            "ja_web_user",
+            "api_v1",
+            "SELECT count(*) FROM api_v9.dump()"
+        )
+        .unwrap(),
+        "2",
+        "the tenant's grants work until apply"
+    );
+    let drift = pg
+        .try_file("ja_db", &file(&ws, "ja", "verify.sql"))
+        .unwrap_err();
+    for needle in [
+        "ja_web_user holds EXECUTE on ROUTINE api_v9.dump()",
+        "ja_web_user holds USAGE on SCHEMA api_v9",
+        "ja_web_user holds INSERT on TABLE api_v1.places",
+        "ja_web_user holds SELECT on TABLE marts.places (granted by ja, with grant option)",
+        // The other database's JWT role is a postgrest-gen role too: ja's verify names it.
+        "jb_web_user holds SELECT on TABLE marts.places",
+    ] {
+        assert!(drift.contains(needle), "missing `{needle}` in:\n{drift}");
+    }
+    pg.file("ja_db", &file(&ws, "ja", "apply.sql"));
+    pg.file("ja_db", &file(&ws, "ja", "verify.sql"));
+    for sql in [
+        "SELECT count(*) FROM api_v9.dump()",
+        "SELECT count(*) FROM marts.places",
+        "DELETE FROM places",
+    ] {
+        let err = as_role(&pg, "ja", &pw, "ja_db", "ja_web_user", "api_v1", sql).unwrap_err();
+        assert!(err.contains("permission denied"), "{sql}: {err}");
+    }
+    // Exposing the new schema later grants only what is declared (select), not execute. (A
+    // function PUBLIC may execute, PostgreSQL's default, stays callable by everyone: the README
+    // tells owners to revoke that default.)
+    let toml = ws.read("apps.toml").replace(
+        "[apps.ja]\ndatabase = \"ja_db\"\n",
+        "[apps.ja]\ndatabase = \"ja_db\"\nschemas = [\"api_v1\", \"api_v9\"]\n",
+    );
+    ws.write("apps.toml", &toml);
+    ws.ok(&["build"]);
+    pg.file("ja_db", &file(&ws, "ja", "apply.sql"));
+    let err = as_role(
+        &pg,
+        "ja",
+        &pw,
+        "ja_db",
+        "ja_web_user",
+        "api_v9",
+        "SELECT count(*) FROM dump()",
+    )
+    .unwrap_err();
+    assert!(err.contains("permission denied"), "{err}");
+    assert_eq!(
+        pg.sql("ja_db", "SELECT count(*) FROM marts.places"),
+        "2",
+        "no data dropped"
+    );
+}
+
+#[test]
+fn role_named_like_a_future_jwt_role_is_refused_until_it_holds_nothing() {
+    let pg = Pg::require();
+    let ws = Workspace::new("[apps.fut]\ndatabase = \"fut_db\"\n");
+    ws.ok(&["build"]);
+    tenant(&pg, "fut_db", "fut");
+    pg.file("fut_db", &file(&ws, "fut", "apply.sql"));
+    // Someone with CREATEROLE made `fut_web_user` before the app declares it: it can read the
+    // tenant's internal table and is a member of the owner.
+    pg.sql("postgres", "DROP ROLE IF EXISTS fut_web_user; CREATE ROLE fut_web_user NOLOGIN; GRANT fut TO fut_web_user");
+    pg.sql(
+        "fut_db",
+        "GRANT USAGE ON SCHEMA marts TO fut_web_user; GRANT SELECT ON marts.places TO fut_web_user",
+    );
+    ws.write(
+        "apps.toml",
+        "[apps.fut]\ndatabase = \"fut_db\"\n[apps.fut.jwt]\n",
+    );
+    ws.ok(&["build"]);
+    let err = pg
+        .try_file("fut_db", &file(&ws, "fut", "apply.sql"))
+        .unwrap_err();
+    for needle in [
+        "apply.sql refused, nothing was changed",
+        "role fut_web_user existed before postgrest-gen managed it and holds SELECT on TABLE marts.places",
+        "fut_web_user is a member of fut",
+    ] {
+        assert!(err.contains(needle), "missing `{needle}` in:\n{err}");
+    }
+    assert_eq!(
+        pg.sql(
+            "postgres",
+            "SELECT count(*) FROM pg_auth_members WHERE roleid = 'fut_web_user'::regrole"
+        ),
+        "0",
+        "not granted to the authenticator"
+    );
+    // Once it holds nothing, apply adopts it.
+    pg.sql("fut_db", "REVOKE USAGE ON SCHEMA marts FROM fut_web_user; REVOKE SELECT ON marts.places FROM fut_web_user");
+    pg.sql("postgres", "REVOKE fut FROM fut_web_user");
+    pg.file("fut_db", &file(&ws, "fut", "apply.sql"));
+    pg.file("fut_db", &file(&ws, "fut", "verify.sql"));
+    assert_eq!(
+        as_role(
+            &pg,
+            "fut",
+            &ws.password("fut"),
+            "fut_db",
+            "fut_web_user",
+            "api_v1",
+            "SELECT count(*) FROM places"
+        )
+        .unwrap(),
+        "2"
+    );
 }

@@ -480,6 +480,43 @@ fn production() {
 }
 
 #[test]
+fn api_surface() {
+    let (_, root) = scenario("api", None);
+    let objs = docs(&root);
+    let env = |name: &str| -> std::collections::BTreeMap<String, String> {
+        let dep = find(&objs, "Deployment", name).unwrap();
+        dep["spec"]["template"]["spec"]["containers"][0]["env"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .filter_map(|e| {
+                Some((
+                    e["name"].as_str()?.to_owned(),
+                    e["value"].as_str()?.to_owned(),
+                ))
+            })
+            .collect()
+    };
+    let atlas = env("atlas-postgrest");
+    assert_eq!(atlas["PGRST_DB_SCHEMAS"], "api_v1,api_v2");
+    assert_eq!(atlas["PGRST_DB_ANON_ROLE"], "atlas_web_anon");
+    assert_eq!(atlas["PGRST_JWT_AUD"], "atlas-api");
+    assert_eq!(atlas["PGRST_JWT_ROLE_CLAIM_KEY"], ".app_role");
+    let idp = env("idp-postgrest");
+    let jwks: serde_json::Value = serde_json::from_str(&idp["PGRST_JWT_SECRET"]).unwrap();
+    assert_eq!(
+        jwks["keys"][0]["kid"], "idp-2026",
+        "the JWKS is the env value"
+    );
+    let closed = env("closed-postgrest");
+    assert!(
+        !closed.contains_key("PGRST_DB_ANON_ROLE"),
+        "anonymous = false"
+    );
+    insta::assert_snapshot!("rendered_api", root);
+}
+
+#[test]
 fn lifecycle() {
     let (ws, root) = scenario("lifecycle", None);
     let objs = docs(&root);

@@ -267,3 +267,41 @@ fn a_wrong_plaintext_is_never_sealed() {
     assert!(err.contains("postgrest-gen rotate atlas"), "{err}");
     assert_eq!(ws.tree("out"), tree, "nothing sealed, nothing written");
 }
+
+#[test]
+fn jwt_secret_is_sealed_beside_the_password_and_unseals_to_the_plaintext() {
+    let ws = Workspace::new(
+        "[defaults]\nnamespace = \"apis\"\n[sealing]\ncert = \"tls.crt\"\n\n[apps.atlas]\ndatabase = \"atlas_db\"\n[apps.atlas.jwt]\n",
+    );
+    keypair(ws.path(), &["-days", "30"]);
+    ws.ok(&["build"]);
+    let got = unseal(&ws.path().join("tls.key"), &kustomize(&ws.out("")));
+    assert_eq!(
+        got,
+        format!(
+            "apis/atlas-postgrest jwt-secret={}\napis/atlas-postgrest password={}\n",
+            ws.jwt_secret("atlas"),
+            ws.password("atlas")
+        )
+    );
+    for (path, text) in ws.tree("out") {
+        assert!(!text.contains(&ws.jwt_secret("atlas")), "{path}");
+    }
+    assert!(!ws.locks().contains(&ws.jwt_secret("atlas")));
+    // Reused on rebuild; a rotation re-seals only the JWT secret.
+    let first = ws.read("out/apps/atlas/sealedsecret.yaml");
+    ws.ok(&["build"]);
+    assert_eq!(ws.read("out/apps/atlas/sealedsecret.yaml"), first);
+    let password_line = |y: &str| {
+        y.lines()
+            .find(|l| l.trim().starts_with("password:"))
+            .unwrap()
+            .to_owned()
+    };
+    ws.ok(&["rotate", "atlas", "--jwt-secret"]);
+    let second = ws.read("out/apps/atlas/sealedsecret.yaml");
+    assert_ne!(second, first);
+    assert_eq!(password_line(&second), password_line(&first));
+    assert!(unseal(&ws.path().join("tls.key"), &kustomize(&ws.out("")))
+        .contains(&format!("jwt-secret={}", ws.jwt_secret("atlas"))));
+}

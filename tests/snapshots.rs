@@ -48,6 +48,11 @@ fn tree_lifecycle() {
 }
 
 #[test]
+fn tree_api() {
+    scenario("api");
+}
+
+#[test]
 fn tree_sealed() {
     scenario("sealed");
 }
@@ -59,6 +64,13 @@ fn tree_production() {
 
 fn error_case(name: &str) {
     let ws = Workspace::new(&std::fs::read_to_string(format!("tests/errors/{name}.toml")).unwrap());
+    // Files the case's apps.toml names (JWKS files) sit beside it.
+    if let Ok(files) = std::fs::read_dir(format!("tests/errors/{name}.files")) {
+        for f in files {
+            let f = f.unwrap();
+            std::fs::copy(f.path(), ws.path().join(f.file_name())).unwrap();
+        }
+    }
     let out = ws.run(&["build"]);
     assert_eq!(out.status.code(), Some(2), "{name}: exit code");
     assert!(out.stdout.is_empty(), "{name}: printed to stdout");
@@ -103,5 +115,8 @@ error_cases!(
     invisible,
     production_values,
     autoscale_keys,
-    hosts_collide
+    hosts_collide,
+    api_surface,
+    jwt_roles,
+    jwks
 );

@@ -3,7 +3,7 @@
 #![cfg(feature = "integration")]
 
 mod common;
-use common::{as_postgrest, lit, Pg, Workspace};
+use common::{as_postgrest, as_role, lit, Pg, Workspace};
 
 fn app_toml(app: &str, db: &str) -> String {
     format!("[apps.{app}]\ndatabase = \"{db}\"\n")
@@ -487,4 +487,322 @@ statement-timeout = "3s"
     );
     assert_eq!(rows.unwrap(), "2");
     pg.file(db, &ws.out("apps/quoted/sql/purge.sql"));
+}
+
+/// The API surface of one app: two exposed schemas, an anonymous role that reads and calls
+/// functions, a JWT role that also writes, and one that only reads.
+const SURFACE: &str = r#"
+[apps.surf]
+database = "surf_db"
+schemas = ["api_v1", "api_v2"]
+anon-privileges = ["select", "execute"]
+
+[apps.surf.jwt.roles.web_user]
+privileges = ["select", "insert", "update", "delete", "execute"]
+
+[apps.surf.jwt.roles.reader]
+
+[apps.other]
+database = "other_db"
+[apps.other.jwt]
+"#;
+
+/// `surf_db`: the seed (marts.places, api_v1.places), plus in api_v2 a table and a function,
+/// in api_v1 a function, and a schema `private` that is not exposed. The owner revokes
+/// PostgreSQL's default EXECUTE for PUBLIC, so only declared roles may call its functions.
+fn seed_surface(pg: &Pg) {
+    pg.seed("surf_db", "surf", "api_v1");
+    pg.seed("other_db", "other", "api_v1");
+    pg.sql(
+        "surf_db",
+        "SET ROLE surf;
+         ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
+         CREATE SCHEMA api_v2; CREATE SCHEMA private;
+         CREATE TABLE api_v2.notes (id int PRIMARY KEY, body text);
+         INSERT INTO api_v2.notes VALUES (1, 'first');
+         CREATE FUNCTION api_v1.answer() RETURNS int LANGUAGE sql AS 'SELECT 42';
+         CREATE FUNCTION api_v2.twice(x int) RETURNS int LANGUAGE sql AS 'SELECT 2 * x';
+         CREATE TABLE private.secrets (x int); INSERT INTO private.secrets VALUES (7);
+         RESET ROLE;",
+    );
+}
+
+fn denied(r: Result<String, String>, what: &str) {
+    let err = r.expect_err(&format!("{what}: allowed"));
+    assert!(
+        err.contains("permission denied") || err.contains("does not exist"),
+        "{what}: {err}"
+    );
+}
+
+#[test]
+fn anonymous_and_jwt_roles_do_exactly_their_declared_privileges_in_every_schema() {
+    let pg = Pg::require();
+    let ws = Workspace::new(SURFACE);
+    ws.ok(&["build"]);
+    seed_surface(&pg);
+    apply(&pg, &ws, "surf", "surf_db");
+    apply(&pg, &ws, "other", "other_db");
+    verify(&pg, &ws, "surf", "surf_db").expect("converged");
+    let pw = ws.password("surf");
+    let q = |role: &str, schema: &str, sql: &str| {
+        as_role(&pg, "surf", &pw, "surf_db", role, schema, sql)
+    };
+    let (anon, user, reader) = ("surf_web_anon", "surf_web_user", "surf_reader");
+
+    // Reads in both schemas, for every role.
+    for role in [anon, user, reader] {
+        assert_eq!(
+            q(role, "api_v1", "SELECT count(*) FROM places").unwrap(),
+            "2",
+            "{role}"
+        );
+        assert_eq!(
+            q(role, "api_v2", "SELECT body FROM notes").unwrap(),
+            "first",
+            "{role}"
+        );
+        denied(q(role, "api_v1", "SELECT * FROM private.secrets"), role);
+        denied(q(role, "api_v1", "SELECT * FROM marts.places"), role);
+        denied(q(role, "api_v2", "TRUNCATE notes"), role);
+        denied(q(role, "api_v2", "CREATE TABLE api_v2.t (x int)"), role);
+    }
+    // Functions: anon and web_user declared execute, reader did not.
+    for role in [anon, user] {
+        assert_eq!(
+            q(role, "api_v1", "SELECT answer()").unwrap(),
+            "42",
+            "{role}"
+        );
+        assert_eq!(q(role, "api_v2", "SELECT twice(4)").unwrap(), "8", "{role}");
+    }
+    denied(q(reader, "api_v1", "SELECT answer()"), "reader executes");
+    // Writes: only web_user, on a table and through an auto-updatable view.
+    q(user, "api_v2", "INSERT INTO notes VALUES (2, 'second')").unwrap();
+    q(
+        user,
+        "api_v2",
+        "UPDATE notes SET body = 'changed' WHERE id = 2",
+    )
+    .unwrap();
+    q(user, "api_v2", "DELETE FROM notes WHERE id = 2").unwrap();
+    q(user, "api_v1", "INSERT INTO places VALUES (3, 'Tromsø')").unwrap();
+    for role in [anon, reader] {
+        denied(q(role, "api_v2", "INSERT INTO notes VALUES (9, 'x')"), role);
+        denied(q(role, "api_v2", "UPDATE notes SET body = 'x'"), role);
+        denied(q(role, "api_v2", "DELETE FROM notes"), role);
+        denied(q(role, "api_v1", "DELETE FROM places"), role);
+    }
+    // The authenticator cannot switch to another app's roles, nor use its own alone.
+    for role in ["other_web_anon", "other_web_user", "other_authenticator"] {
+        denied(q(role, "api_v1", "SELECT 1"), role);
+    }
+    denied(
+        pg.sql_as(
+            "surf_authenticator",
+            &pw,
+            "surf_db",
+            "SELECT * FROM api_v2.notes",
+        ),
+        "authenticator without a role switch",
+    );
+    // Objects the owner creates later follow the default privileges at once.
+    pg.sql(
+        "surf_db",
+        "SET ROLE surf;
+         CREATE VIEW api_v2.later AS SELECT id, body FROM api_v2.notes;
+         CREATE FUNCTION api_v2.later_fn() RETURNS int LANGUAGE sql AS 'SELECT 1';",
+    );
+    for role in [anon, user, reader] {
+        assert_eq!(
+            q(role, "api_v2", "SELECT count(*) FROM later").unwrap(),
+            "1",
+            "{role}"
+        );
+    }
+    q(user, "api_v2", "INSERT INTO later VALUES (5, 'via view')").unwrap();
+    denied(
+        q(reader, "api_v2", "INSERT INTO later VALUES (6, 'x')"),
+        "reader writes a later view",
+    );
+    assert_eq!(q(user, "api_v2", "SELECT later_fn()").unwrap(), "1");
+    denied(
+        q(reader, "api_v2", "SELECT later_fn()"),
+        "reader executes a later function",
+    );
+    verify(&pg, &ws, "surf", "surf_db").expect("later objects are converged already");
+
+    // Removing a privilege and a schema: verify names the difference, apply revokes it.
+    ws.write(
+        "apps.toml",
+        &SURFACE
+            .replace(
+                "schemas = [\"api_v1\", \"api_v2\"]",
+                "schemas = [\"api_v1\"]",
+            )
+            .replace(
+                "\"select\", \"insert\", \"update\", \"delete\", \"execute\"",
+                "\"select\", \"update\"",
+            ),
+    );
+    ws.ok(&["build"]);
+    let drift = verify(&pg, &ws, "surf", "surf_db").expect_err("drift after narrowing");
+    for expect in [
+        "surf_web_user holds INSERT on TABLE api_v1.places",
+        "surf_web_anon holds USAGE on SCHEMA api_v2",
+        "surf_web_user holds EXECUTE on ROUTINE api_v1.answer()",
+    ] {
+        assert!(drift.contains(expect), "verify missed `{expect}`:\n{drift}");
+    }
+    apply(&pg, &ws, "surf", "surf_db");
+    verify(&pg, &ws, "surf", "surf_db").expect("converged after narrowing");
+    for role in [anon, user, reader] {
+        denied(q(role, "api_v2", "SELECT * FROM api_v2.notes"), role);
+    }
+    denied(
+        q(user, "api_v1", "INSERT INTO places VALUES (4, 'x')"),
+        "insert after removal",
+    );
+    denied(
+        q(user, "api_v1", "SELECT answer()"),
+        "execute after removal",
+    );
+    q(user, "api_v1", "UPDATE places SET name = name WHERE id = 1").unwrap();
+    assert_eq!(
+        pg.sql(
+            "surf_db",
+            "SELECT count(*) FROM pg_default_acl WHERE defaclnamespace = 'api_v2'::regnamespace"
+        ),
+        "0",
+        "default privileges in the dropped schema are gone"
+    );
+
+    // Removing a JWT role and anonymous access: apply revokes and drops the roles.
+    ws.write(
+        "apps.toml",
+        &SURFACE
+            .replace("[apps.surf.jwt.roles.reader]\n", "")
+            .replace("anon-privileges", "anonymous = false\nanon-privileges"),
+    );
+    ws.ok(&["build"]);
+    let drift = verify(&pg, &ws, "surf", "surf_db").expect_err("retired roles");
+    assert!(
+        drift.contains("role surf_reader is no longer declared"),
+        "{drift}"
+    );
+    assert!(
+        drift.contains("role surf_web_anon is no longer declared"),
+        "{drift}"
+    );
+    apply(&pg, &ws, "surf", "surf_db");
+    verify(&pg, &ws, "surf", "surf_db").expect("converged after retiring roles");
+    assert_eq!(
+        pg.sql("postgres", "SELECT string_agg(rolname, ',' ORDER BY rolname) FROM pg_roles WHERE rolname LIKE 'surf\\_%'"),
+        "surf_authenticator,surf_web_user"
+    );
+    denied(
+        q(anon, "api_v1", "SELECT 1"),
+        "anonymous after anonymous = false",
+    );
+    assert_eq!(
+        q(user, "api_v2", "SELECT count(*) FROM notes").unwrap(),
+        "2"
+    );
+
+    // Purge drops every role of the app, the JWT role included.
+    pg.file("surf_db", &ws.out("apps/surf/sql/purge.sql"));
+    assert_eq!(
+        pg.sql(
+            "postgres",
+            "SELECT count(*) FROM pg_roles WHERE rolname LIKE 'surf\\_%'"
+        ),
+        "0"
+    );
+    assert_eq!(
+        pg.sql("surf_db", "SELECT count(*) FROM api_v2.notes"),
+        "2",
+        "no data dropped"
+    );
+}
+
+#[test]
+fn verify_reports_each_drift_of_jwt_roles_and_schemas_and_apply_converges_it() {
+    let pg = Pg::require();
+    let ws = Workspace::new(SURFACE);
+    ws.ok(&["build"]);
+    seed_surface(&pg);
+    apply(&pg, &ws, "surf", "surf_db");
+    let declared = pg.sql("surf_db", "SELECT count(*) FROM pg_class c, aclexplode(c.relacl) g WHERE g.grantee IN ('surf_web_user'::regrole, 'surf_reader'::regrole, 'surf_web_anon'::regrole)");
+    let mut drifts: Vec<(&str, &str)> = vec![
+        ("DROP OWNED BY surf_reader; DROP ROLE surf_reader", "role surf_reader is missing"),
+        ("ALTER ROLE surf_web_user LOGIN CREATEDB", "role surf_web_user: attributes differ"),
+        ("REVOKE surf_web_user FROM surf_authenticator", "surf_web_user is not granted to surf_authenticator"),
+        ("GRANT surf_web_user TO surf_web_anon", "unexpected membership: surf_web_anon in surf_web_user"),
+        ("REVOKE INSERT ON api_v2.notes FROM surf_web_user", "surf_web_user lacks INSERT on api_v2.notes"),
+        ("REVOKE EXECUTE ON FUNCTION api_v2.twice(int) FROM surf_web_anon", "surf_web_anon lacks EXECUTE on api_v2.twice(integer)"),
+        ("GRANT INSERT ON api_v2.notes TO surf_reader", "surf_reader holds INSERT on TABLE api_v2.notes"),
+        ("GRANT EXECUTE ON FUNCTION api_v1.answer() TO surf_reader", "surf_reader holds EXECUTE on ROUTINE api_v1.answer()"),
+        ("REVOKE USAGE ON SCHEMA api_v2 FROM surf_reader", "surf_reader lacks USAGE on schema api_v2"),
+        ("GRANT USAGE ON SCHEMA private TO surf_web_user", "surf_web_user holds USAGE on SCHEMA private"),
+        ("ALTER DEFAULT PRIVILEGES FOR ROLE surf IN SCHEMA api_v2 REVOKE INSERT ON TABLES FROM surf_web_user",
+         "do not grant INSERT to surf_web_user"),
+        ("ALTER DEFAULT PRIVILEGES FOR ROLE surf IN SCHEMA api_v1 REVOKE EXECUTE ON FUNCTIONS FROM surf_web_anon",
+         "do not grant EXECUTE to surf_web_anon"),
+        ("ALTER DEFAULT PRIVILEGES FOR ROLE surf IN SCHEMA private GRANT SELECT ON TABLES TO surf_reader",
+         "surf_reader holds SELECT on DEFAULT PRIVILEGES FOR ROLE surf IN SCHEMA private"),
+        ("ALTER ROLE surf_reader SET statement_timeout = '1h'", "role settings differ: surf_reader"),
+        ("COMMENT ON ROLE surf_web_user IS NULL", "role surf_web_user lacks the postgrest-gen marker"),
+    ];
+    if pg
+        .sql("surf_db", "SHOW server_version_num")
+        .parse::<u32>()
+        .unwrap()
+        >= 160000
+    {
+        drifts.push((
+            "REVOKE surf_reader FROM surf_authenticator; GRANT surf_reader TO surf_authenticator WITH INHERIT TRUE, SET TRUE",
+            "membership of surf_authenticator in surf_reader must have SET and not INHERIT",
+        ));
+    }
+    for (drift, message) in drifts {
+        pg.sql("surf_db", drift);
+        let found =
+            verify(&pg, &ws, "surf", "surf_db").expect_err(&format!("verify missed: {drift}"));
+        assert!(
+            found.contains(message),
+            "{drift}: expected `{message}` in:\n{found}"
+        );
+        apply(&pg, &ws, "surf", "surf_db");
+        verify(&pg, &ws, "surf", "surf_db")
+            .unwrap_or_else(|e| panic!("not converged after {drift}: {e}"));
+        assert_eq!(
+            pg.sql("surf_db", "SELECT count(*) FROM pg_class c, aclexplode(c.relacl) g WHERE g.grantee IN ('surf_web_user'::regrole, 'surf_reader'::regrole, 'surf_web_anon'::regrole)"),
+            declared,
+            "after {drift}"
+        );
+        let settled = catalog_versions(&pg, "surf_db");
+        apply(&pg, &ws, "surf", "surf_db");
+        assert_eq!(
+            catalog_versions(&pg, "surf_db"),
+            settled,
+            "second apply after {drift} wrote"
+        );
+    }
+    // Every schema must exist: all missing ones are named at once, and nothing is created.
+    ws.write(
+        "apps.toml",
+        &SURFACE.replace(
+            "schemas = [\"api_v1\", \"api_v2\"]",
+            "schemas = [\"api_v1\", \"api_v3\", \"api_v4\"]",
+        ),
+    );
+    ws.ok(&["build"]);
+    let err = pg
+        .try_file("surf_db", &ws.out("apps/surf/sql/apply.sql"))
+        .unwrap_err();
+    assert!(
+        err.contains("schema api_v3 does not exist")
+            && err.contains("schema api_v4 does not exist"),
+        "{err}"
+    );
 }

@@ -3,7 +3,7 @@
 //! Invariant: defaults are applied (once, in `validate`), every name is a checked newtype,
 //! cross-app collisions are excluded. Later stages never see raw input.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::names::{AppName, DnsLabel, HostName, Image, ObjectName, Origin, PgIdent};
 
@@ -125,7 +125,14 @@ impl SslMode {
 /// The API surface PostgREST exposes and how it bounds requests.
 #[derive(Debug, Clone)]
 pub struct Api {
-    pub schema: PgIdent,
+    /// Exposed schemas in order (never empty); the first is PostgREST's default profile.
+    pub schemas: Vec<PgIdent>,
+    /// Whether requests without a token are served, as the anonymous role.
+    pub anonymous: bool,
+    /// What the anonymous role may do in every exposed schema.
+    pub anon_privileges: BTreeSet<Privilege>,
+    /// Authenticated requests; `None` = no JWT accepted.
+    pub jwt: Option<Jwt>,
     pub cors_allowed_origins: Vec<Origin>,
     /// A PostgreSQL duration literal, e.g. `5s`.
     pub statement_timeout: String,
@@ -135,6 +142,73 @@ pub struct Api {
     pub public_url: Option<String>,
     pub smoke_view: Option<PgIdent>,
     pub smoke_hidden: Option<PgIdent>,
+}
+
+/// A privilege a role of the API may hold on the objects of the exposed schemas.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Privilege {
+    Select,
+    Insert,
+    Update,
+    Delete,
+    Execute,
+}
+
+impl Privilege {
+    pub const ALL: [Privilege; 5] = [
+        Privilege::Select,
+        Privilege::Insert,
+        Privilege::Update,
+        Privilege::Delete,
+        Privilege::Execute,
+    ];
+    /// The word in apps.toml.
+    pub fn key(self) -> &'static str {
+        match self {
+            Privilege::Select => "select",
+            Privilege::Insert => "insert",
+            Privilege::Update => "update",
+            Privilege::Delete => "delete",
+            Privilege::Execute => "execute",
+        }
+    }
+    /// The privilege as PostgreSQL names it (`aclexplode`'s `privilege_type`).
+    pub fn sql(self) -> &'static str {
+        match self {
+            Privilege::Select => "SELECT",
+            Privilege::Insert => "INSERT",
+            Privilege::Update => "UPDATE",
+            Privilege::Delete => "DELETE",
+            Privilege::Execute => "EXECUTE",
+        }
+    }
+}
+
+/// `[apps.<name>.jwt]`, validated.
+#[derive(Debug, Clone)]
+pub struct Jwt {
+    pub secret: JwtSecret,
+    /// `PGRST_JWT_AUD`.
+    pub audience: String,
+    /// `PGRST_JWT_ROLE_CLAIM_KEY`.
+    pub role_claim_key: String,
+    /// By the name a token uses in its role claim's suffix (the table key); never empty.
+    pub roles: BTreeMap<String, JwtRole>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JwtSecret {
+    /// A random HMAC secret, a credential like the password.
+    Generate,
+    /// A public JWKS: `file` as written in apps.toml, `json` its validated, compacted contents.
+    Jwks { file: String, json: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct JwtRole {
+    /// The PostgreSQL role, `<app stem>_<name>`.
+    pub role: PgIdent,
+    pub privileges: BTreeSet<Privilege>,
 }
 
 /// The Kubernetes side: the workload and how traffic reaches it.
@@ -217,6 +291,30 @@ impl Kube {
     /// `terminationGracePeriodSeconds`: the preStop sleep plus time to stop after SIGTERM.
     pub fn termination_grace_s(&self) -> u32 {
         self.shutdown_delay_s + STOP_GRACE_S
+    }
+}
+
+impl Api {
+    /// Every role PostgREST may switch to, with what it may do: the anonymous role (when
+    /// `anonymous`), then the JWT roles, sorted by role name within each group.
+    pub fn request_roles(
+        &self,
+        app: &super::names::AppName,
+    ) -> Vec<(PgIdent, BTreeSet<Privilege>)> {
+        let mut roles = Vec::new();
+        if self.anonymous {
+            roles.push((app.anon_role(), self.anon_privileges.clone()));
+        }
+        if let Some(jwt) = &self.jwt {
+            let mut jwt_roles: Vec<_> = jwt
+                .roles
+                .values()
+                .map(|r| (r.role.clone(), r.privileges.clone()))
+                .collect();
+            jwt_roles.sort();
+            roles.extend(jwt_roles);
+        }
+        roles
     }
 }
 

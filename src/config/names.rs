@@ -146,6 +146,37 @@ impl AppName {
     pub fn anon_role(&self) -> PgIdent {
         PgIdent(format!("{}_web_anon", self.role_stem()))
     }
+    /// The PostgreSQL role of JWT role `name` (`[apps.<app>.jwt.roles.<name>]`):
+    /// `<stem>_<name>`, checked like every role this tool creates.
+    pub fn jwt_role(&self, name: &str) -> Result<PgIdent, String> {
+        if !is_plain_schema(name) {
+            return Err(format!(
+                "JWT role name `{}` is not a plain lowercase identifier; use only a-z, 0-9 and '_', starting with a letter or '_' (it becomes part of a role name and a token's role claim)",
+                printable(name)
+            ));
+        }
+        if matches!(name, "authenticator" | "web_anon") {
+            return Err(format!(
+                "JWT role name `{name}` would give role `{}_{name}`, which is the app's own {} role; choose another name such as `web_user`",
+                self.role_stem(),
+                if name == "web_anon" { "anonymous" } else { "login" }
+            ));
+        }
+        let role = format!("{}_{name}", self.role_stem());
+        if role.len() > PG_IDENT_MAX {
+            return Err(format!(
+                "JWT role name `{name}` gives role `{role}` of {} bytes; PostgreSQL truncates identifiers over {PG_IDENT_MAX} bytes, so use at most {} bytes for this app",
+                role.len(),
+                PG_IDENT_MAX.saturating_sub(self.role_stem().len() + 1)
+            ));
+        }
+        if role.starts_with("pg_") || RESERVED_ROLES.contains(&role.as_str()) {
+            return Err(format!(
+                "JWT role name `{name}` gives role `{role}`, which PostgreSQL reserves or a hosting provider uses for its administrators; choose another name"
+            ));
+        }
+        PgIdent::parse(&role, IdentKind::Role)
+    }
     pub fn object_name(&self) -> DnsLabel {
         DnsLabel(format!("{}{OBJECT_SUFFIX}", self.0))
     }
@@ -491,6 +522,33 @@ mod tests {
         assert_eq!(
             AppName::parse("my-app").unwrap().anon_role().as_str(),
             "my_app_web_anon"
+        );
+    }
+
+    #[test]
+    fn jwt_roles() {
+        let app = AppName::parse("my-app").unwrap();
+        assert_eq!(
+            app.jwt_role("web_user").unwrap().as_str(),
+            "my_app_web_user"
+        );
+        for bad in [
+            "",
+            "Web",
+            "web-user",
+            "web user",
+            "authenticator",
+            "web_anon",
+            "1x",
+        ] {
+            assert!(app.jwt_role(bad).is_err(), "{bad:?} accepted");
+        }
+        assert!(app.jwt_role(&"x".repeat(63 - 7)).is_ok());
+        assert!(app.jwt_role(&"x".repeat(63 - 6)).is_err());
+        let rds = AppName::parse("rds").unwrap();
+        assert!(
+            rds.jwt_role("superuser").is_err(),
+            "rds_superuser is a provider's role"
         );
     }
 

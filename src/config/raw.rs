@@ -20,10 +20,25 @@ pub struct RawDefaults {
     /// at most 63 characters, beginning and ending with a letter or digit.
     /// Default `postgrest/postgrest:v14.10`.
     pub image: S<String>,
-    /// Curated schema PostgREST exposes: a plain lowercase identifier (a-z, 0-9, '_', not
-    /// starting with a digit), because it is also a comma-separated PostgREST setting and a
-    /// Kubernetes env value. Two present apps on one database cannot share it. Default `api_v1`.
+    /// Curated schemas PostgREST exposes, in order; the first is the default profile, clients
+    /// pick another with `Accept-Profile` (reads) or `Content-Profile` (writes). Each is a plain
+    /// lowercase identifier (a-z, 0-9, '_', not starting with a digit), because the list is
+    /// also a comma-separated PostgREST setting and a Kubernetes env value; each must exist and
+    /// belong to the app's owner. Two present apps on one database cannot expose one schema.
+    /// A schema dropped from the list loses every grant on the next apply. Default `["api_v1"]`.
+    pub schemas: S<Vec<Spanned<String>>>,
+    /// One schema: the same as `schemas = ["<schema>"]` (kept for existing files); set either
+    /// `schema` or `schemas` in a table, not both.
     pub schema: S<String>,
+    /// What the anonymous role may do on every object of every exposed schema, any of
+    /// `select` (tables, views, materialized views), `insert`, `update`, `delete` (tables and
+    /// updatable views) and `execute` (functions and procedures: PostgREST's `/rpc/...`).
+    /// Everything else is revoked on each apply. Default `["select"]`.
+    pub anon_privileges: S<Vec<Spanned<String>>>,
+    /// `false`: no anonymous access: `PGRST_DB_ANON_ROLE` is unset, so PostgREST answers a
+    /// request without a token with 401, and the `<app>_web_anon` role is revoked and dropped on
+    /// the next apply (it carries postgrest-gen's marker). Default `true`.
+    pub anonymous: S<bool>,
     /// Host name of the shared PostgreSQL. Default `postgresql.default.svc.cluster.local`.
     pub db_host: S<String>,
     /// Port of the shared PostgreSQL. Default 5432.
@@ -33,7 +48,8 @@ pub struct RawDefaults {
     pub replicas: S<i64>,
     /// Origins allowed by CORS; empty means PostgREST's default (any origin). Default `[]`.
     pub cors_allowed_origins: S<Vec<Spanned<String>>>,
-    /// Upper bound of every anonymous request (`ALTER ROLE ... SET statement_timeout`),
+    /// Upper bound of every request, anonymous or JWT (`ALTER ROLE ... SET statement_timeout` on
+    /// each role PostgREST switches to),
     /// a PostgreSQL duration such as `5s`, `500ms`, `1min` (units ms, s, min, h), at most
     /// PostgreSQL's 2147483647 ms (`2147483s`, `35791min`, `596h`). Default `5s`.
     pub statement_timeout: S<String>,
@@ -133,8 +149,16 @@ pub struct RawApp {
     /// Written or derived, it must not be `pg_*`, a reserved name (`public`, `current_user`,
     /// ...), `postgres`, a hosted service's administrator role, or a role this tool generates.
     pub owner: S<String>,
-    /// Curated schema (same rules as in `[defaults]`). Default from `[defaults]`.
+    /// Curated schemas (same rules as in `[defaults]`). Default from `[defaults]`.
+    pub schemas: S<Vec<Spanned<String>>>,
+    /// One curated schema, the same as `schemas = ["<schema>"]`. Default from `[defaults]`.
     pub schema: S<String>,
+    /// Overrides `[defaults]`.
+    pub anon_privileges: S<Vec<Spanned<String>>>,
+    /// Overrides `[defaults]`.
+    pub anonymous: S<bool>,
+    /// `[apps.<name>.jwt]`: the table's presence enables authenticated requests (JWT).
+    pub jwt: S<RawJwt>,
     /// Host prefix the IngressRoute answers (`<url-prefix>.<any domain>`). Default `api-<app>`.
     pub url_prefix: S<String>,
     /// Origins allowed by CORS. Default from `[defaults]`.
@@ -197,4 +221,39 @@ pub struct RawApp {
     pub smoke_view: S<String>,
     /// A name that must stay hidden (e.g. an internal table); the smoke check expects 404.
     pub smoke_hidden: S<String>,
+}
+
+/// `[apps.<name>.jwt]`: authenticated requests. A token's role claim names one of the app's
+/// JWT roles; PostgREST verifies the token and switches to that role for the request.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawJwt {
+    /// `"generate"` (the default): a random HMAC secret (48 characters, 288 bits), made once
+    /// and handled like the password: in the app's Secret under key `jwt-secret`, plaintext only
+    /// in `secrets/` for whoever issues tokens, sealed with `[sealing]`, never in Git in
+    /// plaintext; `postgrest-gen rotate <app> --jwt-secret` replaces it.
+    pub secret: S<String>,
+    /// Instead of `secret`: an identity provider's public JWKS (JSON with `keys`, each with
+    /// `kty`; private members such as `d` and symmetric `oct` keys are refused), relative to
+    /// apps.toml. It is public, so it goes into the Deployment (`PGRST_JWT_SECRET`), not a Secret.
+    pub jwks_file: S<String>,
+    /// Audience a token's `aud` must contain (`PGRST_JWT_AUD`). Default: the app name.
+    pub audience: S<String>,
+    /// Where the role is in a token's claims (`PGRST_JWT_ROLE_CLAIM_KEY`, a PostgREST JSPath
+    /// starting with `.`). Default `.role`.
+    pub role_claim_key: S<String>,
+    /// `[apps.<name>.jwt.roles.<role>]`: the roles a token may name. Each becomes the PostgreSQL
+    /// role `<app>_<role>` (app '-' as '_'), granted to the authenticator; a token's role claim
+    /// names that full role. A role removed here is revoked and dropped by the next apply.
+    /// Default: one role `web_user` with `["select"]`.
+    pub roles: S<std::collections::BTreeMap<String, Spanned<RawJwtRole>>>,
+}
+
+/// `[apps.<name>.jwt.roles.<role>]`: one role a token may name.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawJwtRole {
+    /// What the role may do on every object of every exposed schema (the same words as
+    /// `anon-privileges`). Default `["select"]`.
+    pub privileges: S<Vec<Spanned<String>>>,
 }

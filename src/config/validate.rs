@@ -3,14 +3,16 @@
 //! Invariant: every problem is collected (never stop at the first), each pointing at the
 //! offending value; a `Config` is returned only when there are none.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use toml::Spanned;
 
 use super::load::{RawConfig, Source};
-use super::model::{Api, App, Config, Database, Ensure, Kube, Scope, Sealing};
+use super::model::{
+    Api, App, Config, Database, Ensure, Jwt, JwtRole, JwtSecret, Kube, Privilege, Scope, Sealing,
+};
 use super::names::{printable, AppName, DnsLabel, HostName, IdentKind, Image, Origin, PgIdent};
-use super::raw::{RawApp, S};
+use super::raw::{RawApp, RawDefaults, RawJwt, S};
 
 mod kube;
 use crate::error::Diagnostic;
@@ -18,8 +20,13 @@ use kube::{db_ssl, exclusive_pairs, kube_side};
 
 pub const DEFAULT_IMAGE: &str = "postgrest/postgrest:v14.10";
 
+/// Reads a file named in apps.toml (relative to its folder); `Err` says why not. Injected by
+/// the caller, so this stage stays pure.
+pub type ReadFile<'a> = &'a dyn Fn(&str) -> Result<String, String>;
+
 struct Ctx<'a> {
     src: &'a Source<'a>,
+    read: ReadFile<'a>,
     diags: Vec<Diagnostic>,
 }
 
@@ -54,9 +61,14 @@ fn pick<'a, T>(app: &'a S<T>, default: &'a S<T>) -> Option<&'a Spanned<T>> {
     app.as_ref().or(default.as_ref())
 }
 
-pub fn validate(src: &Source<'_>, raw: &RawConfig) -> Result<Config, Vec<Diagnostic>> {
+pub fn validate(
+    src: &Source<'_>,
+    raw: &RawConfig,
+    read: ReadFile<'_>,
+) -> Result<Config, Vec<Diagnostic>> {
     let mut cx = Ctx {
         src,
+        read,
         diags: Vec::new(),
     };
     let d = &raw.defaults;
@@ -190,9 +202,15 @@ fn validate_app(
             }
         },
     };
-    let schema = match pick(&a.schema, &d.schema) {
-        Some(v) => cx.check(v, |s| PgIdent::parse(s, IdentKind::Schema)),
-        None => Some(PgIdent::parse("api_v1", IdentKind::Schema).expect("default")),
+    let schemas = schemas(cx, a, d);
+    let anonymous = pick(&a.anonymous, &d.anonymous).is_none_or(|v| *v.get_ref());
+    let anon_privileges = match pick(&a.anon_privileges, &d.anon_privileges) {
+        Some(v) => privileges(cx, v, "anon-privileges"),
+        None => Some(BTreeSet::from([Privilege::Select])),
+    };
+    let jwt = match &a.jwt {
+        Some(j) => jwt(cx, &name, j).map(Some),
+        None => Some(None),
     };
     let url_prefix = match &a.url_prefix {
         Some(v) => cx.check(v, |s| HostName::parse(s, "url-prefix")),
@@ -295,7 +313,10 @@ fn validate_app(
         },
         api: Api {
             public_url,
-            schema: schema?,
+            schemas: schemas?,
+            anonymous,
+            anon_privileges: anon_privileges?,
+            jwt: jwt?,
             cors_allowed_origins: cors,
             statement_timeout: statement_timeout?,
             db_pool: u32::try_from(db_pool?).ok()?,
@@ -337,6 +358,34 @@ fn collisions(cx: &mut Ctx<'_>, raw: &RawConfig, apps: &BTreeMap<AppName, App>) 
         generated.insert(app.name.authenticator().to_string(), &app.name);
         generated.insert(app.name.anon_role().to_string(), &app.name);
     }
+    // JWT roles: `<app>_<name>` can spell another app's role (`a` + `b_web_anon` is the
+    // anonymous role of app `a-b`), and two apps' JWT roles can spell one role.
+    for app in apps.values() {
+        let Some(jwt) = &app.api.jwt else { continue };
+        for (name, role) in &jwt.roles {
+            let pos = raw_by_name
+                .get(app.name.as_str())
+                .and_then(|(_, t)| {
+                    let jwt = t.get_ref().jwt.as_ref()?;
+                    let role = jwt
+                        .get_ref()
+                        .roles
+                        .as_ref()
+                        .and_then(|m| m.get_ref().get(name));
+                    Some(role.map_or(jwt.span().start, |r| r.span().start))
+                })
+                .unwrap_or(0);
+            match generated.get(role.role.as_str()) {
+                Some(other) => cx.err(pos, format!(
+                    "JWT role `{name}` of app `{}` gives role `{}`, which is a role postgrest-gen makes for app `{other}`; choose another role name",
+                    app.name, role.role
+                )),
+                None => {
+                    generated.insert(role.role.to_string(), &app.name);
+                }
+            }
+        }
+    }
     for app in apps.values() {
         if let Some(other) = generated.get(app.db.owner.as_str()) {
             let pos = at(&app.name, |a| a.owner.as_ref().map(|o| o.span().start));
@@ -358,22 +407,26 @@ fn collisions(cx: &mut Ctx<'_>, raw: &RawConfig, apps: &BTreeMap<AppName, App>) 
     let in_file_order = keys
         .into_iter()
         .filter_map(|k| by_name.get(k.get_ref().as_str()).copied());
+    let schemas_at = |r: &RawApp| {
+        r.schemas
+            .as_ref()
+            .map(|s| s.span().start)
+            .or(r.schema.as_ref().map(|s| s.span().start))
+    };
     for app in in_file_order.filter(|a| a.present()) {
-        let key = (app.db.database.as_str(), app.api.schema.as_str());
-        if let Some(first) = exposed.get(&key) {
-            let pos = at(&app.name, |r| r.schema.as_ref().map(|s| s.span().start));
-            let first_line = cx
-                .src
-                .diag(at(first, |r| r.schema.as_ref().map(|s| s.span().start)), "")
-                .line;
-            cx.err(pos, format!(
-                "app `{}` exposes schema `{}` of database `{}`, which app `{first}` (line {first_line}) exposes already; each app's anonymous role could read the other's views: give one of them its own `schema`",
-                app.name,
-                app.api.schema,
-                printable(app.db.database.as_str())
-            ));
-        } else {
-            exposed.insert(key, &app.name);
+        for schema in &app.api.schemas {
+            let key = (app.db.database.as_str(), schema.as_str());
+            if let Some(first) = exposed.get(&key) {
+                let pos = at(&app.name, schemas_at);
+                let first_line = cx.src.diag(at(first, schemas_at), "").line;
+                cx.err(pos, format!(
+                    "app `{}` exposes schema `{schema}` of database `{}`, which app `{first}` (line {first_line}) exposes already; each app's roles could use the other's objects: give each app its own `schemas`",
+                    app.name,
+                    printable(app.db.database.as_str())
+                ));
+            } else {
+                exposed.insert(key, &app.name);
+            }
         }
     }
     // A prefix shadows another when it is a whole-label prefix of it (`api` answers
@@ -443,6 +496,284 @@ fn collisions(cx: &mut Ctx<'_>, raw: &RawConfig, apps: &BTreeMap<AppName, App>) 
             }
         }
     }
+}
+
+/// The exposed schemas: the app's `schemas` or `schema`, else the defaults', else `api_v1`.
+fn schemas(cx: &mut Ctx<'_>, a: &RawApp, d: &RawDefaults) -> Option<Vec<PgIdent>> {
+    let both = |cx: &mut Ctx<'_>, at: usize, table: &str| {
+        cx.err(at, format!(
+            "{table} sets both `schema` and `schemas`; keep only `schemas = [...]` (`schema` is the one-element form)"
+        ));
+    };
+    if let (Some(s), Some(_)) = (&a.schema, &a.schemas) {
+        both(cx, s.span().start, "this app");
+        return None;
+    }
+    let one = |cx: &mut Ctx<'_>, v: &Spanned<String>| {
+        cx.check(v, |s| PgIdent::parse(s, IdentKind::Schema))
+            .map(|s| vec![s])
+    };
+    if let Some(v) = &a.schema {
+        return one(cx, v);
+    }
+    if let (None, Some(s), Some(_)) = (&a.schemas, &d.schema, &d.schemas) {
+        both(cx, s.span().start, "[defaults]");
+        return None;
+    }
+    let list = match a.schemas.as_ref().or(d.schemas.as_ref()) {
+        Some(list) => list,
+        None => {
+            return match &d.schema {
+                Some(v) => one(cx, v),
+                None => Some(vec![
+                    PgIdent::parse("api_v1", IdentKind::Schema).expect("default")
+                ]),
+            }
+        }
+    };
+    if list.get_ref().is_empty() {
+        cx.err(
+            list.span().start,
+            "`schemas` is empty; list at least one schema, e.g. `schemas = [\"api_v1\"]`",
+        );
+        return None;
+    }
+    let mut out: Vec<PgIdent> = Vec::new();
+    let mut ok = true;
+    for item in list.get_ref() {
+        match cx.check(item, |s| PgIdent::parse(s, IdentKind::Schema)) {
+            Some(s) if out.contains(&s) => {
+                cx.err(
+                    item.span().start,
+                    format!("schema `{s}` is listed twice in `schemas`; list each schema once"),
+                );
+                ok = false;
+            }
+            Some(s) => out.push(s),
+            None => ok = false,
+        }
+    }
+    ok.then_some(out)
+}
+
+/// A privilege list (`anon-privileges`, a JWT role's `privileges`): known words, each once.
+fn privileges(
+    cx: &mut Ctx<'_>,
+    v: &Spanned<Vec<Spanned<String>>>,
+    key: &str,
+) -> Option<BTreeSet<Privilege>> {
+    let mut out = BTreeSet::new();
+    let mut ok = true;
+    for item in v.get_ref() {
+        let word = item.get_ref();
+        match Privilege::ALL.iter().find(|p| p.key() == word.as_str()) {
+            Some(p) if !out.insert(*p) => {
+                cx.err(
+                    item.span().start,
+                    format!("`{key}` lists `{word}` twice; list each privilege once"),
+                );
+                ok = false;
+            }
+            Some(_) => {}
+            None => {
+                let words: Vec<&str> = Privilege::ALL.iter().map(|p| p.key()).collect();
+                cx.err(item.span().start, format!(
+                    "`{key}` has `{}`, which is not a privilege postgrest-gen grants; use any of: {}",
+                    printable(word),
+                    words.join(", ")
+                ));
+                ok = false;
+            }
+        }
+    }
+    ok.then_some(out)
+}
+
+/// Longest JWKS file read: an identity provider's key set is a few kilobytes.
+const JWKS_MAX_BYTES: usize = 64 * 1024;
+
+fn jwt(cx: &mut Ctx<'_>, app: &AppName, j: &Spanned<RawJwt>) -> Option<Jwt> {
+    let raw = j.get_ref();
+    let secret = match (&raw.secret, &raw.jwks_file) {
+        (Some(s), Some(_)) => {
+            cx.err(s.span().start, "[jwt] sets both `secret` and `jwks-file`; keep `secret = \"generate\"` (an HMAC secret this tool makes) or `jwks-file` (an identity provider's public keys), not both");
+            None
+        }
+        (Some(s), None) => cx.check(s, |v| {
+            if v == "generate" {
+                Ok(JwtSecret::Generate)
+            } else {
+                // The value is not echoed: it may be a real secret pasted in by mistake.
+                Err("jwt `secret` must be `\"generate\"` (a secret never belongs in apps.toml: remove it from the file and its Git history if it is a real one); for an identity provider's keys set `jwks-file` instead".to_owned())
+            }
+        }),
+        (None, Some(f)) => jwks(cx, f),
+        (None, None) => Some(JwtSecret::Generate),
+    };
+    let audience = match &raw.audience {
+        Some(v) => cx.check(v, |s| {
+            if s.is_empty() || s.len() > 255 || s.chars().any(|c| c.is_control() || is_space(c)) {
+                Err(format!(
+                    "jwt `audience` `{}` must be 1 to 255 characters without spaces or control characters (it is compared with a token's `aud`)",
+                    printable(s)
+                ))
+            } else {
+                Ok(s.clone())
+            }
+        }),
+        None => Some(app.to_string()),
+    };
+    let role_claim_key = match &raw.role_claim_key {
+        Some(v) => cx.check(v, |s| {
+            if s.starts_with('.') && s.len() <= 255 && !s.chars().any(char::is_control) {
+                Ok(s.clone())
+            } else {
+                Err(format!(
+                    "jwt `role-claim-key` `{}` is not a PostgREST JSPath such as `.role` or `.\"https://example.com/role\"` (starting with '.', at most 255 characters)",
+                    printable(s)
+                ))
+            }
+        }),
+        None => Some(".role".to_owned()),
+    };
+    let mut roles = BTreeMap::new();
+    let mut roles_ok = true;
+    match &raw.roles {
+        Some(table) if table.get_ref().is_empty() => {
+            cx.err(table.span().start, "[jwt.roles] declares no role; add `[apps.<app>.jwt.roles.web_user]` or remove the empty table to get the default `web_user`");
+            roles_ok = false;
+        }
+        Some(table) => {
+            for (name, role) in table.get_ref() {
+                let pg_role = match app.jwt_role(name) {
+                    Ok(r) => Some(r),
+                    Err(why) => {
+                        cx.err(role.span().start, why);
+                        None
+                    }
+                };
+                let privs = match &role.get_ref().privileges {
+                    Some(v) => privileges(cx, v, "privileges"),
+                    None => Some(BTreeSet::from([Privilege::Select])),
+                };
+                match (pg_role, privs) {
+                    (Some(role), Some(privileges)) => {
+                        roles.insert(name.clone(), JwtRole { role, privileges });
+                    }
+                    _ => roles_ok = false,
+                }
+            }
+        }
+        None => {
+            let role = app.jwt_role("web_user");
+            match role {
+                Ok(role) => {
+                    roles.insert(
+                        "web_user".to_owned(),
+                        JwtRole {
+                            role,
+                            privileges: BTreeSet::from([Privilege::Select]),
+                        },
+                    );
+                }
+                Err(why) => {
+                    cx.err(
+                        j.span().start,
+                        format!(
+                            "the default JWT role: {why}; declare `[apps.{app}.jwt.roles.<name>]`"
+                        ),
+                    );
+                    roles_ok = false;
+                }
+            }
+        }
+    }
+    Some(Jwt {
+        secret: secret?,
+        audience: audience?,
+        role_claim_key: role_claim_key?,
+        roles: roles_ok.then_some(roles)?,
+    })
+}
+
+fn is_space(c: char) -> bool {
+    c.is_whitespace()
+}
+
+/// Reads and checks a JWKS file: JSON with a non-empty `keys` array, each key an object with a
+/// string `kty`, none carrying private or symmetric key material (the JWKS lands in the
+/// Deployment, in Git, in plain text). Returns it compacted.
+fn jwks(cx: &mut Ctx<'_>, f: &Spanned<String>) -> Option<JwtSecret> {
+    let path = f.get_ref();
+    if path.is_empty() || path.contains('\0') {
+        cx.err(
+            f.span().start,
+            "jwt `jwks-file` must be the path of a JWKS JSON file, relative to apps.toml",
+        );
+        return None;
+    }
+    let text = match (cx.read)(path) {
+        Ok(t) => t,
+        Err(why) => {
+            cx.err(f.span().start, format!("jwt `jwks-file` `{}` cannot be read: {why}; save the identity provider's JWKS there (e.g. from its `jwks_uri`)", printable(path)));
+            return None;
+        }
+    };
+    match check_jwks(&text) {
+        Ok(json) => Some(JwtSecret::Jwks {
+            file: path.clone(),
+            json,
+        }),
+        Err(why) => {
+            cx.err(
+                f.span().start,
+                format!("jwt `jwks-file` `{}`: {why}", printable(path)),
+            );
+            None
+        }
+    }
+}
+
+/// Members of a JWK that hold private or secret key material (RFC 7518 section 6).
+const PRIVATE_JWK_MEMBERS: &[&str] = &["d", "p", "q", "dp", "dq", "qi", "oth"];
+
+pub fn check_jwks(text: &str) -> Result<String, String> {
+    if text.len() > JWKS_MAX_BYTES {
+        return Err(format!(
+            "is {} bytes; a JWKS of public keys is a few kilobytes (at most {JWKS_MAX_BYTES} accepted)",
+            text.len()
+        ));
+    }
+    let value: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| format!("is not JSON ({e}); it must be a JWKS: {{\"keys\": [...]}}"))?;
+    let keys = value
+        .get("keys")
+        .and_then(|k| k.as_array())
+        .ok_or("is not a JWKS: it needs a `keys` array (a single JWK is not accepted; wrap it as {\"keys\": [<jwk>]})")?;
+    if keys.is_empty() {
+        return Err("has an empty `keys` array; it needs at least one public key".into());
+    }
+    for (i, key) in keys.iter().enumerate() {
+        let Some(obj) = key.as_object() else {
+            return Err(format!("key {i} is not a JSON object"));
+        };
+        let Some(kty) = obj.get("kty").and_then(|k| k.as_str()) else {
+            return Err(format!(
+                "key {i} has no string `kty` (key type such as `RSA` or `EC`)"
+            ));
+        };
+        if let Some(m) = PRIVATE_JWK_MEMBERS.iter().find(|m| obj.contains_key(**m)) {
+            return Err(format!(
+                "key {i} ({kty}) has the private member `{m}`: this is a private key, and the JWKS is rendered into the Deployment in plain text; export only the public keys"
+            ));
+        }
+        if kty == "oct" || obj.contains_key("k") {
+            return Err(format!(
+                "key {i} is a symmetric (`oct`) key: its `k` is a secret, and the JWKS is rendered into the Deployment in plain text; use `secret = \"generate\"` for an HMAC secret"
+            ));
+        }
+    }
+    Ok(serde_json::to_string(&value).expect("a JSON value serialises"))
 }
 
 /// Longest `statement_timeout` PostgreSQL accepts: the setting is an `int` of milliseconds, and
@@ -552,10 +883,77 @@ mod tests {
         };
         let (raw, load_errors) = crate::config::load::load(&src).expect("loads");
         assert!(load_errors.is_empty(), "{load_errors:?}");
-        match validate(&src, &raw) {
+        let read = |p: &str| match p {
+            "public.json" => {
+                Ok(r#"{"keys":[{"kty":"RSA","n":"AQAB","e":"AQAB","kid":"k1"}]}"#.to_owned())
+            }
+            _ => Err("no such file".to_owned()),
+        };
+        match validate(&src, &raw, &read) {
             Ok(_) => Vec::new(),
             Err(d) => d.into_iter().map(|d| d.to_string()).collect(),
         }
+    }
+
+    fn config(toml: &str) -> Config {
+        let src = Source {
+            file: "apps.toml",
+            text: toml,
+        };
+        let (raw, load_errors) = crate::config::load::load(&src).expect("loads");
+        assert!(load_errors.is_empty(), "{load_errors:?}");
+        let read = |_: &str| Err("no files".to_owned());
+        validate(&src, &raw, &read).expect("valid")
+    }
+
+    #[test]
+    fn schema_is_a_one_element_schemas_and_defaults_apply_once() {
+        let names = |c: &Config, app: &str| -> Vec<String> {
+            let app = AppName::parse(app).unwrap();
+            c.apps[&app]
+                .api
+                .schemas
+                .iter()
+                .map(|s| s.to_string())
+                .collect()
+        };
+        let c = config(
+            "[defaults]\nschemas = [\"api_v2\", \"api_v1\"]\n[apps.a]\ndatabase = \"d\"\n[apps.b]\ndatabase = \"e\"\nschema = \"x\"\n[apps.c]\ndatabase = \"f\"\nschemas = [\"y\"]\n",
+        );
+        assert_eq!(names(&c, "a"), ["api_v2", "api_v1"], "order kept");
+        assert_eq!(names(&c, "b"), ["x"]);
+        assert_eq!(names(&c, "c"), ["y"]);
+        let c = config("[defaults]\nschema = \"old\"\n[apps.a]\ndatabase = \"d\"\n");
+        assert_eq!(names(&c, "a"), ["old"]);
+        let c = config("[apps.a]\ndatabase = \"d\"\n");
+        assert_eq!(names(&c, "a"), ["api_v1"]);
+        let api = &c.apps[&AppName::parse("a").unwrap()].api;
+        assert!(api.anonymous && api.jwt.is_none());
+        assert_eq!(api.anon_privileges, BTreeSet::from([Privilege::Select]));
+    }
+
+    #[test]
+    fn jwt_defaults_and_jwks() {
+        let c = config("[apps.my-app]\ndatabase = \"d\"\nanonymous = false\n[apps.my-app.jwt]\n");
+        let api = &c.apps[&AppName::parse("my-app").unwrap()].api;
+        let jwt = api.jwt.as_ref().unwrap();
+        assert_eq!(jwt.secret, JwtSecret::Generate);
+        assert_eq!(jwt.audience, "my-app");
+        assert_eq!(jwt.role_claim_key, ".role");
+        assert_eq!(jwt.roles["web_user"].role.as_str(), "my_app_web_user");
+        let roles = api.request_roles(&AppName::parse("my-app").unwrap());
+        assert_eq!(roles.len(), 1, "no anonymous role when anonymous = false");
+        assert!(errors("[apps.a]\ndatabase = \"d\"\njwt.jwks-file = \"public.json\"\n").is_empty());
+        assert!(check_jwks(r#"{"keys":[{"kty":"EC","d":"x"}]}"#)
+            .unwrap_err()
+            .contains("`d`"));
+        assert!(check_jwks(r#"{"keys":[{"kty":"RSA","n":"a","e":"b","qi":"x"}]}"#).is_err());
+        assert!(check_jwks(r#"{"keys":[{"kty":"oct","k":"x"}]}"#).is_err());
+        assert!(check_jwks(r#"{"keys":[]}"#).is_err());
+        assert_eq!(
+            check_jwks("{ \"keys\" : [ {\"kty\":\"RSA\",\"n\":\"a\",\"e\":\"b\"} ] }\n").unwrap(),
+            r#"{"keys":[{"e":"b","kty":"RSA","n":"a"}]}"#
+        );
     }
 
     #[test]

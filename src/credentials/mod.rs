@@ -15,6 +15,22 @@ const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 /// 32 symbols of 6 bits: 192 bits of entropy.
 pub const PASSWORD_LEN: usize = 32;
 
+/// 48 symbols of 6 bits: 288 bits, above the 256 an HS256 key should have and PostgREST's
+/// 32-character minimum.
+pub const JWT_SECRET_LEN: usize = 48;
+
+/// A random HMAC secret for PostgREST's `PGRST_JWT_SECRET`, from the same URL-safe alphabet.
+pub fn new_jwt_secret(rng: &mut (impl Rng + CryptoRng)) -> String {
+    (0..JWT_SECRET_LEN)
+        .map(|_| ALPHABET[rng.gen_range(0..64)] as char)
+        .collect()
+}
+
+/// Whether `s` could be a JWT secret this tool made (used to read back `secrets/`).
+pub fn is_jwt_secret(s: &str) -> bool {
+    s.len() == JWT_SECRET_LEN && s.bytes().all(|b| ALPHABET.contains(&b))
+}
+
 pub fn new_password(rng: &mut (impl Rng + CryptoRng)) -> String {
     (0..PASSWORD_LEN)
         .map(|_| ALPHABET[rng.gen_range(0..64)] as char)
@@ -37,5 +53,7 @@ mod tests {
         let b = new_password(&mut rng);
         assert!(is_password(&a) && is_password(&b));
         assert_ne!(a, b);
+        let j = new_jwt_secret(&mut rng);
+        assert!(is_jwt_secret(&j) && !is_password(&j) && !is_jwt_secret(&a));
     }
 }

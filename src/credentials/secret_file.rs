@@ -13,3 +13,11 @@ pub fn read_password(text: &str) -> Option<String> {
         .map(|v| v.trim().trim_matches('"').to_owned())
         .find(|v| super::is_password(v))
 }
+
+/// Finds the JWT secret in a Secret manifest this tool wrote (`jwt-secret: "<value>"` line).
+pub fn read_jwt_secret(text: &str) -> Option<String> {
+    text.lines()
+        .filter_map(|l| l.trim().strip_prefix("jwt-secret:"))
+        .map(|v| v.trim().trim_matches('"').to_owned())
+        .find(|v| super::is_jwt_secret(v))
+}

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use super::render_one;
 use super::views::*;
 use crate::config::model::{Replicas, Tls, ROLLING_SURGE};
-use crate::config::{App, Config};
+use crate::config::{App, Config, JwtSecret};
 use crate::credentials::seal::hex;
 use crate::plan::Credential;
 
@@ -104,15 +104,32 @@ pub fn workload(
     files
 }
 
+/// An env value Kubernetes passes on unchanged: it expands `$(VAR)` and turns `$$` into `$`.
+fn env_literal(s: &str) -> String {
+    s.replace('$', "$$")
+}
+
 fn deployment_view(app: &App, cred: &Credential, meta: Meta) -> DeploymentView {
     let kube = &app.kube;
     let mut settings = BTreeMap::from([
         ("PGRST_ADMIN_SERVER_PORT", ADMIN_PORT.to_string()),
         ("PGRST_SERVER_PORT", "3000".to_owned()),
-        ("PGRST_DB_SCHEMAS", app.api.schema.to_string()),
-        ("PGRST_DB_ANON_ROLE", app.name.anon_role().to_string()),
+        ("PGRST_DB_SCHEMAS", super::join(&app.api.schemas)),
         ("PGRST_DB_POOL", app.api.db_pool.to_string()),
     ]);
+    // Unset, PostgREST refuses requests without a token (401).
+    if app.api.anonymous {
+        settings.insert("PGRST_DB_ANON_ROLE", app.name.anon_role().to_string());
+    }
+    if let Some(jwt) = &app.api.jwt {
+        settings.insert("PGRST_JWT_AUD", env_literal(&jwt.audience));
+        settings.insert("PGRST_JWT_ROLE_CLAIM_KEY", env_literal(&jwt.role_claim_key));
+        // A public JWKS is configuration, not a credential: PostgREST takes it as the value of
+        // PGRST_JWT_SECRET (a JSON string holding a JWKS).
+        if let JwtSecret::Jwks { json, .. } = &jwt.secret {
+            settings.insert("PGRST_JWT_SECRET", env_literal(json));
+        }
+    }
     if !app.api.cors_allowed_origins.is_empty() {
         let origins: Vec<&str> = app
             .api
@@ -162,7 +179,17 @@ fn deployment_view(app: &App, cred: &Credential, meta: Meta) -> DeploymentView {
         image: kube.image.to_string(),
         digest: kube.image.as_str().contains('@'),
         generation: cred.generation,
-        credential_hash: hex(&Sha256::digest(cred.verifier.as_bytes()))[..16].to_owned(),
+        // A new password or JWT secret changes the pod template, so the pods roll.
+        // (Without a JWT secret the hash is the verifier's alone, as before: no pods roll.)
+        credential_hash: hex(&Sha256::digest(match &cred.jwt_secret {
+            Some(j) => format!("{}\n{}", cred.verifier, j.sha256),
+            None => cred.verifier.clone(),
+        }))[..16]
+            .to_owned(),
+        jwt_secret: cred.jwt_secret.as_ref().map(|j| JwtSecretView {
+            generation: j.generation,
+            sha256: j.sha256.clone(),
+        }),
         db_uri,
         db_ca_configmap,
         db_ca_dir: DB_CA_DIR,

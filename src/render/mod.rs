@@ -47,6 +47,7 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "sql/_privileges.sql.j2",
     "sql/_defaults.sql.j2",
     "sql/_leftovers.sql.j2",
+    "sql/_drop_roles.sql.j2",
     "sql/apply.sql.j2",
     "sql/purge.sql.j2",
     "sql/verify.sql.j2",
@@ -144,6 +145,11 @@ pub fn render(plan: &Plan<'_>, source: &str) -> BTreeMap<String, String> {
                 meta: meta(),
                 scope_annotation: scope_annotation(sealing.scope),
                 sealed_password: sealed.value.clone(),
+                sealed_jwt_secret: cred
+                    .jwt_secret
+                    .as_ref()
+                    .and_then(|j| j.sealed.as_ref())
+                    .map(|s| s.value.clone()),
             };
             files.insert(
                 format!("{dir}/sealedsecret.yaml"),
@@ -255,6 +261,12 @@ fn sql_plan(config: &Config, source: &str) -> String {
     out
 }
 
+/// The exposed schemas as PostgREST's comma-separated list (plain identifiers hold no comma).
+pub(crate) fn join(schemas: &[crate::config::names::PgIdent]) -> String {
+    let names: Vec<&str> = schemas.iter().map(|s| s.as_str()).collect();
+    names.join(",")
+}
+
 #[derive(Serialize)]
 struct SmokeView {
     source: String,
@@ -264,6 +276,9 @@ struct SmokeView {
     sample_path: String,
     hidden_path: String,
     origin: String,
+    /// Exposed schemas after the first (the default profile), space-separated.
+    profiles: String,
+    anonymous: bool,
 }
 
 fn smoke_view(app: &App, source: &str) -> SmokeView {
@@ -290,6 +305,8 @@ fn smoke_view(app: &App, source: &str) -> SmokeView {
             .first()
             .map(|o| o.to_string())
             .unwrap_or_default(),
+        profiles: join(&app.api.schemas[1..]).replace(',', " "),
+        anonymous: app.api.anonymous,
     }
 }
 
@@ -306,19 +323,21 @@ pub fn lock_files(plan: &Plan<'_>) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// The plaintext Secret manifests of new or rotated passwords, by file name in `secrets/`.
+/// The plaintext Secret manifests of apps with a new or rotated credential (password or JWT
+/// secret), by file name in `secrets/`: each holds every plaintext of the app that is known.
 pub fn secret_files(plan: &Plan<'_>, source: &str) -> BTreeMap<String, String> {
     let env = env();
-    plan.new_passwords
+    plan.secret_manifests
         .iter()
-        .map(|(name, password)| {
+        .map(|(name, values)| {
             let app = &plan.config.apps[name];
             let file = crate::credentials::secret_file::file_name(name.as_str());
             let view = SecretView {
                 meta: Meta::new(plan.config, app, source),
                 app: name.to_string(),
                 file: file.clone(),
-                password: password.clone(),
+                password: values.password.clone(),
+                jwt_secret: values.jwt_secret.clone(),
             };
             (file, render_one(&env, "k8s/secret.yaml.j2", view))
         })

@@ -59,10 +59,13 @@ pub struct SqlView {
     pub source: String,
     pub app: String,
     pub database: String,
-    pub schema: String,
+    /// The exposed schemas, comma-separated (plain identifiers hold no comma).
+    pub schemas: String,
     pub owner: String,
     pub authenticator: String,
     pub anon: String,
+    /// Each role PostgREST switches to and its privileges, as a JSON object (sorted keys).
+    pub grants: String,
     /// Empty for an absent app (purge and verify do not use it).
     pub verifier: String,
     pub statement_timeout: String,
@@ -79,10 +82,17 @@ impl SqlView {
             source: source.to_owned(),
             app: app.name.to_string(),
             database: app.db.database.to_string(),
-            schema: app.api.schema.to_string(),
+            schemas: app
+                .api
+                .schemas
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(","),
             owner: app.db.owner.to_string(),
             authenticator: app.name.authenticator().to_string(),
             anon: app.name.anon_role().to_string(),
+            grants: grants_json(app),
             verifier: cred.map(|c| c.verifier.clone()).unwrap_or_default(),
             statement_timeout: app.api.statement_timeout.clone(),
             lock_key: LOCK_KEY,
@@ -94,6 +104,17 @@ impl SqlView {
             absent: !app.present(),
         }
     }
+}
+
+/// `{"<role>": ["SELECT", ...], ...}` for every role PostgREST switches to.
+fn grants_json(app: &App) -> String {
+    let map: BTreeMap<String, Vec<&str>> = app
+        .api
+        .request_roles(&app.name)
+        .into_iter()
+        .map(|(role, privs)| (role.to_string(), privs.iter().map(|p| p.sql()).collect()))
+        .collect();
+    serde_json::to_string(&map).expect("strings serialise")
 }
 
 #[derive(Serialize)]
@@ -123,6 +144,8 @@ pub struct DeploymentView {
     pub digest: bool,
     pub generation: u32,
     pub credential_hash: String,
+    /// The generated JWT secret (PGRST_JWT_SECRET from the Secret), when there is one.
+    pub jwt_secret: Option<JwtSecretView>,
     pub db_uri: String,
     /// ConfigMap with the database CA, mounted at `db_ca_dir`.
     pub db_ca_configmap: Option<String>,
@@ -131,6 +154,13 @@ pub struct DeploymentView {
     /// PostgREST settings by variable name (sorted: stable output).
     pub settings: BTreeMap<&'static str, String>,
     pub resources: ResourcesView,
+}
+
+#[derive(Serialize)]
+pub struct JwtSecretView {
+    pub generation: u32,
+    /// Hex SHA-256 of the secret (also in the lock): lets a lost lock be recovered from out/.
+    pub sha256: String,
 }
 
 #[derive(Serialize)]
@@ -178,6 +208,7 @@ pub struct SealedSecretView {
     pub meta: Meta,
     pub scope_annotation: Option<&'static str>,
     pub sealed_password: String,
+    pub sealed_jwt_secret: Option<String>,
 }
 
 pub fn scope_annotation(scope: Scope) -> Option<&'static str> {
@@ -194,7 +225,9 @@ pub struct SecretView {
     pub meta: Meta,
     pub app: String,
     pub file: String,
-    pub password: String,
+    /// `None` only with sealing, when the plaintext is not at hand (the sealed value is kept).
+    pub password: Option<String>,
+    pub jwt_secret: Option<String>,
 }
 
 #[derive(Serialize)]

@@ -80,6 +80,12 @@ impl Workspace {
     pub fn out(&self, rel: &str) -> PathBuf {
         self.path().join("out").join(rel)
     }
+    /// The plaintext JWT secret build wrote for `app`.
+    pub fn jwt_secret(&self, app: &str) -> String {
+        let text = self.read(&format!("secrets/{app}-postgrest.secret.yaml"));
+        postgrest_gen::credentials::secret_file::read_jwt_secret(&text)
+            .expect("jwt-secret in secrets/")
+    }
     /// The plaintext password build wrote for `app`.
     pub fn password(&self, app: &str) -> String {
         let text = self.read(&format!("secrets/{app}-postgrest.secret.yaml"));
@@ -298,17 +304,33 @@ fn psql_as(user: &str, password: &str, db: &str) -> Command {
 /// One PostgREST request: as the authenticator, switch to the anonymous role for one
 /// transaction exactly as PostgREST does, set the search path, run `query`.
 pub fn as_postgrest(
-    _pg: &Pg,
+    pg: &Pg,
     app: &str,
     password: &str,
     db: &str,
     schema: &str,
     query: &str,
 ) -> Result<String, String> {
+    let anon = format!("{}_web_anon", app.replace('-', "_"));
+    as_role(pg, app, password, db, &anon, schema, query)
+}
+
+/// One PostgREST request as `role` (the anonymous role or a JWT role a token names): logged in
+/// as the app's authenticator over TCP, inside one transaction `set_config('role', ..., true)`
+/// (PostgREST's SET LOCAL ROLE) and the search path set to the profile's schema, then `query`.
+pub fn as_role(
+    _pg: &Pg,
+    app: &str,
+    password: &str,
+    db: &str,
+    role: &str,
+    schema: &str,
+    query: &str,
+) -> Result<String, String> {
     let stem = app.replace('-', "_");
     let sql = format!(
-        "BEGIN; SELECT set_config('role', {anon}, true), set_config('search_path', {schema}, true) \\g /dev/null\n{query}; COMMIT;",
-        anon = lit(&format!("{stem}_web_anon")),
+        "BEGIN; SELECT set_config('role', {role}, true), set_config('search_path', {schema}, true) \\g /dev/null\n{query}; COMMIT;",
+        role = lit(role),
         schema = lit(&format!("\"{schema}\""))
     );
     // -c cannot carry a meta-command with SQL; feed it on stdin.

@@ -37,21 +37,24 @@ SELECT :SERVER_VERSION_NUM >= 170000 AS postgrest_gen_pg17 \gset
 SET transaction_timeout = 0;
 \endif
 
--- Creates and converges the role pair of app `atlas`. Run as a superuser:
+-- Creates and converges the roles of app `atlas`: the authenticator and every role PostgREST
+-- switches to, and drops the ones it no longer declares. Run as a superuser:
 --   psql -X -v ON_ERROR_STOP=1 -d "atlas_db" -f apply.sql
 -- One transaction: on any error nothing is left behind. Re-running it changes nothing.
 BEGIN;
 -- Every value reaches the blocks below through transaction-local settings, so no name can
--- alter the SQL around it.
+-- alter the SQL around it. `schemas`: the exposed schemas, comma-separated (plain
+-- identifiers); `grants`: each role PostgREST switches to and its privileges, as JSON.
 SELECT set_config('postgrest_gen.app', 'atlas', true) AS app,
        set_config('postgrest_gen.ensure', 'present', true) AS ensure,
        set_config('postgrest_gen.database', 'atlas_db', true) AS database,
-       set_config('postgrest_gen.schema', 'api_v1', true) AS schema,
+       set_config('postgrest_gen.schemas', 'api_v1,api_v2', true) AS schemas,
        set_config('postgrest_gen.owner', 'atlas', true) AS owner,
        set_config('postgrest_gen.authenticator', 'atlas_authenticator', true) AS authenticator,
        set_config('postgrest_gen.anon', 'atlas_web_anon', true) AS anon,
+       set_config('postgrest_gen.grants', '{"atlas_web_anon":["SELECT","EXECUTE"],"atlas_web_user":["SELECT","INSERT","UPDATE","DELETE","EXECUTE"]}', true) AS grants,
        set_config('postgrest_gen.marker', 'postgrest-gen: app atlas in database atlas_db', true) AS marker,
-       set_config('postgrest_gen.verifier', 'SCRAM-SHA-256$4096:uKShMYvLD4WGmUlpIzmjaA==$XQMSqx7FAL2/np7mGtJ8uRTRKq5r2A3kAraMZ+GcDQ0=:wSKPVV2NxBAXaXTEfBcGreBPP8C/T96ZnAGLYuD7yh0=', true) AS verifier,
+       set_config('postgrest_gen.verifier', 'SCRAM-SHA-256$4096:Hoh0N3pkOyjo0Hwf7AOxGg==$kIE+DA1xjxmZ1a+dE6ai4+QmoFK6WZ4m1gc7+RyappA=:Zu2aZwo3fHFkSx4PmYJRnZEAadkcHUL4NT5rCLysgE4=', true) AS verifier,
        set_config('postgrest_gen.statement_timeout', '5s', true) AS statement_timeout
 \gset postgrest_gen_
 
@@ -88,14 +91,31 @@ DECLARE
   auth oid := (SELECT oid FROM pg_roles WHERE rolname = current_setting('postgrest_gen.authenticator'));
   anon oid := (SELECT oid FROM pg_roles WHERE rolname = current_setting('postgrest_gen.anon'));
   owner oid := (SELECT oid FROM pg_roles WHERE rolname = current_setting('postgrest_gen.owner'));
-  api oid := (SELECT oid FROM pg_namespace WHERE nspname = current_setting('postgrest_gen.schema'));
+  -- The exposed schemas that exist (the settings hold plain identifiers, comma-separated).
+  schemas oid[] := ARRAY(SELECT oid FROM pg_namespace
+                          WHERE nspname = ANY(string_to_array(current_setting('postgrest_gen.schemas'), ',')));
+  -- The roles PostgREST switches to (the anonymous role unless anonymous = false, and every
+  -- JWT role) that exist, and what each may do, keyed by its oid as text.
+  grants jsonb := current_setting('postgrest_gen.grants')::jsonb;
+  api_roles oid[] := ARRAY(SELECT oid FROM pg_roles WHERE rolname IN (SELECT jsonb_object_keys(grants)));
+  declared jsonb := (SELECT coalesce(jsonb_object_agg(r.oid::text, g.value), '{}'::jsonb)
+                       FROM jsonb_each(grants) g JOIN pg_roles r ON r.rolname = g.key);
+  -- Roles postgrest-gen made for this app before and no longer declares (a JWT role removed
+  -- from apps.toml, the anonymous role after anonymous = false): they carry the app's marker
+  -- (a role comment a tenant cannot set); apply revokes everything they hold and drops them.
+  retired oid[] := ARRAY(SELECT objoid FROM pg_shdescription
+                          WHERE classoid = 'pg_authid'::regclass AND description = current_setting('postgrest_gen.marker')
+                            AND objoid IS DISTINCT FROM auth AND NOT objoid = ANY(api_roles));
+  -- Every role of the app; on purge also the anonymous role, marked or not.
+  app_roles oid[] := ARRAY(SELECT oid FROM pg_roles
+                            WHERE oid = auth OR oid = ANY(api_roles) OR oid = ANY(retired)
+                               OR (NOT present AND oid = anon));
   -- Roles postgrest-gen manages for apps of other databases: they hold nothing here.
   others oid[] := ARRAY(SELECT objoid FROM pg_shdescription
                          WHERE classoid = 'pg_authid'::regclass AND starts_with(description, 'postgrest-gen: app ')
                            AND right(description, length(' in database ' || current_database()))
                                <> ' in database ' || current_database());
   owner_name text := current_setting('postgrest_gen.owner');
-  api_name text := current_setting('postgrest_gen.schema');
   marker text := current_setting('postgrest_gen.marker');
   owner_row record;
   unmarked oid[];
@@ -118,8 +138,8 @@ BEGIN
   END IF;
 
   IF present THEN
-    -- The owner and the exposed schema: views run with the owner's rights, so the owner must
-    -- be an ordinary role, and the schema must be the owner's (not another team's).
+    -- The owner and the exposed schemas: views run with the owner's rights, so the owner must
+    -- be an ordinary role, and every schema must exist and be the owner's (not another team's).
     IF owner IS NULL THEN
       problems := problems || format('owner role %I does not exist; create it first: CREATE ROLE %I NOLOGIN;', owner_name, owner_name);
     ELSE
@@ -129,66 +149,71 @@ BEGIN
           owner_name, concat_ws(', ', CASE WHEN owner_row.rolsuper THEN 'SUPERUSER' END, CASE WHEN owner_row.rolbypassrls THEN 'BYPASSRLS' END,
                                 CASE WHEN owner_row.rolcreaterole THEN 'CREATEROLE' END, CASE WHEN owner_row.rolreplication THEN 'REPLICATION' END), owner_name);
       END IF;
-      IF owner IN (auth, anon) THEN
+      IF owner = ANY(app_roles) OR owner = anon THEN
         problems := problems || format('owner role %I is one of the roles postgrest-gen manages for this app', owner_name);
       END IF;
     END IF;
-    IF api IS NULL THEN
-      problems := problems || format('schema %I does not exist in database %I; create it first: CREATE SCHEMA %I AUTHORIZATION %I;',
-        api_name, current_database(), api_name, owner_name);
-    ELSIF owner IS NOT NULL AND (SELECT nspowner FROM pg_namespace WHERE oid = api) <> owner THEN
-      problems := problems || format('schema %I belongs to %I, not to the declared owner %I; expose a schema the owner owns (ALTER SCHEMA %I OWNER TO %I, after removing whatever others created in it) or declare its owner',
-        api_name, (SELECT nspowner::regrole FROM pg_namespace WHERE oid = api), owner_name, api_name, owner_name);
-    ELSIF owner IS NOT NULL THEN
-      -- Everything in the exposed schema is served with its owner's rights (views, SECURITY
-      -- DEFINER routines, which PUBLIC may execute by default): what another role created
-      -- there, say a tenant that made the schema before handing it over, would run inside
-      -- this app's requests. And nobody but the owner may add to it later.
-      SELECT problems || coalesce(array_agg(format('schema %I holds %s owned by %s, not by the owner %I; it would serve in this app''s API with that role''s rights: drop it or ALTER ... OWNER TO %I',
-                                                   api_name, x.what, x.who, owner_name, owner_name) ORDER BY x.what), '{}')
-        INTO problems
-        FROM (SELECT format('%s %s', CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'S' THEN 'sequence'
-                                                  WHEN 'f' THEN 'foreign table' WHEN 'c' THEN 'type' WHEN 'i' THEN 'index' WHEN 'I' THEN 'index'
-                                                  ELSE 'table' END, c.oid::regclass) AS what, c.relowner::regrole::text AS who
-                FROM pg_class c WHERE c.relnamespace = api AND c.relowner <> owner
-              UNION ALL
-              SELECT 'routine ' || p.oid::regprocedure::text, p.proowner::regrole::text
-                FROM pg_proc p WHERE p.pronamespace = api AND p.proowner <> owner
-              UNION ALL
-              SELECT 'type ' || t.oid::regtype::text, t.typowner::regrole::text
-                FROM pg_type t WHERE t.typnamespace = api AND t.typowner <> owner AND t.typrelid = 0
-                 AND NOT EXISTS (SELECT FROM pg_type e WHERE e.typarray = t.oid)
-              UNION ALL
-              SELECT 'operator ' || o.oid::regoperator::text, o.oprowner::regrole::text
-                FROM pg_operator o WHERE o.oprnamespace = api AND o.oprowner <> owner) x;
-      SELECT problems || coalesce(array_agg(format('schema %I lets %s create objects in it; only the owner may: REVOKE CREATE ON SCHEMA %I FROM %s;',
-                                                   api_name, CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE g.grantee::regrole::text END,
-                                                   api_name, CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE g.grantee::regrole::text END)
-                                            ORDER BY g.grantee), '{}')
-        INTO problems
-        FROM pg_namespace n CROSS JOIN LATERAL aclexplode(n.nspacl) g
-       WHERE n.oid = api AND g.privilege_type = 'CREATE' AND g.grantee <> owner;
-    END IF;
+    FOR r IN SELECT s.name, n.oid AS id, n.nspowner
+               FROM unnest(string_to_array(current_setting('postgrest_gen.schemas'), ',')) WITH ORDINALITY s(name, i)
+               LEFT JOIN pg_namespace n ON n.nspname = s.name ORDER BY s.i LOOP
+      IF r.id IS NULL THEN
+        problems := problems || format('schema %I does not exist in database %I; create it first: CREATE SCHEMA %I AUTHORIZATION %I;',
+          r.name, current_database(), r.name, owner_name);
+      ELSIF owner IS NOT NULL AND r.nspowner <> owner THEN
+        problems := problems || format('schema %I belongs to %I, not to the declared owner %I; expose a schema the owner owns (ALTER SCHEMA %I OWNER TO %I, after removing whatever others created in it) or declare its owner',
+          r.name, r.nspowner::regrole, owner_name, r.name, owner_name);
+      ELSIF owner IS NOT NULL THEN
+        -- Everything in an exposed schema is served with its owner's rights (views, SECURITY
+        -- DEFINER routines, which PUBLIC may execute by default): what another role created
+        -- there, say a tenant that made the schema before handing it over, would run inside
+        -- this app's requests. And nobody but the owner may add to it later.
+        SELECT problems || coalesce(array_agg(format('schema %I holds %s owned by %s, not by the owner %I; it would serve in this app''s API with that role''s rights: drop it or ALTER ... OWNER TO %I',
+                                                     r.name, x.what, x.who, owner_name, owner_name) ORDER BY x.what), '{}')
+          INTO problems
+          FROM (SELECT format('%s %s', CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'S' THEN 'sequence'
+                                                    WHEN 'f' THEN 'foreign table' WHEN 'c' THEN 'type' WHEN 'i' THEN 'index' WHEN 'I' THEN 'index'
+                                                    ELSE 'table' END, c.oid::regclass) AS what, c.relowner::regrole::text AS who
+                  FROM pg_class c WHERE c.relnamespace = r.id AND c.relowner <> owner
+                UNION ALL
+                SELECT 'routine ' || p.oid::regprocedure::text, p.proowner::regrole::text
+                  FROM pg_proc p WHERE p.pronamespace = r.id AND p.proowner <> owner
+                UNION ALL
+                SELECT 'type ' || t.oid::regtype::text, t.typowner::regrole::text
+                  FROM pg_type t WHERE t.typnamespace = r.id AND t.typowner <> owner AND t.typrelid = 0
+                   AND NOT EXISTS (SELECT FROM pg_type e WHERE e.typarray = t.oid)
+                UNION ALL
+                SELECT 'operator ' || o.oid::regoperator::text, o.oprowner::regrole::text
+                  FROM pg_operator o WHERE o.oprnamespace = r.id AND o.oprowner <> owner) x;
+        SELECT problems || coalesce(array_agg(format('schema %I lets %s create objects in it; only the owner may: REVOKE CREATE ON SCHEMA %I FROM %s;',
+                                                     r.name, CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE g.grantee::regrole::text END,
+                                                     r.name, CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE g.grantee::regrole::text END)
+                                              ORDER BY g.grantee), '{}')
+          INTO problems
+          FROM pg_namespace n CROSS JOIN LATERAL aclexplode(n.nspacl) g
+         WHERE n.oid = r.id AND g.privilege_type = 'CREATE' AND g.grantee <> owner;
+      END IF;
+    END LOOP;
+
   END IF;
 
   FOR r IN -- What the app's roles own anywhere, and where outside this database they hold privileges or
 -- are named in policies: nothing apply.sql or purge.sql may change from here. Needs the
--- block's variables auth, anon and this_db.
-SELECT ro.rolname AS role, d.deptype, coalesce(db.datname, '') AS datname, d.dbid = this_db OR d.dbid = 0 AS here,
+-- block's _vars.
+SELECT ro.rolname AS role, ro.oid AS role_id, d.deptype, coalesce(db.datname, '') AS datname, d.dbid = this_db OR d.dbid = 0 AS here,
        CASE WHEN d.dbid IN (0, this_db) THEN pg_describe_object(d.classid, d.objid, d.objsubid)
             ELSE format('%s object %s', d.classid::regclass, d.objid) END AS object
   FROM pg_shdepend d JOIN pg_roles ro ON ro.oid = d.refobjid
   LEFT JOIN pg_database db ON db.oid = d.dbid
- WHERE d.refclassid = 'pg_authid'::regclass AND d.refobjid IN (auth, anon)
+ WHERE d.refclassid = 'pg_authid'::regclass AND d.refobjid = ANY(app_roles)
    AND (d.deptype = 'o' OR d.dbid NOT IN (0, this_db))
- ORDER BY 1, 3, 5
+ ORDER BY 1, 4, 6
   LOOP
     IF r.deptype = 'o' THEN
       problems := problems || format('role %I owns %s%s; a role postgrest-gen manages must own nothing: move it, never drop it (%sREASSIGN OWNED BY %I TO <its real owner>;)',
         r.role, r.object, CASE WHEN r.here THEN '' ELSE format(' in database %I', r.datname) END,
         CASE WHEN r.here THEN '' ELSE format('in database %I: ', r.datname) END, r.role);
-    ELSIF NOT present OR (SELECT description FROM pg_shdescription
-                           WHERE objoid = r.role::regrole AND classoid = 'pg_authid'::regclass) IS DISTINCT FROM marker THEN
+    ELSIF NOT present OR r.role_id = ANY(retired) OR (SELECT description FROM pg_shdescription
+                           WHERE objoid = r.role_id AND classoid = 'pg_authid'::regclass) IS DISTINCT FROM marker THEN
       problems := problems || format('role %I %s in database %I, which apply.sql cannot change from here: connect to %I and revoke it; list what it holds there with: psql -X -d %I -c "SET search_path = pg_catalog, pg_temp; SELECT pg_describe_object(classid, objid, objsubid) FROM pg_shdepend WHERE refobjid = %L::regrole AND dbid = (SELECT oid FROM pg_database WHERE datname = current_database())" (pin the search path first in any session there: that database belongs to a tenant)',
         r.role, CASE r.deptype WHEN 'r' THEN 'is named in a policy (' || r.object || ')' ELSE 'holds a privilege (' || r.object || ')' END,
         r.datname, r.datname, r.datname, r.role);
@@ -200,18 +225,19 @@ SELECT ro.rolname AS role, d.deptype, coalesce(db.datname, '') AS datname, d.dbi
     END IF;
   END LOOP;
 
-  IF NOT present THEN
-    FOR r IN SELECT d.objid, pg_describe_object(d.classid, d.objid, d.objsubid) AS object, d.refobjid::regrole AS role
-               FROM pg_shdepend d WHERE d.refobjid IN (auth, anon) AND d.deptype = 'r' AND d.dbid = this_db
-    LOOP
-      problems := problems || format('role %s is named in %s; purge drops no object: remove the role from it (ALTER POLICY ... TO ...) or drop the policy yourself', r.role, r.object);
-    END LOOP;
-  END IF;
+  -- Roles about to be dropped (all of them on purge, retired ones on apply) must not be named
+  -- in a policy here: dropping one would need the policy changed, which is the tenant's.
+  FOR r IN SELECT d.objid, pg_describe_object(d.classid, d.objid, d.objsubid) AS object, d.refobjid::regrole AS role
+             FROM pg_shdepend d WHERE d.deptype = 'r' AND d.dbid = this_db
+              AND (d.refobjid = ANY(retired) OR (NOT present AND d.refobjid = ANY(app_roles)))
+  LOOP
+    problems := problems || format('role %s is named in %s; apply.sql drops the role but no object: remove the role from it (ALTER POLICY ... TO ...) or drop the policy yourself', r.role, r.object);
+  END LOOP;
 
   -- Roles not converged by postgrest-gen before (no marker): adopted only when they hold
   -- nothing but what apply grants.
   IF present THEN
-    unmarked := ARRAY(SELECT oid FROM pg_roles WHERE oid IN (auth, anon)
+    unmarked := ARRAY(SELECT oid FROM pg_roles WHERE (oid = auth OR oid = ANY(api_roles))
                        AND (SELECT description FROM pg_shdescription WHERE objoid = pg_roles.oid
                               AND classoid = 'pg_authid'::regclass) IS DISTINCT FROM marker);
   END IF;
@@ -220,10 +246,12 @@ SELECT ro.rolname AS role, d.deptype, coalesce(db.datname, '') AS datname, d.dbi
     FOR r IN SELECT x.* FROM (-- Every ACL entry, in this database and on shared objects, whose grantee is one of the app's
 -- roles or a role postgrest-gen manages for another database's app (a tenant may grant to
 -- those on its own objects; that app's apply cannot reach here), whoever granted it, default
--- privileges included. `expected` marks exactly what
--- apply.sql grants (by the object's owner, without grant option); everything else is revoked
--- with `revoke`, run as `grantor` (for a default privilege the grantor is its FOR ROLE).
--- `label` names the entry in messages. Needs the _vars of the block.
+-- privileges included. `expected` marks exactly what apply.sql grants (by the object's owner,
+-- without grant option): CONNECT for the authenticator; for each role PostgREST switches to,
+-- USAGE on each exposed schema and its declared privileges on the schema's relations
+-- (SELECT, INSERT, UPDATE, DELETE), routines (EXECUTE) and the owner's default privileges
+-- there. Everything else is revoked with `revoke`, run as `grantor` (for a default privilege
+-- the grantor is its FOR ROLE). `label` names the entry in messages. Needs the block's _vars.
 SELECT o.kind, o.what, o.col, o.owner_id, g.grantor, g.grantee, g.privilege_type AS priv, g.is_grantable,
        coalesce(o.scope || ' ON ', '') || o.what AS label,
        CASE WHEN o.scope IS NULL
@@ -231,13 +259,18 @@ SELECT o.kind, o.what, o.col, o.owner_id, g.grantor, g.grantee, g.privilege_type
                      CASE WHEN o.col IS NULL THEN '' ELSE format(' (%I)', o.col) END, o.what, g.grantee::regrole)
          ELSE format('ALTER %s REVOKE %s ON %s FROM %s', o.scope, g.privilege_type, o.what, g.grantee::regrole)
        END AS revoke,
-       (present AND NOT g.is_grantable AND g.grantor = o.owner_id AND o.col IS NULL AND (
+       coalesce(present AND NOT g.is_grantable AND g.grantor = o.owner_id AND o.col IS NULL AND (
             (o.kind = 'database' AND o.id = this_db AND g.grantee = auth AND g.privilege_type = 'CONNECT')
-         OR (o.kind = 'schema' AND o.id = api AND g.grantee = anon AND g.privilege_type = 'USAGE')
-         OR (o.kind = 'relation' AND o.nsp = api AND o.relkind IN ('r', 'v', 'm', 'f', 'p')
-             AND o.owner_id = owner AND g.grantee = anon AND g.privilege_type = 'SELECT')
-         OR (o.kind = 'default privilege' AND o.owner_id = owner AND o.nsp = api AND o.relkind = 'r'
-             AND g.grantee = anon AND g.privilege_type = 'SELECT'))) AS expected
+         OR (o.kind = 'schema' AND o.id = ANY(schemas) AND g.grantee = ANY(api_roles) AND g.privilege_type = 'USAGE')
+         OR (o.kind = 'relation' AND o.nsp = ANY(schemas) AND o.relkind IN ('r', 'v', 'm', 'f', 'p') AND o.owner_id = owner
+             AND g.privilege_type IN ('SELECT', 'INSERT', 'UPDATE', 'DELETE')
+             AND (declared -> g.grantee::text) ? g.privilege_type)
+         OR (o.kind = 'routine' AND o.nsp = ANY(schemas) AND o.owner_id = owner AND g.privilege_type = 'EXECUTE'
+             AND (declared -> g.grantee::text) ? g.privilege_type)
+         OR (o.kind = 'default privilege' AND o.owner_id = owner AND o.nsp = ANY(schemas)
+             AND ((o.relkind = 'r' AND g.privilege_type IN ('SELECT', 'INSERT', 'UPDATE', 'DELETE'))
+                  OR (o.relkind = 'f' AND g.privilege_type = 'EXECUTE'))
+             AND (declared -> g.grantee::text) ? g.privilege_type)), false) AS expected
   FROM (
     SELECT 'database' AS kind, oid AS id, datdba AS owner_id, datacl AS acl, format('DATABASE %I', datname) AS what,
            NULL::oid AS nsp, NULL::"char" AS relkind, NULL::name AS col, NULL::text AS scope FROM pg_database
@@ -251,7 +284,7 @@ SELECT o.kind, o.what, o.col, o.owner_id, g.grantor, g.grantee, g.privilege_type
                      relnamespace, relkind, NULL, NULL FROM pg_class WHERE relacl IS NOT NULL
     UNION ALL SELECT 'column', c.oid, c.relowner, a.attacl, 'TABLE ' || c.oid::regclass::text, NULL, NULL, a.attname, NULL
                 FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid WHERE a.attacl IS NOT NULL
-    UNION ALL SELECT 'routine', oid, proowner, proacl, 'ROUTINE ' || oid::regprocedure::text, NULL, NULL, NULL, NULL
+    UNION ALL SELECT 'routine', oid, proowner, proacl, 'ROUTINE ' || oid::regprocedure::text, pronamespace, prokind, NULL, NULL
                 FROM pg_proc WHERE proacl IS NOT NULL
     UNION ALL SELECT 'type', oid, typowner, typacl, CASE typtype WHEN 'd' THEN 'DOMAIN ' ELSE 'TYPE ' END || oid::regtype::text,
                      NULL, NULL, NULL, NULL FROM pg_type WHERE typacl IS NOT NULL
@@ -270,7 +303,7 @@ SELECT o.kind, o.what, o.col, o.owner_id, g.grantor, g.grantee, g.privilege_type
                        || CASE WHEN defaclnamespace = 0 THEN '' ELSE ' IN SCHEMA ' || defaclnamespace::regnamespace::text END
                 FROM pg_default_acl
   ) o CROSS JOIN LATERAL aclexplode(o.acl) g
- WHERE g.grantee IN (auth, anon)
+ WHERE g.grantee = ANY(app_roles)
     OR (g.grantee = ANY(others) AND (o.kind NOT IN ('database', 'tablespace', 'parameter')
                                     OR (o.kind = 'database' AND o.id = this_db)))
 ) x
@@ -281,7 +314,7 @@ SELECT o.kind, o.what, o.col, o.owner_id, g.grantor, g.grantee, g.privilege_type
     END LOOP;
     FOR r IN SELECT am.roleid::regrole AS role, am.member::regrole AS member FROM pg_auth_members am
               WHERE (am.roleid = ANY(unmarked) OR am.member = ANY(unmarked))
-                AND NOT (am.roleid = anon AND am.member = auth AND NOT am.admin_option)
+                AND NOT (am.roleid = ANY(api_roles) AND am.member = auth AND NOT am.admin_option)
     LOOP
       problems := problems || format('role %s existed before postgrest-gen managed it and %s is a member of %s; adopt it only without that membership: REVOKE %s FROM %s;',
         CASE WHEN r.role::oid = ANY(unmarked) THEN r.role ELSE r.member END, r.member, r.role, r.role, r.member);
@@ -297,12 +330,14 @@ END
 $preflight$;
 
 -- Roles: create what is missing, then converge attributes, password and settings, and mark
--- both as postgrest-gen's (a role comment: only role administrators can set one, so a tenant
--- cannot forge it). The preflight adopts unmarked roles only when they hold nothing extra.
+-- each as postgrest-gen's (a role comment: only role administrators can set one, so a tenant
+-- cannot forge it). The authenticator logs in; every role PostgREST switches to (the
+-- anonymous role, the JWT roles) is NOLOGIN, with the statement timeout that bounds each
+-- request. The preflight adopts unmarked roles only when they hold nothing extra.
 DO $roles$
 DECLARE
   auth text := current_setting('postgrest_gen.authenticator');
-  anon text := current_setting('postgrest_gen.anon');
+  request_roles text[] := ARRAY(SELECT jsonb_object_keys(current_setting('postgrest_gen.grants')::jsonb) ORDER BY 1);
   verifier text := current_setting('postgrest_gen.verifier');
   timeout text := current_setting('postgrest_gen.statement_timeout');
   marker text := current_setting('postgrest_gen.marker');
@@ -311,9 +346,6 @@ DECLARE
 BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = auth) THEN
     EXECUTE format('CREATE ROLE %I LOGIN NOINHERIT', auth);
-  END IF;
-  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = anon) THEN
-    EXECUTE format('CREATE ROLE %I NOLOGIN', anon);
   END IF;
   IF NOT EXISTS (
     SELECT FROM pg_authid WHERE rolname = auth AND rolcanlogin AND NOT rolinherit
@@ -325,19 +357,24 @@ BEGIN
       'NOREPLICATION NOBYPASSRLS CONNECTION LIMIT -1 VALID UNTIL %L PASSWORD %L',
       auth, 'infinity', verifier);
   END IF;
-  IF NOT EXISTS (
-    SELECT FROM pg_authid WHERE rolname = anon AND NOT rolcanlogin AND rolinherit
-      AND NOT rolsuper AND NOT rolcreatedb AND NOT rolcreaterole AND NOT rolreplication
-      AND NOT rolbypassrls AND rolconnlimit = -1 AND rolpassword IS NULL
-      AND (rolvaliduntil IS NULL OR rolvaliduntil = 'infinity')
-  ) THEN
-    EXECUTE format('ALTER ROLE %I WITH NOLOGIN INHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE '
-      'NOREPLICATION NOBYPASSRLS CONNECTION LIMIT -1 VALID UNTIL %L PASSWORD NULL', anon, 'infinity');
-  END IF;
-  -- Settings: the authenticator has none; the anonymous role only its statement timeout.
+  FOREACH role_name IN ARRAY request_roles LOOP
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = role_name) THEN
+      EXECUTE format('CREATE ROLE %I NOLOGIN', role_name);
+    END IF;
+    IF NOT EXISTS (
+      SELECT FROM pg_authid WHERE rolname = role_name AND NOT rolcanlogin AND rolinherit
+        AND NOT rolsuper AND NOT rolcreatedb AND NOT rolcreaterole AND NOT rolreplication
+        AND NOT rolbypassrls AND rolconnlimit = -1 AND rolpassword IS NULL
+        AND (rolvaliduntil IS NULL OR rolvaliduntil = 'infinity')
+    ) THEN
+      EXECUTE format('ALTER ROLE %I WITH NOLOGIN INHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE '
+        'NOREPLICATION NOBYPASSRLS CONNECTION LIMIT -1 VALID UNTIL %L PASSWORD NULL', role_name, 'infinity');
+    END IF;
+  END LOOP;
+  -- Settings: the authenticator has none; each request role only its statement timeout.
   FOR r IN
     SELECT s.setdatabase, a.rolname, s.setconfig FROM pg_db_role_setting s
-    JOIN pg_roles a ON a.oid = s.setrole WHERE a.rolname IN (auth, anon)
+    JOIN pg_roles a ON a.oid = s.setrole WHERE a.rolname = auth OR a.rolname = ANY(request_roles)
   LOOP
     IF r.setdatabase <> 0 THEN
       EXECUTE format('ALTER ROLE %I IN DATABASE %I RESET ALL', r.rolname,
@@ -346,13 +383,15 @@ BEGIN
       EXECUTE format('ALTER ROLE %I RESET ALL', r.rolname);
     END IF;
   END LOOP;
-  IF NOT EXISTS (
-    SELECT FROM pg_db_role_setting s JOIN pg_roles a ON a.oid = s.setrole
-    WHERE a.rolname = anon AND s.setdatabase = 0 AND s.setconfig = ARRAY['statement_timeout=' || timeout]
-  ) THEN
-    EXECUTE format('ALTER ROLE %I SET statement_timeout = %L', anon, timeout);
-  END IF;
-  FOREACH role_name IN ARRAY ARRAY[auth, anon] LOOP
+  FOREACH role_name IN ARRAY request_roles LOOP
+    IF NOT EXISTS (
+      SELECT FROM pg_db_role_setting s JOIN pg_roles a ON a.oid = s.setrole
+      WHERE a.rolname = role_name AND s.setdatabase = 0 AND s.setconfig = ARRAY['statement_timeout=' || timeout]
+    ) THEN
+      EXECUTE format('ALTER ROLE %I SET statement_timeout = %L', role_name, timeout);
+    END IF;
+  END LOOP;
+  FOREACH role_name IN ARRAY auth || request_roles LOOP
     IF (SELECT description FROM pg_shdescription WHERE objoid = role_name::regrole
           AND classoid = 'pg_authid'::regclass) IS DISTINCT FROM marker THEN
       EXECUTE format('COMMENT ON ROLE %I IS %L', role_name, marker);
@@ -361,61 +400,92 @@ BEGIN
 END
 $roles$;
 
--- Membership: exactly one, the anonymous role granted to the authenticator (SET, no ADMIN).
+-- Membership: exactly each role PostgREST switches to granted to the authenticator (SET, no
+-- INHERIT, no ADMIN), so it can become those roles and no other; every other membership
+-- naming one of the app's roles, either way round, is revoked (a retired role's included).
 DO $membership$
 DECLARE
-  auth text := current_setting('postgrest_gen.authenticator');
-  anon text := current_setting('postgrest_gen.anon');
+  -- The app's objects by oid, read once per block from the settings (NULL when missing).
+  present boolean := current_setting('postgrest_gen.ensure') = 'present';
+  this_db oid := (SELECT oid FROM pg_database WHERE datname = current_database());
+  auth oid := (SELECT oid FROM pg_roles WHERE rolname = current_setting('postgrest_gen.authenticator'));
+  anon oid := (SELECT oid FROM pg_roles WHERE rolname = current_setting('postgrest_gen.anon'));
+  owner oid := (SELECT oid FROM pg_roles WHERE rolname = current_setting('postgrest_gen.owner'));
+  -- The exposed schemas that exist (the settings hold plain identifiers, comma-separated).
+  schemas oid[] := ARRAY(SELECT oid FROM pg_namespace
+                          WHERE nspname = ANY(string_to_array(current_setting('postgrest_gen.schemas'), ',')));
+  -- The roles PostgREST switches to (the anonymous role unless anonymous = false, and every
+  -- JWT role) that exist, and what each may do, keyed by its oid as text.
+  grants jsonb := current_setting('postgrest_gen.grants')::jsonb;
+  api_roles oid[] := ARRAY(SELECT oid FROM pg_roles WHERE rolname IN (SELECT jsonb_object_keys(grants)));
+  declared jsonb := (SELECT coalesce(jsonb_object_agg(r.oid::text, g.value), '{}'::jsonb)
+                       FROM jsonb_each(grants) g JOIN pg_roles r ON r.rolname = g.key);
+  -- Roles postgrest-gen made for this app before and no longer declares (a JWT role removed
+  -- from apps.toml, the anonymous role after anonymous = false): they carry the app's marker
+  -- (a role comment a tenant cannot set); apply revokes everything they hold and drops them.
+  retired oid[] := ARRAY(SELECT objoid FROM pg_shdescription
+                          WHERE classoid = 'pg_authid'::regclass AND description = current_setting('postgrest_gen.marker')
+                            AND objoid IS DISTINCT FROM auth AND NOT objoid = ANY(api_roles));
+  -- Every role of the app; on purge also the anonymous role, marked or not.
+  app_roles oid[] := ARRAY(SELECT oid FROM pg_roles
+                            WHERE oid = auth OR oid = ANY(api_roles) OR oid = ANY(retired)
+                               OR (NOT present AND oid = anon));
+  -- Roles postgrest-gen manages for apps of other databases: they hold nothing here.
+  others oid[] := ARRAY(SELECT objoid FROM pg_shdescription
+                         WHERE classoid = 'pg_authid'::regclass AND starts_with(description, 'postgrest-gen: app ')
+                           AND right(description, length(' in database ' || current_database()))
+                               <> ' in database ' || current_database());
   has_set_option boolean := EXISTS (SELECT FROM pg_attribute
     WHERE attrelid = 'pg_auth_members'::regclass AND attname = 'set_option');
   ok boolean;
+  role_id oid;
   r record;
 BEGIN
   FOR r IN
-    SELECT g.rolname AS role, m.rolname AS member, gr.rolname AS grantor,
-           (g.rolname = anon AND m.rolname = auth) AS declared, am.admin_option
+    SELECT am.roleid::regrole AS role, am.member::regrole AS member, am.grantor,
+           (am.roleid = ANY(api_roles) AND am.member = auth) AS declared, am.admin_option
     FROM pg_auth_members am
-    JOIN pg_roles g ON g.oid = am.roleid
-    JOIN pg_roles m ON m.oid = am.member
-    LEFT JOIN pg_roles gr ON gr.oid = am.grantor
-    WHERE g.rolname IN (auth, anon) OR m.rolname IN (auth, anon)
+    WHERE am.roleid = ANY(app_roles) OR am.member = ANY(app_roles)
   LOOP
     IF r.declared AND NOT r.admin_option THEN
       CONTINUE;
     END IF;
-    IF r.grantor IS NULL THEN
-      EXECUTE format('REVOKE %I FROM %I', r.role, r.member);
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE oid = r.grantor) THEN
+      EXECUTE format('REVOKE %s FROM %s', r.role, r.member);
     ELSE
-      EXECUTE format('REVOKE %I FROM %I GRANTED BY %I', r.role, r.member, r.grantor);
+      EXECUTE format('REVOKE %s FROM %s GRANTED BY %s', r.role, r.member, r.grantor::regrole);
     END IF;
   END LOOP;
-  IF has_set_option THEN
-    -- PostgreSQL 16+: SET must be allowed (or the authenticator cannot switch role) and
-    -- INHERIT must not be (or the authenticator alone could read what the anonymous role can).
-    EXECUTE 'SELECT bool_and(set_option AND NOT inherit_option) FROM pg_auth_members
-             WHERE roleid = $1::regrole AND member = $2::regrole'
-      INTO ok USING anon, auth;
-    IF ok IS FALSE THEN
-      EXECUTE format('REVOKE %I FROM %I', anon, auth);
-    END IF;
-  END IF;
-  IF NOT EXISTS (SELECT FROM pg_auth_members
-                 WHERE roleid = anon::regrole AND member = auth::regrole) THEN
+  FOREACH role_id IN ARRAY api_roles LOOP
     IF has_set_option THEN
-      EXECUTE format('GRANT %I TO %I WITH INHERIT FALSE, SET TRUE', anon, auth);
-    ELSE
-      EXECUTE format('GRANT %I TO %I', anon, auth);
+      -- PostgreSQL 16+: SET must be allowed (or the authenticator cannot switch role) and
+      -- INHERIT must not be (or the authenticator alone could do what the role can).
+      EXECUTE 'SELECT bool_and(set_option AND NOT inherit_option) FROM pg_auth_members
+               WHERE roleid = $1 AND member = $2'
+        INTO ok USING role_id, auth;
+      IF ok IS FALSE THEN
+        EXECUTE format('REVOKE %s FROM %s', role_id::regrole, auth::regrole);
+      END IF;
     END IF;
-  END IF;
+    IF NOT EXISTS (SELECT FROM pg_auth_members WHERE roleid = role_id AND member = auth) THEN
+      IF has_set_option THEN
+        EXECUTE format('GRANT %s TO %s WITH INHERIT FALSE, SET TRUE', role_id::regrole, auth::regrole);
+      ELSE
+        EXECUTE format('GRANT %s TO %s', role_id::regrole, auth::regrole);
+      END IF;
+    END IF;
+  END LOOP;
 END
 $membership$;
 
--- Privileges: exactly CONNECT on this database for the authenticator, USAGE on the curated
--- schema and SELECT on its tables and views for the anonymous role, each granted by the
--- object's owner (nothing at all on purge). Every other ACL entry naming either role, default
--- privileges included, is revoked, whoever granted it: a superuser's REVOKE acts as the object's owner, so a grant
--- made through a grant-option chain is revoked as its own grantor (SET ROLE just for that
--- statement; REVOKE runs no user code). CASCADE takes along what the role passed on.
+-- Privileges: exactly CONNECT on this database for the authenticator and, for each role
+-- PostgREST switches to, USAGE on every exposed schema and its declared privileges on every
+-- relation (SELECT, INSERT, UPDATE, DELETE) and routine (EXECUTE) there, each granted by the
+-- object's owner (nothing at all on purge, nor for a retired role). Every other ACL entry
+-- naming one of the app's roles, default privileges included, is revoked, whoever granted it:
+-- a superuser's REVOKE acts as the object's owner, so a grant made through a grant-option
+-- chain is revoked as its own grantor (SET ROLE just for that statement; REVOKE runs no user
+-- code). CASCADE takes along what the role passed on.
 DO $privileges$
 DECLARE
   -- The app's objects by oid, read once per block from the settings (NULL when missing).
@@ -424,7 +494,25 @@ DECLARE
   auth oid := (SELECT oid FROM pg_roles WHERE rolname = current_setting('postgrest_gen.authenticator'));
   anon oid := (SELECT oid FROM pg_roles WHERE rolname = current_setting('postgrest_gen.anon'));
   owner oid := (SELECT oid FROM pg_roles WHERE rolname = current_setting('postgrest_gen.owner'));
-  api oid := (SELECT oid FROM pg_namespace WHERE nspname = current_setting('postgrest_gen.schema'));
+  -- The exposed schemas that exist (the settings hold plain identifiers, comma-separated).
+  schemas oid[] := ARRAY(SELECT oid FROM pg_namespace
+                          WHERE nspname = ANY(string_to_array(current_setting('postgrest_gen.schemas'), ',')));
+  -- The roles PostgREST switches to (the anonymous role unless anonymous = false, and every
+  -- JWT role) that exist, and what each may do, keyed by its oid as text.
+  grants jsonb := current_setting('postgrest_gen.grants')::jsonb;
+  api_roles oid[] := ARRAY(SELECT oid FROM pg_roles WHERE rolname IN (SELECT jsonb_object_keys(grants)));
+  declared jsonb := (SELECT coalesce(jsonb_object_agg(r.oid::text, g.value), '{}'::jsonb)
+                       FROM jsonb_each(grants) g JOIN pg_roles r ON r.rolname = g.key);
+  -- Roles postgrest-gen made for this app before and no longer declares (a JWT role removed
+  -- from apps.toml, the anonymous role after anonymous = false): they carry the app's marker
+  -- (a role comment a tenant cannot set); apply revokes everything they hold and drops them.
+  retired oid[] := ARRAY(SELECT objoid FROM pg_shdescription
+                          WHERE classoid = 'pg_authid'::regclass AND description = current_setting('postgrest_gen.marker')
+                            AND objoid IS DISTINCT FROM auth AND NOT objoid = ANY(api_roles));
+  -- Every role of the app; on purge also the anonymous role, marked or not.
+  app_roles oid[] := ARRAY(SELECT oid FROM pg_roles
+                            WHERE oid = auth OR oid = ANY(api_roles) OR oid = ANY(retired)
+                               OR (NOT present AND oid = anon));
   -- Roles postgrest-gen manages for apps of other databases: they hold nothing here.
   others oid[] := ARRAY(SELECT objoid FROM pg_shdescription
                          WHERE classoid = 'pg_authid'::regclass AND starts_with(description, 'postgrest-gen: app ')
@@ -442,10 +530,12 @@ BEGIN
     FOR r IN SELECT x.* FROM (-- Every ACL entry, in this database and on shared objects, whose grantee is one of the app's
 -- roles or a role postgrest-gen manages for another database's app (a tenant may grant to
 -- those on its own objects; that app's apply cannot reach here), whoever granted it, default
--- privileges included. `expected` marks exactly what
--- apply.sql grants (by the object's owner, without grant option); everything else is revoked
--- with `revoke`, run as `grantor` (for a default privilege the grantor is its FOR ROLE).
--- `label` names the entry in messages. Needs the _vars of the block.
+-- privileges included. `expected` marks exactly what apply.sql grants (by the object's owner,
+-- without grant option): CONNECT for the authenticator; for each role PostgREST switches to,
+-- USAGE on each exposed schema and its declared privileges on the schema's relations
+-- (SELECT, INSERT, UPDATE, DELETE), routines (EXECUTE) and the owner's default privileges
+-- there. Everything else is revoked with `revoke`, run as `grantor` (for a default privilege
+-- the grantor is its FOR ROLE). `label` names the entry in messages. Needs the block's _vars.
 SELECT o.kind, o.what, o.col, o.owner_id, g.grantor, g.grantee, g.privilege_type AS priv, g.is_grantable,
        coalesce(o.scope || ' ON ', '') || o.what AS label,
        CASE WHEN o.scope IS NULL
@@ -453,13 +543,18 @@ SELECT o.kind, o.what, o.col, o.owner_id, g.grantor, g.grantee, g.privilege_type
                      CASE WHEN o.col IS NULL THEN '' ELSE format(' (%I)', o.col) END, o.what, g.grantee::regrole)
          ELSE format('ALTER %s REVOKE %s ON %s FROM %s', o.scope, g.privilege_type, o.what, g.grantee::regrole)
        END AS revoke,
-       (present AND NOT g.is_grantable AND g.grantor = o.owner_id AND o.col IS NULL AND (
+       coalesce(present AND NOT g.is_grantable AND g.grantor = o.owner_id AND o.col IS NULL AND (
             (o.kind = 'database' AND o.id = this_db AND g.grantee = auth AND g.privilege_type = 'CONNECT')
-         OR (o.kind = 'schema' AND o.id = api AND g.grantee = anon AND g.privilege_type = 'USAGE')
-         OR (o.kind = 'relation' AND o.nsp = api AND o.relkind IN ('r', 'v', 'm', 'f', 'p')
-             AND o.owner_id = owner AND g.grantee = anon AND g.privilege_type = 'SELECT')
-         OR (o.kind = 'default privilege' AND o.owner_id = owner AND o.nsp = api AND o.relkind = 'r'
-             AND g.grantee = anon AND g.privilege_type = 'SELECT'))) AS expected
+         OR (o.kind = 'schema' AND o.id = ANY(schemas) AND g.grantee = ANY(api_roles) AND g.privilege_type = 'USAGE')
+         OR (o.kind = 'relation' AND o.nsp = ANY(schemas) AND o.relkind IN ('r', 'v', 'm', 'f', 'p') AND o.owner_id = owner
+             AND g.privilege_type IN ('SELECT', 'INSERT', 'UPDATE', 'DELETE')
+             AND (declared -> g.grantee::text) ? g.privilege_type)
+         OR (o.kind = 'routine' AND o.nsp = ANY(schemas) AND o.owner_id = owner AND g.privilege_type = 'EXECUTE'
+             AND (declared -> g.grantee::text) ? g.privilege_type)
+         OR (o.kind = 'default privilege' AND o.owner_id = owner AND o.nsp = ANY(schemas)
+             AND ((o.relkind = 'r' AND g.privilege_type IN ('SELECT', 'INSERT', 'UPDATE', 'DELETE'))
+                  OR (o.relkind = 'f' AND g.privilege_type = 'EXECUTE'))
+             AND (declared -> g.grantee::text) ? g.privilege_type)), false) AS expected
   FROM (
     SELECT 'database' AS kind, oid AS id, datdba AS owner_id, datacl AS acl, format('DATABASE %I', datname) AS what,
            NULL::oid AS nsp, NULL::"char" AS relkind, NULL::name AS col, NULL::text AS scope FROM pg_database
@@ -473,7 +568,7 @@ SELECT o.kind, o.what, o.col, o.owner_id, g.grantor, g.grantee, g.privilege_type
                      relnamespace, relkind, NULL, NULL FROM pg_class WHERE relacl IS NOT NULL
     UNION ALL SELECT 'column', c.oid, c.relowner, a.attacl, 'TABLE ' || c.oid::regclass::text, NULL, NULL, a.attname, NULL
                 FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid WHERE a.attacl IS NOT NULL
-    UNION ALL SELECT 'routine', oid, proowner, proacl, 'ROUTINE ' || oid::regprocedure::text, NULL, NULL, NULL, NULL
+    UNION ALL SELECT 'routine', oid, proowner, proacl, 'ROUTINE ' || oid::regprocedure::text, pronamespace, prokind, NULL, NULL
                 FROM pg_proc WHERE proacl IS NOT NULL
     UNION ALL SELECT 'type', oid, typowner, typacl, CASE typtype WHEN 'd' THEN 'DOMAIN ' ELSE 'TYPE ' END || oid::regtype::text,
                      NULL, NULL, NULL, NULL FROM pg_type WHERE typacl IS NOT NULL
@@ -492,14 +587,14 @@ SELECT o.kind, o.what, o.col, o.owner_id, g.grantor, g.grantee, g.privilege_type
                        || CASE WHEN defaclnamespace = 0 THEN '' ELSE ' IN SCHEMA ' || defaclnamespace::regnamespace::text END
                 FROM pg_default_acl
   ) o CROSS JOIN LATERAL aclexplode(o.acl) g
- WHERE g.grantee IN (auth, anon)
+ WHERE g.grantee = ANY(app_roles)
     OR (g.grantee = ANY(others) AND (o.kind NOT IN ('database', 'tablespace', 'parameter')
                                     OR (o.kind = 'database' AND o.id = this_db)))
 ) x WHERE NOT x.expected
               ORDER BY x.kind, x.what, x.col, x.grantee, x.priv
     LOOP
       seen := seen + 1;
-      CONTINUE WHEN pass = 1 AND r.grantor IN (auth, anon);
+      CONTINUE WHEN pass = 1 AND r.grantor = ANY(app_roles);
       IF pass = 4 THEN
         RAISE EXCEPTION 'postgrest-gen: app "%": privileges survive three rounds of REVOKE: % (granted by %)',
           current_setting('postgrest_gen.app'), r.revoke, r.grantor::regrole;
@@ -520,17 +615,37 @@ SELECT o.kind, o.what, o.col, o.owner_id, g.grantor, g.grantee, g.privilege_type
                    WHERE d.oid = this_db AND g.grantee = auth AND g.privilege_type = 'CONNECT') THEN
       EXECUTE format('GRANT CONNECT ON DATABASE %I TO %s', current_database(), auth::regrole);
     END IF;
-    IF NOT EXISTS (SELECT FROM pg_namespace n CROSS JOIN LATERAL aclexplode(n.nspacl) g
-                   WHERE n.oid = api AND g.grantee = anon AND g.privilege_type = 'USAGE') THEN
-      EXECUTE format('GRANT USAGE ON SCHEMA %s TO %s', api::regnamespace, anon::regrole);
-    END IF;
     FOR r IN
-      SELECT c.oid::regclass AS rel FROM pg_class c
-       WHERE c.relnamespace = api AND c.relkind IN ('r', 'v', 'm', 'f', 'p') AND c.relowner = owner
-         AND NOT EXISTS (SELECT FROM aclexplode(c.relacl) g WHERE g.grantee = anon AND g.privilege_type = 'SELECT')
-       ORDER BY 1
+      SELECT n.oid::regnamespace AS nsp, ro AS role FROM pg_namespace n CROSS JOIN unnest(api_roles) ro
+       WHERE n.oid = ANY(schemas)
+         AND NOT EXISTS (SELECT FROM aclexplode(n.nspacl) g WHERE g.grantee = ro AND g.privilege_type = 'USAGE')
+       ORDER BY n.nspname, ro
     LOOP
-      EXECUTE format('GRANT SELECT ON TABLE %s TO %s', r.rel, anon::regrole);
+      EXECUTE format('GRANT USAGE ON SCHEMA %s TO %s', r.nsp, r.role::regrole);
+    END LOOP;
+    -- Relations: SELECT on tables, views, materialized views, foreign and partitioned tables;
+    -- INSERT, UPDATE, DELETE too where declared (PostgreSQL refuses writes to what cannot take
+    -- them, such as a materialized view or a view that is not updatable).
+    FOR r IN
+      SELECT c.oid::regclass AS rel, ro AS role, string_agg(p, ', ' ORDER BY p) AS privs
+        FROM pg_class c CROSS JOIN unnest(api_roles) ro
+        CROSS JOIN LATERAL jsonb_array_elements_text(declared -> ro::text) p
+       WHERE c.relnamespace = ANY(schemas) AND c.relkind IN ('r', 'v', 'm', 'f', 'p') AND c.relowner = owner
+         AND p IN ('SELECT', 'INSERT', 'UPDATE', 'DELETE')
+         AND NOT EXISTS (SELECT FROM aclexplode(c.relacl) g WHERE g.grantee = ro AND g.privilege_type = p)
+       GROUP BY c.oid, ro ORDER BY 1, 2
+    LOOP
+      EXECUTE format('GRANT %s ON TABLE %s TO %s', r.privs, r.rel, r.role::regrole);
+    END LOOP;
+    -- Routines (functions, procedures, aggregates): EXECUTE where declared (PostgREST's /rpc).
+    FOR r IN
+      SELECT p.oid::regprocedure AS fn, ro AS role
+        FROM pg_proc p CROSS JOIN unnest(api_roles) ro
+       WHERE p.pronamespace = ANY(schemas) AND p.proowner = owner AND (declared -> ro::text) ? 'EXECUTE'
+         AND NOT EXISTS (SELECT FROM aclexplode(p.proacl) g WHERE g.grantee = ro AND g.privilege_type = 'EXECUTE')
+       ORDER BY 1, 2
+    LOOP
+      EXECUTE format('GRANT EXECUTE ON ROUTINE %s TO %s', r.fn, r.role::regrole);
     END LOOP;
   END IF;
 -- A DO block's EXCEPTION clause: a lock wait that ran out (lock_timeout in the preamble) names
@@ -548,8 +663,9 @@ EXCEPTION WHEN lock_not_available THEN
 END
 $privileges$;
 
--- Default privileges FOR ROLE <owner>: views the owner creates later are readable at once.
--- (Every other default-privilege entry naming either role went with the privileges above.)
+-- Default privileges FOR ROLE <owner> in each exposed schema, for each role PostgREST switches
+-- to: relations and routines the owner creates later carry the declared privileges at once.
+-- (Every other default-privilege entry naming an app role went with the privileges above.)
 DO $defaults$
 DECLARE
   -- The app's objects by oid, read once per block from the settings (NULL when missing).
@@ -558,20 +674,49 @@ DECLARE
   auth oid := (SELECT oid FROM pg_roles WHERE rolname = current_setting('postgrest_gen.authenticator'));
   anon oid := (SELECT oid FROM pg_roles WHERE rolname = current_setting('postgrest_gen.anon'));
   owner oid := (SELECT oid FROM pg_roles WHERE rolname = current_setting('postgrest_gen.owner'));
-  api oid := (SELECT oid FROM pg_namespace WHERE nspname = current_setting('postgrest_gen.schema'));
+  -- The exposed schemas that exist (the settings hold plain identifiers, comma-separated).
+  schemas oid[] := ARRAY(SELECT oid FROM pg_namespace
+                          WHERE nspname = ANY(string_to_array(current_setting('postgrest_gen.schemas'), ',')));
+  -- The roles PostgREST switches to (the anonymous role unless anonymous = false, and every
+  -- JWT role) that exist, and what each may do, keyed by its oid as text.
+  grants jsonb := current_setting('postgrest_gen.grants')::jsonb;
+  api_roles oid[] := ARRAY(SELECT oid FROM pg_roles WHERE rolname IN (SELECT jsonb_object_keys(grants)));
+  declared jsonb := (SELECT coalesce(jsonb_object_agg(r.oid::text, g.value), '{}'::jsonb)
+                       FROM jsonb_each(grants) g JOIN pg_roles r ON r.rolname = g.key);
+  -- Roles postgrest-gen made for this app before and no longer declares (a JWT role removed
+  -- from apps.toml, the anonymous role after anonymous = false): they carry the app's marker
+  -- (a role comment a tenant cannot set); apply revokes everything they hold and drops them.
+  retired oid[] := ARRAY(SELECT objoid FROM pg_shdescription
+                          WHERE classoid = 'pg_authid'::regclass AND description = current_setting('postgrest_gen.marker')
+                            AND objoid IS DISTINCT FROM auth AND NOT objoid = ANY(api_roles));
+  -- Every role of the app; on purge also the anonymous role, marked or not.
+  app_roles oid[] := ARRAY(SELECT oid FROM pg_roles
+                            WHERE oid = auth OR oid = ANY(api_roles) OR oid = ANY(retired)
+                               OR (NOT present AND oid = anon));
   -- Roles postgrest-gen manages for apps of other databases: they hold nothing here.
   others oid[] := ARRAY(SELECT objoid FROM pg_shdescription
                          WHERE classoid = 'pg_authid'::regclass AND starts_with(description, 'postgrest-gen: app ')
                            AND right(description, length(' in database ' || current_database()))
                                <> ' in database ' || current_database());
+  r record;
 BEGIN
-  IF present AND NOT EXISTS (
-    SELECT FROM pg_default_acl d CROSS JOIN LATERAL aclexplode(d.defaclacl) g
-    WHERE d.defaclrole = owner AND d.defaclnamespace = api AND d.defaclobjtype = 'r'
-      AND g.grantee = anon AND g.privilege_type = 'SELECT' AND NOT g.is_grantable
-  ) THEN
-    EXECUTE format('ALTER DEFAULT PRIVILEGES FOR ROLE %s IN SCHEMA %s GRANT SELECT ON TABLES TO %s',
-      owner::regrole, api::regnamespace, anon::regrole);
+  IF present THEN
+    FOR r IN
+      SELECT n.oid::regnamespace AS nsp, ro AS role, k.objtype,
+             string_agg(p, ', ' ORDER BY p) AS privs
+        FROM pg_namespace n CROSS JOIN unnest(api_roles) ro
+        CROSS JOIN LATERAL jsonb_array_elements_text(declared -> ro::text) p
+        CROSS JOIN LATERAL (SELECT CASE WHEN p = 'EXECUTE' THEN 'f' ELSE 'r' END::"char" AS objtype) k
+       WHERE n.oid = ANY(schemas)
+         AND NOT EXISTS (
+           SELECT FROM pg_default_acl d CROSS JOIN LATERAL aclexplode(d.defaclacl) g
+            WHERE d.defaclrole = owner AND d.defaclnamespace = n.oid AND d.defaclobjtype = k.objtype
+              AND g.grantee = ro AND g.privilege_type = p AND NOT g.is_grantable)
+       GROUP BY n.oid, ro, k.objtype ORDER BY n.oid::regnamespace::text, 2, 3
+    LOOP
+      EXECUTE format('ALTER DEFAULT PRIVILEGES FOR ROLE %s IN SCHEMA %s GRANT %s ON %s TO %s',
+        owner::regrole, r.nsp, r.privs, CASE r.objtype WHEN 'f' THEN 'FUNCTIONS' ELSE 'TABLES' END, r.role::regrole);
+    END LOOP;
   END IF;
 -- A DO block's EXCEPTION clause: a lock wait that ran out (lock_timeout in the preamble) names
 -- the app and the transactions that were open here for longer than the wait. A tenant's open
@@ -588,7 +733,7 @@ EXCEPTION WHEN lock_not_available THEN
 END
 $defaults$;
 
--- Fail closed: any privilege either role still holds here or on a shared object that is not
+-- Fail closed: any privilege an app role still holds here or on a shared object that is not
 -- one apply grants (an object type the loops above do not know) stops the run, named.
 DO $leftovers$
 DECLARE
@@ -598,7 +743,25 @@ DECLARE
   auth oid := (SELECT oid FROM pg_roles WHERE rolname = current_setting('postgrest_gen.authenticator'));
   anon oid := (SELECT oid FROM pg_roles WHERE rolname = current_setting('postgrest_gen.anon'));
   owner oid := (SELECT oid FROM pg_roles WHERE rolname = current_setting('postgrest_gen.owner'));
-  api oid := (SELECT oid FROM pg_namespace WHERE nspname = current_setting('postgrest_gen.schema'));
+  -- The exposed schemas that exist (the settings hold plain identifiers, comma-separated).
+  schemas oid[] := ARRAY(SELECT oid FROM pg_namespace
+                          WHERE nspname = ANY(string_to_array(current_setting('postgrest_gen.schemas'), ',')));
+  -- The roles PostgREST switches to (the anonymous role unless anonymous = false, and every
+  -- JWT role) that exist, and what each may do, keyed by its oid as text.
+  grants jsonb := current_setting('postgrest_gen.grants')::jsonb;
+  api_roles oid[] := ARRAY(SELECT oid FROM pg_roles WHERE rolname IN (SELECT jsonb_object_keys(grants)));
+  declared jsonb := (SELECT coalesce(jsonb_object_agg(r.oid::text, g.value), '{}'::jsonb)
+                       FROM jsonb_each(grants) g JOIN pg_roles r ON r.rolname = g.key);
+  -- Roles postgrest-gen made for this app before and no longer declares (a JWT role removed
+  -- from apps.toml, the anonymous role after anonymous = false): they carry the app's marker
+  -- (a role comment a tenant cannot set); apply revokes everything they hold and drops them.
+  retired oid[] := ARRAY(SELECT objoid FROM pg_shdescription
+                          WHERE classoid = 'pg_authid'::regclass AND description = current_setting('postgrest_gen.marker')
+                            AND objoid IS DISTINCT FROM auth AND NOT objoid = ANY(api_roles));
+  -- Every role of the app; on purge also the anonymous role, marked or not.
+  app_roles oid[] := ARRAY(SELECT oid FROM pg_roles
+                            WHERE oid = auth OR oid = ANY(api_roles) OR oid = ANY(retired)
+                               OR (NOT present AND oid = anon));
   -- Roles postgrest-gen manages for apps of other databases: they hold nothing here.
   others oid[] := ARRAY(SELECT objoid FROM pg_shdescription
                          WHERE classoid = 'pg_authid'::regclass AND starts_with(description, 'postgrest-gen: app ')
@@ -610,15 +773,19 @@ BEGIN
                         '[[:cntrl:]]', '?', 'g')
     INTO left_over
     FROM pg_shdepend d
-   WHERE d.refclassid = 'pg_authid'::regclass AND d.refobjid IN (auth, anon) AND d.deptype = 'a'
+   WHERE d.refclassid = 'pg_authid'::regclass AND d.refobjid = ANY(app_roles) AND d.deptype = 'a'
      AND d.dbid IN (0, this_db)
      AND NOT (present AND (
           (d.classid = 'pg_database'::regclass AND d.objid = this_db AND d.refobjid = auth)
-       OR (d.classid = 'pg_namespace'::regclass AND d.objid = api AND d.refobjid = anon)
-       OR (d.classid = 'pg_class'::regclass AND d.refobjid = anon AND d.objsubid = 0
-           AND d.objid IN (SELECT oid FROM pg_class WHERE relnamespace = api AND relkind IN ('r', 'v', 'm', 'f', 'p')))
-       OR (d.classid = 'pg_default_acl'::regclass AND d.refobjid = anon
-           AND d.objid IN (SELECT oid FROM pg_default_acl WHERE defaclrole = owner AND defaclnamespace = api AND defaclobjtype = 'r'))));
+       OR (d.refobjid = ANY(api_roles) AND d.objsubid = 0 AND (
+              (d.classid = 'pg_namespace'::regclass AND d.objid = ANY(schemas))
+           OR (d.classid = 'pg_class'::regclass
+               AND d.objid IN (SELECT oid FROM pg_class WHERE relnamespace = ANY(schemas) AND relkind IN ('r', 'v', 'm', 'f', 'p')))
+           OR (d.classid = 'pg_proc'::regclass
+               AND d.objid IN (SELECT oid FROM pg_proc WHERE pronamespace = ANY(schemas)))
+           OR (d.classid = 'pg_default_acl'::regclass
+               AND d.objid IN (SELECT oid FROM pg_default_acl WHERE defaclrole = owner AND defaclnamespace = ANY(schemas)
+                                                                AND defaclobjtype IN ('r', 'f')))))));
   IF left_over IS NOT NULL THEN
     RAISE EXCEPTION 'postgrest-gen: app "%": privileges remain that apply.sql does not know how to revoke: %',
       current_setting('postgrest_gen.app'), left_over
@@ -626,6 +793,59 @@ BEGIN
   END IF;
 END
 $leftovers$;
+
+-- Drops the roles in `retired` (every role of the app on purge, the retired ones on
+-- apply), which by now hold nothing here. It never drops an object: a role that still owns
+-- something or holds privileges elsewhere stops the run with the server's own list.
+DO $drop_roles$
+DECLARE
+  -- The app's objects by oid, read once per block from the settings (NULL when missing).
+  present boolean := current_setting('postgrest_gen.ensure') = 'present';
+  this_db oid := (SELECT oid FROM pg_database WHERE datname = current_database());
+  auth oid := (SELECT oid FROM pg_roles WHERE rolname = current_setting('postgrest_gen.authenticator'));
+  anon oid := (SELECT oid FROM pg_roles WHERE rolname = current_setting('postgrest_gen.anon'));
+  owner oid := (SELECT oid FROM pg_roles WHERE rolname = current_setting('postgrest_gen.owner'));
+  -- The exposed schemas that exist (the settings hold plain identifiers, comma-separated).
+  schemas oid[] := ARRAY(SELECT oid FROM pg_namespace
+                          WHERE nspname = ANY(string_to_array(current_setting('postgrest_gen.schemas'), ',')));
+  -- The roles PostgREST switches to (the anonymous role unless anonymous = false, and every
+  -- JWT role) that exist, and what each may do, keyed by its oid as text.
+  grants jsonb := current_setting('postgrest_gen.grants')::jsonb;
+  api_roles oid[] := ARRAY(SELECT oid FROM pg_roles WHERE rolname IN (SELECT jsonb_object_keys(grants)));
+  declared jsonb := (SELECT coalesce(jsonb_object_agg(r.oid::text, g.value), '{}'::jsonb)
+                       FROM jsonb_each(grants) g JOIN pg_roles r ON r.rolname = g.key);
+  -- Roles postgrest-gen made for this app before and no longer declares (a JWT role removed
+  -- from apps.toml, the anonymous role after anonymous = false): they carry the app's marker
+  -- (a role comment a tenant cannot set); apply revokes everything they hold and drops them.
+  retired oid[] := ARRAY(SELECT objoid FROM pg_shdescription
+                          WHERE classoid = 'pg_authid'::regclass AND description = current_setting('postgrest_gen.marker')
+                            AND objoid IS DISTINCT FROM auth AND NOT objoid = ANY(api_roles));
+  -- Every role of the app; on purge also the anonymous role, marked or not.
+  app_roles oid[] := ARRAY(SELECT oid FROM pg_roles
+                            WHERE oid = auth OR oid = ANY(api_roles) OR oid = ANY(retired)
+                               OR (NOT present AND oid = anon));
+  -- Roles postgrest-gen manages for apps of other databases: they hold nothing here.
+  others oid[] := ARRAY(SELECT objoid FROM pg_shdescription
+                         WHERE classoid = 'pg_authid'::regclass AND starts_with(description, 'postgrest-gen: app ')
+                           AND right(description, length(' in database ' || current_database()))
+                               <> ' in database ' || current_database());
+  role_id oid;
+  detail text;
+BEGIN
+  FOREACH role_id IN ARRAY retired LOOP
+    CONTINUE WHEN NOT EXISTS (SELECT FROM pg_roles WHERE oid = role_id);
+    BEGIN
+      EXECUTE format('DROP ROLE %s', role_id::regrole);
+    EXCEPTION WHEN dependent_objects_still_exist THEN
+      -- The preflight names what it knows of; this is the server's own list of the rest.
+      GET STACKED DIAGNOSTICS detail = PG_EXCEPTION_DETAIL;
+      RAISE EXCEPTION 'postgrest-gen: app "%": role "%" cannot be dropped: %', current_setting('postgrest_gen.app'),
+        (SELECT rolname FROM pg_roles WHERE oid = role_id), SQLERRM USING DETAIL = regexp_replace(detail, '[[:cntrl:]]', '?', 'g'),
+        HINT = 'Nothing was changed. Revoke or reassign what is listed (never DROP OWNED BY, which drops objects) and apply again.';
+    END;
+  END LOOP;
+END
+$drop_roles$;
 
 
 -- Running instances reload their schema cache when this transaction commits.

@@ -42,14 +42,16 @@ SET transaction_timeout = 0;
 -- difference. Run: psql -X -v ON_ERROR_STOP=1 -d "billing" -f verify.sql
 BEGIN READ ONLY;
 -- Every value reaches the blocks below through transaction-local settings, so no name can
--- alter the SQL around it.
+-- alter the SQL around it. `schemas`: the exposed schemas, comma-separated (plain
+-- identifiers); `grants`: each role PostgREST switches to and its privileges, as JSON.
 SELECT set_config('postgrest_gen.app', 'billing', true) AS app,
        set_config('postgrest_gen.ensure', 'present', true) AS ensure,
        set_config('postgrest_gen.database', 'billing', true) AS database,
-       set_config('postgrest_gen.schema', 'api_v1', true) AS schema,
+       set_config('postgrest_gen.schemas', 'api_v1', true) AS schemas,
        set_config('postgrest_gen.owner', 'billing', true) AS owner,
        set_config('postgrest_gen.authenticator', 'billing_authenticator', true) AS authenticator,
        set_config('postgrest_gen.anon', 'billing_web_anon', true) AS anon,
+       set_config('postgrest_gen.grants', '{"billing_web_user":["SELECT"]}', true) AS grants,
        set_config('postgrest_gen.marker', 'postgrest-gen: app billing in database billing', true) AS marker,
        set_config('postgrest_gen.verifier', 'SCRAM-SHA-256$4096:1Fx3540GN8xxeaNl0sDPqQ==$wvyzNTTFH+h+3lwjnjPSJsSv0RSbIjKrQKm3SGn7SdU=:Pv85u989DzGu3kSpLK7QJNy+u7gHrZhd0Pbuy6uHgsA=', true) AS verifier,
        set_config('postgrest_gen.statement_timeout', '2s', true) AS statement_timeout
@@ -63,20 +65,39 @@ DECLARE
   auth oid := (SELECT oid FROM pg_roles WHERE rolname = current_setting('postgrest_gen.authenticator'));
   anon oid := (SELECT oid FROM pg_roles WHERE rolname = current_setting('postgrest_gen.anon'));
   owner oid := (SELECT oid FROM pg_roles WHERE rolname = current_setting('postgrest_gen.owner'));
-  api oid := (SELECT oid FROM pg_namespace WHERE nspname = current_setting('postgrest_gen.schema'));
+  -- The exposed schemas that exist (the settings hold plain identifiers, comma-separated).
+  schemas oid[] := ARRAY(SELECT oid FROM pg_namespace
+                          WHERE nspname = ANY(string_to_array(current_setting('postgrest_gen.schemas'), ',')));
+  -- The roles PostgREST switches to (the anonymous role unless anonymous = false, and every
+  -- JWT role) that exist, and what each may do, keyed by its oid as text.
+  grants jsonb := current_setting('postgrest_gen.grants')::jsonb;
+  api_roles oid[] := ARRAY(SELECT oid FROM pg_roles WHERE rolname IN (SELECT jsonb_object_keys(grants)));
+  declared jsonb := (SELECT coalesce(jsonb_object_agg(r.oid::text, g.value), '{}'::jsonb)
+                       FROM jsonb_each(grants) g JOIN pg_roles r ON r.rolname = g.key);
+  -- Roles postgrest-gen made for this app before and no longer declares (a JWT role removed
+  -- from apps.toml, the anonymous role after anonymous = false): they carry the app's marker
+  -- (a role comment a tenant cannot set); apply revokes everything they hold and drops them.
+  retired oid[] := ARRAY(SELECT objoid FROM pg_shdescription
+                          WHERE classoid = 'pg_authid'::regclass AND description = current_setting('postgrest_gen.marker')
+                            AND objoid IS DISTINCT FROM auth AND NOT objoid = ANY(api_roles));
+  -- Every role of the app; on purge also the anonymous role, marked or not.
+  app_roles oid[] := ARRAY(SELECT oid FROM pg_roles
+                            WHERE oid = auth OR oid = ANY(api_roles) OR oid = ANY(retired)
+                               OR (NOT present AND oid = anon));
   -- Roles postgrest-gen manages for apps of other databases: they hold nothing here.
   others oid[] := ARRAY(SELECT objoid FROM pg_shdescription
                          WHERE classoid = 'pg_authid'::regclass AND starts_with(description, 'postgrest-gen: app ')
                            AND right(description, length(' in database ' || current_database()))
                                <> ' in database ' || current_database());
-  api_name text := current_setting('postgrest_gen.schema');
   auth_name text := current_setting('postgrest_gen.authenticator');
-  anon_name text := current_setting('postgrest_gen.anon');
   owner_name text := current_setting('postgrest_gen.owner');
   timeout text := current_setting('postgrest_gen.statement_timeout', true);  -- unset for an absent app
   marker text := current_setting('postgrest_gen.marker');
+  has_set_option boolean := EXISTS (SELECT FROM pg_attribute
+    WHERE attrelid = 'pg_auth_members'::regclass AND attname = 'set_option');
   problems text[] := '{}';
   ok boolean;
+  role_id oid;
   owner_row record;
   r record;
 BEGIN
@@ -87,13 +108,19 @@ BEGIN
       USING HINT = format('Run: psql -X -v ON_ERROR_STOP=1 -d %I -f verify.sql', current_setting('postgrest_gen.database'));
   END IF;
   IF NOT present THEN
-    IF auth IS NOT NULL THEN problems := problems || format('role %s still exists (app is absent; run purge.sql)', auth_name); END IF;
-    IF anon IS NOT NULL THEN problems := problems || format('role %s still exists (app is absent; run purge.sql)', anon_name); END IF;
+    FOR r IN SELECT rolname FROM pg_roles WHERE oid = ANY(app_roles) ORDER BY 1 LOOP
+      problems := problems || format('role %s still exists (app is absent; run purge.sql)', r.rolname);
+    END LOOP;
   ELSE
     IF auth IS NULL THEN problems := problems || format('role %s is missing', auth_name); END IF;
-    IF anon IS NULL THEN problems := problems || format('role %s is missing', anon_name); END IF;
-    -- The owner and the exposed schema: views run with the owner's rights, so the owner must
-    -- be an ordinary role, and the schema must be the owner's (not another team's).
+    FOR r IN SELECT k FROM jsonb_object_keys(grants) k WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = k) ORDER BY 1 LOOP
+      problems := problems || format('role %s is missing', r.k);
+    END LOOP;
+    FOR r IN SELECT rolname FROM pg_roles WHERE oid = ANY(retired) ORDER BY 1 LOOP
+      problems := problems || format('role %s is no longer declared (apply.sql revokes what it holds and drops it)', r.rolname);
+    END LOOP;
+    -- The owner and the exposed schemas: views run with the owner's rights, so the owner must
+    -- be an ordinary role, and every schema must exist and be the owner's (not another team's).
     IF owner IS NULL THEN
       problems := problems || format('owner role %I does not exist; create it first: CREATE ROLE %I NOLOGIN;', owner_name, owner_name);
     ELSE
@@ -103,66 +130,71 @@ BEGIN
           owner_name, concat_ws(', ', CASE WHEN owner_row.rolsuper THEN 'SUPERUSER' END, CASE WHEN owner_row.rolbypassrls THEN 'BYPASSRLS' END,
                                 CASE WHEN owner_row.rolcreaterole THEN 'CREATEROLE' END, CASE WHEN owner_row.rolreplication THEN 'REPLICATION' END), owner_name);
       END IF;
-      IF owner IN (auth, anon) THEN
+      IF owner = ANY(app_roles) OR owner = anon THEN
         problems := problems || format('owner role %I is one of the roles postgrest-gen manages for this app', owner_name);
       END IF;
     END IF;
-    IF api IS NULL THEN
-      problems := problems || format('schema %I does not exist in database %I; create it first: CREATE SCHEMA %I AUTHORIZATION %I;',
-        api_name, current_database(), api_name, owner_name);
-    ELSIF owner IS NOT NULL AND (SELECT nspowner FROM pg_namespace WHERE oid = api) <> owner THEN
-      problems := problems || format('schema %I belongs to %I, not to the declared owner %I; expose a schema the owner owns (ALTER SCHEMA %I OWNER TO %I, after removing whatever others created in it) or declare its owner',
-        api_name, (SELECT nspowner::regrole FROM pg_namespace WHERE oid = api), owner_name, api_name, owner_name);
-    ELSIF owner IS NOT NULL THEN
-      -- Everything in the exposed schema is served with its owner's rights (views, SECURITY
-      -- DEFINER routines, which PUBLIC may execute by default): what another role created
-      -- there, say a tenant that made the schema before handing it over, would run inside
-      -- this app's requests. And nobody but the owner may add to it later.
-      SELECT problems || coalesce(array_agg(format('schema %I holds %s owned by %s, not by the owner %I; it would serve in this app''s API with that role''s rights: drop it or ALTER ... OWNER TO %I',
-                                                   api_name, x.what, x.who, owner_name, owner_name) ORDER BY x.what), '{}')
-        INTO problems
-        FROM (SELECT format('%s %s', CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'S' THEN 'sequence'
-                                                  WHEN 'f' THEN 'foreign table' WHEN 'c' THEN 'type' WHEN 'i' THEN 'index' WHEN 'I' THEN 'index'
-                                                  ELSE 'table' END, c.oid::regclass) AS what, c.relowner::regrole::text AS who
-                FROM pg_class c WHERE c.relnamespace = api AND c.relowner <> owner
-              UNION ALL
-              SELECT 'routine ' || p.oid::regprocedure::text, p.proowner::regrole::text
-                FROM pg_proc p WHERE p.pronamespace = api AND p.proowner <> owner
-              UNION ALL
-              SELECT 'type ' || t.oid::regtype::text, t.typowner::regrole::text
-                FROM pg_type t WHERE t.typnamespace = api AND t.typowner <> owner AND t.typrelid = 0
-                 AND NOT EXISTS (SELECT FROM pg_type e WHERE e.typarray = t.oid)
-              UNION ALL
-              SELECT 'operator ' || o.oid::regoperator::text, o.oprowner::regrole::text
-                FROM pg_operator o WHERE o.oprnamespace = api AND o.oprowner <> owner) x;
-      SELECT problems || coalesce(array_agg(format('schema %I lets %s create objects in it; only the owner may: REVOKE CREATE ON SCHEMA %I FROM %s;',
-                                                   api_name, CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE g.grantee::regrole::text END,
-                                                   api_name, CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE g.grantee::regrole::text END)
-                                            ORDER BY g.grantee), '{}')
-        INTO problems
-        FROM pg_namespace n CROSS JOIN LATERAL aclexplode(n.nspacl) g
-       WHERE n.oid = api AND g.privilege_type = 'CREATE' AND g.grantee <> owner;
-    END IF;
+    FOR r IN SELECT s.name, n.oid AS id, n.nspowner
+               FROM unnest(string_to_array(current_setting('postgrest_gen.schemas'), ',')) WITH ORDINALITY s(name, i)
+               LEFT JOIN pg_namespace n ON n.nspname = s.name ORDER BY s.i LOOP
+      IF r.id IS NULL THEN
+        problems := problems || format('schema %I does not exist in database %I; create it first: CREATE SCHEMA %I AUTHORIZATION %I;',
+          r.name, current_database(), r.name, owner_name);
+      ELSIF owner IS NOT NULL AND r.nspowner <> owner THEN
+        problems := problems || format('schema %I belongs to %I, not to the declared owner %I; expose a schema the owner owns (ALTER SCHEMA %I OWNER TO %I, after removing whatever others created in it) or declare its owner',
+          r.name, r.nspowner::regrole, owner_name, r.name, owner_name);
+      ELSIF owner IS NOT NULL THEN
+        -- Everything in an exposed schema is served with its owner's rights (views, SECURITY
+        -- DEFINER routines, which PUBLIC may execute by default): what another role created
+        -- there, say a tenant that made the schema before handing it over, would run inside
+        -- this app's requests. And nobody but the owner may add to it later.
+        SELECT problems || coalesce(array_agg(format('schema %I holds %s owned by %s, not by the owner %I; it would serve in this app''s API with that role''s rights: drop it or ALTER ... OWNER TO %I',
+                                                     r.name, x.what, x.who, owner_name, owner_name) ORDER BY x.what), '{}')
+          INTO problems
+          FROM (SELECT format('%s %s', CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'S' THEN 'sequence'
+                                                    WHEN 'f' THEN 'foreign table' WHEN 'c' THEN 'type' WHEN 'i' THEN 'index' WHEN 'I' THEN 'index'
+                                                    ELSE 'table' END, c.oid::regclass) AS what, c.relowner::regrole::text AS who
+                  FROM pg_class c WHERE c.relnamespace = r.id AND c.relowner <> owner
+                UNION ALL
+                SELECT 'routine ' || p.oid::regprocedure::text, p.proowner::regrole::text
+                  FROM pg_proc p WHERE p.pronamespace = r.id AND p.proowner <> owner
+                UNION ALL
+                SELECT 'type ' || t.oid::regtype::text, t.typowner::regrole::text
+                  FROM pg_type t WHERE t.typnamespace = r.id AND t.typowner <> owner AND t.typrelid = 0
+                   AND NOT EXISTS (SELECT FROM pg_type e WHERE e.typarray = t.oid)
+                UNION ALL
+                SELECT 'operator ' || o.oid::regoperator::text, o.oprowner::regrole::text
+                  FROM pg_operator o WHERE o.oprnamespace = r.id AND o.oprowner <> owner) x;
+        SELECT problems || coalesce(array_agg(format('schema %I lets %s create objects in it; only the owner may: REVOKE CREATE ON SCHEMA %I FROM %s;',
+                                                     r.name, CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE g.grantee::regrole::text END,
+                                                     r.name, CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE g.grantee::regrole::text END)
+                                              ORDER BY g.grantee), '{}')
+          INTO problems
+          FROM pg_namespace n CROSS JOIN LATERAL aclexplode(n.nspacl) g
+         WHERE n.oid = r.id AND g.privilege_type = 'CREATE' AND g.grantee <> owner;
+      END IF;
+    END LOOP;
+
   END IF;
 
   FOR r IN -- What the app's roles own anywhere, and where outside this database they hold privileges or
 -- are named in policies: nothing apply.sql or purge.sql may change from here. Needs the
--- block's variables auth, anon and this_db.
-SELECT ro.rolname AS role, d.deptype, coalesce(db.datname, '') AS datname, d.dbid = this_db OR d.dbid = 0 AS here,
+-- block's _vars.
+SELECT ro.rolname AS role, ro.oid AS role_id, d.deptype, coalesce(db.datname, '') AS datname, d.dbid = this_db OR d.dbid = 0 AS here,
        CASE WHEN d.dbid IN (0, this_db) THEN pg_describe_object(d.classid, d.objid, d.objsubid)
             ELSE format('%s object %s', d.classid::regclass, d.objid) END AS object
   FROM pg_shdepend d JOIN pg_roles ro ON ro.oid = d.refobjid
   LEFT JOIN pg_database db ON db.oid = d.dbid
- WHERE d.refclassid = 'pg_authid'::regclass AND d.refobjid IN (auth, anon)
+ WHERE d.refclassid = 'pg_authid'::regclass AND d.refobjid = ANY(app_roles)
    AND (d.deptype = 'o' OR d.dbid NOT IN (0, this_db))
- ORDER BY 1, 3, 5 LOOP
+ ORDER BY 1, 4, 6 LOOP
     problems := problems || format('role %s %s %s%s', r.role,
       CASE r.deptype WHEN 'o' THEN 'owns' WHEN 'r' THEN 'is named in' ELSE 'holds a privilege on' END, r.object,
       CASE WHEN r.here THEN '' ELSE ' in database ' || quote_ident(r.datname) END);
   END LOOP;
 
-  IF auth IS NOT NULL AND anon IS NOT NULL AND present THEN
-    FOR r IN SELECT rolname FROM pg_roles WHERE oid IN (auth, anon)
+  IF auth IS NOT NULL AND present THEN
+    FOR r IN SELECT rolname FROM pg_roles WHERE (oid = auth OR oid = ANY(api_roles))
                AND (SELECT description FROM pg_shdescription WHERE objoid = pg_roles.oid
                       AND classoid = 'pg_authid'::regclass) IS DISTINCT FROM marker ORDER BY 1 LOOP
       problems := problems || format('role %s lacks the postgrest-gen marker (comment %L)', r.rolname, marker);
@@ -176,61 +208,85 @@ SELECT ro.rolname AS role, d.deptype, coalesce(db.datname, '') AS datname, d.dbi
                    AND rolpassword = current_setting('postgrest_gen.verifier')) THEN
       problems := problems || format('role %s: password is not the declared SCRAM verifier', auth_name);
     END IF;
-    IF NOT EXISTS (SELECT FROM pg_authid WHERE oid = anon AND NOT rolcanlogin AND rolinherit
-        AND NOT rolsuper AND NOT rolcreatedb AND NOT rolcreaterole AND NOT rolreplication
-        AND NOT rolbypassrls AND rolpassword IS NULL) THEN
-      problems := problems || format('role %s: attributes differ from NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS', anon_name);
+    IF EXISTS (SELECT FROM pg_db_role_setting WHERE setrole = auth) THEN
+      problems := problems || format('role %s must have no settings', auth_name);
     END IF;
-    IF NOT EXISTS (SELECT FROM pg_db_role_setting WHERE setrole = anon AND setdatabase = 0
-                   AND setconfig = ARRAY['statement_timeout=' || timeout])
-       OR EXISTS (SELECT FROM pg_db_role_setting WHERE setrole = auth OR (setrole = anon AND setdatabase <> 0)) THEN
-      problems := problems || format('role settings differ: %s must have only statement_timeout=%s, %s none', anon_name, timeout, auth_name);
-    END IF;
-    IF NOT EXISTS (SELECT FROM pg_auth_members WHERE roleid = anon AND member = auth AND NOT admin_option) THEN
-      problems := problems || format('%s is not granted to %s', anon_name, auth_name);
-    END IF;
-    IF EXISTS (SELECT FROM pg_attribute WHERE attrelid = 'pg_auth_members'::regclass AND attname = 'set_option') THEN
-      EXECUTE 'SELECT bool_and(set_option AND NOT inherit_option) FROM pg_auth_members WHERE roleid = $1 AND member = $2'
-        INTO ok USING anon, auth;
-      IF ok IS FALSE THEN
-        problems := problems || format('membership of %s in %s must have SET and not INHERIT', auth_name, anon_name);
+    FOREACH role_id IN ARRAY api_roles LOOP
+      IF NOT EXISTS (SELECT FROM pg_authid WHERE oid = role_id AND NOT rolcanlogin AND rolinherit
+          AND NOT rolsuper AND NOT rolcreatedb AND NOT rolcreaterole AND NOT rolreplication
+          AND NOT rolbypassrls AND rolconnlimit = -1 AND rolpassword IS NULL) THEN
+        problems := problems || format('role %s: attributes differ from NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS', role_id::regrole);
       END IF;
-    END IF;
-    FOR r IN SELECT g.rolname AS role, m.rolname AS member FROM pg_auth_members am
-             JOIN pg_roles g ON g.oid = am.roleid JOIN pg_roles m ON m.oid = am.member
-             WHERE (am.roleid IN (auth, anon) OR am.member IN (auth, anon))
-               AND NOT (am.roleid = anon AND am.member = auth AND NOT am.admin_option) LOOP
+      IF NOT EXISTS (SELECT FROM pg_db_role_setting WHERE setrole = role_id AND setdatabase = 0
+                     AND setconfig = ARRAY['statement_timeout=' || timeout])
+         OR EXISTS (SELECT FROM pg_db_role_setting WHERE setrole = role_id AND setdatabase <> 0) THEN
+        problems := problems || format('role settings differ: %s must have only statement_timeout=%s', role_id::regrole, timeout);
+      END IF;
+      IF NOT EXISTS (SELECT FROM pg_auth_members WHERE roleid = role_id AND member = auth AND NOT admin_option) THEN
+        problems := problems || format('%s is not granted to %s', role_id::regrole, auth_name);
+      ELSIF has_set_option THEN
+        EXECUTE 'SELECT bool_and(set_option AND NOT inherit_option) FROM pg_auth_members WHERE roleid = $1 AND member = $2'
+          INTO ok USING role_id, auth;
+        IF ok IS FALSE THEN
+          problems := problems || format('membership of %s in %s must have SET and not INHERIT', auth_name, role_id::regrole);
+        END IF;
+      END IF;
+    END LOOP;
+    FOR r IN SELECT am.roleid::regrole AS role, am.member::regrole AS member FROM pg_auth_members am
+             WHERE (am.roleid = ANY(app_roles) OR am.member = ANY(app_roles))
+               AND NOT (am.roleid = ANY(api_roles) AND am.member = auth AND NOT am.admin_option)
+             ORDER BY am.member::regrole::text, am.roleid::regrole::text LOOP
       problems := problems || format('unexpected membership: %s in %s', r.member, r.role);
     END LOOP;
     IF NOT EXISTS (SELECT FROM pg_database d CROSS JOIN LATERAL aclexplode(d.datacl) g WHERE d.oid = this_db
                      AND g.grantee = auth AND g.privilege_type = 'CONNECT' AND g.grantor = d.datdba AND NOT g.is_grantable) THEN
       problems := problems || format('%s lacks CONNECT on database %s (granted by its owner)', auth_name, current_database());
     END IF;
-    IF NOT EXISTS (SELECT FROM pg_namespace n CROSS JOIN LATERAL aclexplode(n.nspacl) g WHERE n.oid = api
-                     AND g.grantee = anon AND g.privilege_type = 'USAGE' AND g.grantor = n.nspowner AND NOT g.is_grantable) THEN
-      problems := problems || format('%s lacks USAGE on schema %s (granted by its owner)', anon_name, api_name);
-    END IF;
-    FOR r IN SELECT c.oid::regclass AS rel FROM pg_class c
-              WHERE c.relnamespace = api AND c.relkind IN ('r', 'v', 'm', 'f', 'p')
-                AND NOT EXISTS (SELECT FROM aclexplode(c.relacl) g WHERE g.grantee = anon AND g.privilege_type = 'SELECT'
-                                  AND g.grantor = c.relowner AND NOT g.is_grantable)
-              ORDER BY 1 LOOP
-      problems := problems || format('%s lacks SELECT on %s (granted by its owner)', anon_name, r.rel);
+    -- What each request role must hold in each exposed schema, granted by the owner.
+    FOR r IN SELECT n.oid::regnamespace AS nsp, ro::regrole AS role FROM pg_namespace n CROSS JOIN unnest(api_roles) ro
+              WHERE n.oid = ANY(schemas)
+                AND NOT EXISTS (SELECT FROM aclexplode(n.nspacl) g WHERE g.grantee = ro AND g.privilege_type = 'USAGE'
+                                  AND g.grantor = n.nspowner AND NOT g.is_grantable)
+              ORDER BY n.nspname, ro::regrole::text LOOP
+      problems := problems || format('%s lacks USAGE on schema %s (granted by its owner)', r.role, r.nsp);
     END LOOP;
-    IF NOT EXISTS (SELECT FROM pg_default_acl d CROSS JOIN LATERAL aclexplode(d.defaclacl) g
-                   WHERE d.defaclrole = owner AND d.defaclnamespace = api AND d.defaclobjtype = 'r'
-                     AND g.grantee = anon AND g.privilege_type = 'SELECT' AND NOT g.is_grantable) THEN
-      problems := problems || format('default privileges FOR ROLE %s IN SCHEMA %s do not grant SELECT to %s', owner_name, api_name, anon_name);
-    END IF;
+    FOR r IN SELECT c.oid::regclass AS rel, ro::regrole AS role, p FROM pg_class c CROSS JOIN unnest(api_roles) ro
+               CROSS JOIN LATERAL jsonb_array_elements_text(declared -> ro::text) p
+              WHERE c.relnamespace = ANY(schemas) AND c.relkind IN ('r', 'v', 'm', 'f', 'p')
+                AND p IN ('SELECT', 'INSERT', 'UPDATE', 'DELETE')
+                AND NOT EXISTS (SELECT FROM aclexplode(c.relacl) g WHERE g.grantee = ro AND g.privilege_type = p
+                                  AND g.grantor = c.relowner AND NOT g.is_grantable)
+              ORDER BY c.oid::regclass::text, ro::regrole::text, p LOOP
+      problems := problems || format('%s lacks %s on %s (granted by its owner)', r.role, r.p, r.rel);
+    END LOOP;
+    FOR r IN SELECT p.oid::regprocedure AS fn, ro::regrole AS role FROM pg_proc p CROSS JOIN unnest(api_roles) ro
+              WHERE p.pronamespace = ANY(schemas) AND (declared -> ro::text) ? 'EXECUTE'
+                AND NOT EXISTS (SELECT FROM aclexplode(p.proacl) g WHERE g.grantee = ro AND g.privilege_type = 'EXECUTE'
+                                  AND g.grantor = p.proowner AND NOT g.is_grantable)
+              ORDER BY p.oid::regprocedure::text, ro::regrole::text LOOP
+      problems := problems || format('%s lacks EXECUTE on %s (granted by its owner)', r.role, r.fn);
+    END LOOP;
+    FOR r IN SELECT n.oid::regnamespace AS nsp, ro::regrole AS role, p FROM pg_namespace n CROSS JOIN unnest(api_roles) ro
+               CROSS JOIN LATERAL jsonb_array_elements_text(declared -> ro::text) p
+              WHERE n.oid = ANY(schemas)
+                AND NOT EXISTS (SELECT FROM pg_default_acl d CROSS JOIN LATERAL aclexplode(d.defaclacl) g
+                                 WHERE d.defaclrole = owner AND d.defaclnamespace = n.oid
+                                   AND d.defaclobjtype = CASE WHEN p = 'EXECUTE' THEN 'f' ELSE 'r' END
+                                   AND g.grantee = ro AND g.privilege_type = p AND NOT g.is_grantable)
+              ORDER BY n.nspname, ro::regrole::text, p LOOP
+      problems := problems || format('default privileges FOR ROLE %s IN SCHEMA %s do not grant %s to %s', owner_name, r.nsp, r.p, r.role);
+    END LOOP;
   END IF;
 
   FOR r IN SELECT x.* FROM (-- Every ACL entry, in this database and on shared objects, whose grantee is one of the app's
 -- roles or a role postgrest-gen manages for another database's app (a tenant may grant to
 -- those on its own objects; that app's apply cannot reach here), whoever granted it, default
--- privileges included. `expected` marks exactly what
--- apply.sql grants (by the object's owner, without grant option); everything else is revoked
--- with `revoke`, run as `grantor` (for a default privilege the grantor is its FOR ROLE).
--- `label` names the entry in messages. Needs the _vars of the block.
+-- privileges included. `expected` marks exactly what apply.sql grants (by the object's owner,
+-- without grant option): CONNECT for the authenticator; for each role PostgREST switches to,
+-- USAGE on each exposed schema and its declared privileges on the schema's relations
+-- (SELECT, INSERT, UPDATE, DELETE), routines (EXECUTE) and the owner's default privileges
+-- there. Everything else is revoked with `revoke`, run as `grantor` (for a default privilege
+-- the grantor is its FOR ROLE). `label` names the entry in messages. Needs the block's _vars.
 SELECT o.kind, o.what, o.col, o.owner_id, g.grantor, g.grantee, g.privilege_type AS priv, g.is_grantable,
        coalesce(o.scope || ' ON ', '') || o.what AS label,
        CASE WHEN o.scope IS NULL
@@ -238,13 +294,18 @@ SELECT o.kind, o.what, o.col, o.owner_id, g.grantor, g.grantee, g.privilege_type
                      CASE WHEN o.col IS NULL THEN '' ELSE format(' (%I)', o.col) END, o.what, g.grantee::regrole)
          ELSE format('ALTER %s REVOKE %s ON %s FROM %s', o.scope, g.privilege_type, o.what, g.grantee::regrole)
        END AS revoke,
-       (present AND NOT g.is_grantable AND g.grantor = o.owner_id AND o.col IS NULL AND (
+       coalesce(present AND NOT g.is_grantable AND g.grantor = o.owner_id AND o.col IS NULL AND (
             (o.kind = 'database' AND o.id = this_db AND g.grantee = auth AND g.privilege_type = 'CONNECT')
-         OR (o.kind = 'schema' AND o.id = api AND g.grantee = anon AND g.privilege_type = 'USAGE')
-         OR (o.kind = 'relation' AND o.nsp = api AND o.relkind IN ('r', 'v', 'm', 'f', 'p')
-             AND o.owner_id = owner AND g.grantee = anon AND g.privilege_type = 'SELECT')
-         OR (o.kind = 'default privilege' AND o.owner_id = owner AND o.nsp = api AND o.relkind = 'r'
-             AND g.grantee = anon AND g.privilege_type = 'SELECT'))) AS expected
+         OR (o.kind = 'schema' AND o.id = ANY(schemas) AND g.grantee = ANY(api_roles) AND g.privilege_type = 'USAGE')
+         OR (o.kind = 'relation' AND o.nsp = ANY(schemas) AND o.relkind IN ('r', 'v', 'm', 'f', 'p') AND o.owner_id = owner
+             AND g.privilege_type IN ('SELECT', 'INSERT', 'UPDATE', 'DELETE')
+             AND (declared -> g.grantee::text) ? g.privilege_type)
+         OR (o.kind = 'routine' AND o.nsp = ANY(schemas) AND o.owner_id = owner AND g.privilege_type = 'EXECUTE'
+             AND (declared -> g.grantee::text) ? g.privilege_type)
+         OR (o.kind = 'default privilege' AND o.owner_id = owner AND o.nsp = ANY(schemas)
+             AND ((o.relkind = 'r' AND g.privilege_type IN ('SELECT', 'INSERT', 'UPDATE', 'DELETE'))
+                  OR (o.relkind = 'f' AND g.privilege_type = 'EXECUTE'))
+             AND (declared -> g.grantee::text) ? g.privilege_type)), false) AS expected
   FROM (
     SELECT 'database' AS kind, oid AS id, datdba AS owner_id, datacl AS acl, format('DATABASE %I', datname) AS what,
            NULL::oid AS nsp, NULL::"char" AS relkind, NULL::name AS col, NULL::text AS scope FROM pg_database
@@ -258,7 +319,7 @@ SELECT o.kind, o.what, o.col, o.owner_id, g.grantor, g.grantee, g.privilege_type
                      relnamespace, relkind, NULL, NULL FROM pg_class WHERE relacl IS NOT NULL
     UNION ALL SELECT 'column', c.oid, c.relowner, a.attacl, 'TABLE ' || c.oid::regclass::text, NULL, NULL, a.attname, NULL
                 FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid WHERE a.attacl IS NOT NULL
-    UNION ALL SELECT 'routine', oid, proowner, proacl, 'ROUTINE ' || oid::regprocedure::text, NULL, NULL, NULL, NULL
+    UNION ALL SELECT 'routine', oid, proowner, proacl, 'ROUTINE ' || oid::regprocedure::text, pronamespace, prokind, NULL, NULL
                 FROM pg_proc WHERE proacl IS NOT NULL
     UNION ALL SELECT 'type', oid, typowner, typacl, CASE typtype WHEN 'd' THEN 'DOMAIN ' ELSE 'TYPE ' END || oid::regtype::text,
                      NULL, NULL, NULL, NULL FROM pg_type WHERE typacl IS NOT NULL
@@ -277,7 +338,7 @@ SELECT o.kind, o.what, o.col, o.owner_id, g.grantor, g.grantee, g.privilege_type
                        || CASE WHEN defaclnamespace = 0 THEN '' ELSE ' IN SCHEMA ' || defaclnamespace::regnamespace::text END
                 FROM pg_default_acl
   ) o CROSS JOIN LATERAL aclexplode(o.acl) g
- WHERE g.grantee IN (auth, anon)
+ WHERE g.grantee = ANY(app_roles)
     OR (g.grantee = ANY(others) AND (o.kind NOT IN ('database', 'tablespace', 'parameter')
                                     OR (o.kind = 'database' AND o.id = this_db)))
 ) x WHERE NOT x.expected
