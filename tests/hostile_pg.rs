@@ -1079,3 +1079,83 @@ fn role_named_like_a_future_jwt_role_is_refused_until_it_holds_nothing() {
         "2"
     );
 }
+
+/// Tenant B names app A's JWT role in a row-level security policy of its own. When A retires
+/// that role and narrows its anonymous privileges, B's policy must not hold back A's apply: the
+/// narrowing goes through, the retired role loses its membership and privileges and is kept
+/// with a warning, verify reports it, and once the policy is gone a later apply drops it.
+#[test]
+fn policy_naming_another_apps_retired_role_does_not_hold_back_its_apply_live() {
+    let pg = Pg::require();
+    let db = "pol_db";
+    let before = "[apps.pa]\ndatabase = \"pol_db\"\nanon-privileges = [\"select\", \"insert\"]\n[apps.pa.jwt]\n[apps.pa.jwt.roles.editor]\nprivileges = [\"select\", \"update\"]\n\n[apps.pb]\ndatabase = \"pol_db\"\nschema = \"api_b\"\n";
+    let ws = Workspace::new(before);
+    ws.ok(&["build"]);
+    tenant(&pg, db, "pa");
+    pg.sql(
+        "postgres",
+        &format!(
+            "DROP ROLE IF EXISTS pb; CREATE ROLE pb LOGIN PASSWORD {}",
+            lit(TENANT_PW)
+        ),
+    );
+    pg.sql(db, "CREATE SCHEMA api_b AUTHORIZATION pb");
+    pg.file(db, &file(&ws, "pa", "apply.sql"));
+    pg.file(db, &file(&ws, "pb", "apply.sql"));
+    as_tenant(
+        &pg,
+        "pb",
+        db,
+        "CREATE TABLE api_b.t(x int); ALTER TABLE api_b.t ENABLE ROW LEVEL SECURITY;
+         CREATE POLICY p ON api_b.t TO pa_editor USING (true);",
+    );
+    // A retires `editor` and narrows its anonymous role to select.
+    ws.write(
+        "apps.toml",
+        &before
+            .replace(
+                "anon-privileges = [\"select\", \"insert\"]",
+                "anon-privileges = [\"select\"]",
+            )
+            .replace(
+                "[apps.pa.jwt.roles.editor]\nprivileges = [\"select\", \"update\"]\n",
+                "[apps.pa.jwt.roles.reader]\nprivileges = [\"select\"]\n",
+            ),
+    );
+    ws.ok(&["build"]);
+    let out = pg
+        .try_file_output(db, &file(&ws, "pa", "apply.sql"))
+        .expect("A's apply is not held back by B's policy");
+    assert!(
+        out.contains("retired role \"pa_editor\" is kept for now"),
+        "{out}"
+    );
+    assert_eq!(
+        pg.sql(
+            db,
+            "SELECT has_table_privilege('pa_web_anon', 'api_v1.places', 'INSERT')"
+        ),
+        "f",
+        "the narrowing went through"
+    );
+    assert_eq!(
+        pg.sql(
+            "postgres",
+            "SELECT count(*) FROM pg_auth_members WHERE roleid = 'pa_editor'::regrole"
+        ),
+        "0",
+        "the retired role is no longer grantable to the authenticator"
+    );
+    let drift = pg.try_file(db, &file(&ws, "pa", "verify.sql")).unwrap_err();
+    assert!(drift.contains("pa_editor"), "{drift}");
+    as_tenant(&pg, "pb", db, "DROP POLICY p ON api_b.t");
+    pg.file(db, &file(&ws, "pa", "apply.sql"));
+    assert_eq!(
+        pg.sql(
+            "postgres",
+            "SELECT count(*) FROM pg_roles WHERE rolname = 'pa_editor'"
+        ),
+        "0"
+    );
+    pg.file(db, &file(&ws, "pa", "verify.sql"));
+}

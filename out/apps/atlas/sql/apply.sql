@@ -212,7 +212,7 @@ SELECT ro.rolname AS role, ro.oid AS role_id, d.deptype, coalesce(db.datname, ''
       problems := problems || format('role %I owns %s%s; a role postgrest-gen manages must own nothing: move it, never drop it (%sREASSIGN OWNED BY %I TO <its real owner>;)',
         r.role, r.object, CASE WHEN r.here THEN '' ELSE format(' in database %I', r.datname) END,
         CASE WHEN r.here THEN '' ELSE format('in database %I: ', r.datname) END, r.role);
-    ELSIF NOT present OR r.role_id = ANY(retired) OR (SELECT description FROM pg_shdescription
+    ELSIF NOT present OR (SELECT description FROM pg_shdescription
                            WHERE objoid = r.role_id AND classoid = 'pg_authid'::regclass) IS DISTINCT FROM marker THEN
       problems := problems || format('role %I %s in database %I, which apply.sql cannot change from here: connect to %I and revoke it; list what it holds there with: psql -X -d %I -c "SET search_path = pg_catalog, pg_temp; SELECT pg_describe_object(classid, objid, objsubid) FROM pg_shdepend WHERE refobjid = %L::regrole AND dbid = (SELECT oid FROM pg_database WHERE datname = current_database())" (pin the search path first in any session there: that database belongs to a tenant)',
         r.role, CASE r.deptype WHEN 'r' THEN 'is named in a policy (' || r.object || ')' ELSE 'holds a privilege (' || r.object || ')' END,
@@ -225,11 +225,14 @@ SELECT ro.rolname AS role, ro.oid AS role_id, d.deptype, coalesce(db.datname, ''
     END IF;
   END LOOP;
 
-  -- Roles about to be dropped (all of them on purge, retired ones on apply) must not be named
-  -- in a policy here: dropping one would need the policy changed, which is the tenant's.
+  -- Roles about to be purged must not be named in a policy here: dropping one would need the
+  -- policy changed, which is the tenant's. A role apply retires is different: a policy (any
+  -- tenant can name any role in one) must not hold back the rest of the apply, so it is
+  -- stripped of everything, kept with a warning, and dropped by a later apply (verify
+  -- reports it meanwhile).
   FOR r IN SELECT d.objid, pg_describe_object(d.classid, d.objid, d.objsubid) AS object, d.refobjid::regrole AS role
              FROM pg_shdepend d WHERE d.deptype = 'r' AND d.dbid = this_db
-              AND (d.refobjid = ANY(retired) OR (NOT present AND d.refobjid = ANY(app_roles)))
+              AND NOT present AND d.refobjid = ANY(app_roles)
   LOOP
     problems := problems || format('role %s is named in %s; apply.sql drops the role but no object: remove the role from it (ALTER POLICY ... TO ...) or drop the policy yourself', r.role, r.object);
   END LOOP;
@@ -839,6 +842,13 @@ BEGIN
     EXCEPTION WHEN dependent_objects_still_exist THEN
       -- The preflight names what it knows of; this is the server's own list of the rest.
       GET STACKED DIAGNOSTICS detail = PG_EXCEPTION_DETAIL;
+      -- A retired role named in another tenant's policy, or holding what it was granted in
+      -- another database, is kept (it has no membership and no privilege here by now): the
+      -- rest of the apply stands, verify reports the role, and a later apply drops it.
+      RAISE WARNING 'postgrest-gen: app "%": retired role "%" is kept for now: %', current_setting('postgrest_gen.app'),
+        (SELECT rolname FROM pg_roles WHERE oid = role_id), SQLERRM USING DETAIL = regexp_replace(detail, '[[:cntrl:]]', '?', 'g'),
+        HINT = 'Verify reports it until it can be dropped; revoke or remove what is listed and apply again.';
+      CONTINUE;
       RAISE EXCEPTION 'postgrest-gen: app "%": role "%" cannot be dropped: %', current_setting('postgrest_gen.app'),
         (SELECT rolname FROM pg_roles WHERE oid = role_id), SQLERRM USING DETAIL = regexp_replace(detail, '[[:cntrl:]]', '?', 'g'),
         HINT = 'Nothing was changed. Revoke or reassign what is listed (never DROP OWNED BY, which drops objects) and apply again.';
