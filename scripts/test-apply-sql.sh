@@ -123,6 +123,20 @@ has "gone database, roles left: the other purges still run" "purge: 3 apps purge
 cp apps.full.toml apps.toml
 "$bin" -o "$out" build >/dev/null
 
+# PUBLIC CONNECT: named once per run and left to the database owner. While PUBLIC has it,
+# another app's authenticator can log in to a tenant's database; revoked, only the app's own.
+pw() { grep 'password:' "secrets/$1-postgrest.secret.yaml" | sed 's/.*password: "\(.*\)"/\1/'; }
+login() { PGPASSWORD=$(pw "$1") psql -X -At -w -h "$PGHOST" -U "${1}_authenticator" -d "$2" -c "SELECT 1"; }
+res=$(run apply) && rc=0 || rc=$?
+has "public connect: warned with the fix" "PUBLIC may connect to apshared" "$res"
+check "public connect: another app's authenticator logs in to apshared" login a1 apshared
+q "REVOKE CONNECT, TEMPORARY ON DATABASE apshared FROM PUBLIC" >/dev/null
+refuse "public connect revoked: another app's authenticator is refused" login a1 apshared
+res=$(run apply) && rc=0 || rc=$?
+check "public connect revoked: the app's own authenticator logs in" login a5 apshared
+case "$res" in *"to apshared"*|*"apshared,"*) bad "public connect revoked: apshared no longer named" ;; *) ok "public connect revoked: apshared no longer named" ;; esac
+q "GRANT CONNECT, TEMPORARY ON DATABASE apshared TO PUBLIC" >/dev/null
+
 # Usage errors.
 res=$(APPLY_JOBS=0 run apply) && rc=0 || rc=$?
 is "usage: APPLY_JOBS=0 refused with exit 2" 2 "$rc"

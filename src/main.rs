@@ -95,6 +95,17 @@ fn run(cli: &Cli) -> Result<i32> {
     let command = cli.command.clone();
     if let Command::Validate = command {
         println!("{shown}: valid ({} apps)", config.apps.len());
+        for server in config.connection_budget() {
+            let of = config
+                .db_max_connections
+                .map_or(String::new(), |max| format!(" of db-max-connections {max}"));
+            println!(
+                "server {}: {} connections at most{of}, present apps: {}",
+                server.server,
+                server.total,
+                server.apps.len()
+            );
+        }
         return Ok(0);
     }
     let now = std::time::SystemTime::now()

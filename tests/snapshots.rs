@@ -118,5 +118,6 @@ error_cases!(
     hosts_collide,
     api_surface,
     jwt_roles,
-    jwks
+    jwks,
+    connection_budget,
 );

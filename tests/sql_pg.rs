@@ -256,6 +256,7 @@ fn one_apply_converges_every_drift_and_a_second_changes_nothing() {
         "DROP OWNED BY drift_authenticator; DROP ROLE drift_authenticator",
         "ALTER ROLE drift_authenticator CREATEDB CREATEROLE INHERIT BYPASSRLS",
         "ALTER ROLE drift_authenticator PASSWORD 'hunter2'",
+        "ALTER ROLE drift_authenticator CONNECTION LIMIT -1",
         "ALTER ROLE drift_web_anon LOGIN",
         "REVOKE drift_web_anon FROM drift_authenticator",
         "GRANT drift TO drift_web_anon",
@@ -805,4 +806,54 @@ fn verify_reports_each_drift_of_jwt_roles_and_schemas_and_apply_converges_it() {
             && err.contains("schema api_v4 does not exist"),
         "{err}"
     );
+}
+
+#[test]
+fn authenticator_connections_stop_at_its_limit() {
+    let pg = Pg::require();
+    // 1 replica + 1 rolling-update pod, each with db-pool 1 + 1 LISTEN connection: 4.
+    let ws = Workspace::new("[apps.capped]\ndatabase = \"capped_db\"\nreplicas = 1\ndb-pool = 1\n");
+    ws.ok(&["build"]);
+    pg.seed("capped_db", "capped", "api_v1");
+    apply(&pg, &ws, "capped", "capped_db");
+    assert_eq!(
+        pg.sql(
+            "postgres",
+            "SELECT rolconnlimit FROM pg_roles WHERE rolname = 'capped_authenticator'"
+        ),
+        "4"
+    );
+    let password = ws.password("capped");
+    let mut held: Vec<std::process::Child> = (0..4)
+        .map(|_| {
+            pg.spawn_as(
+                "capped_authenticator",
+                &password,
+                "capped_db",
+                "SELECT pg_sleep(60)",
+            )
+        })
+        .collect();
+    let count = "SELECT count(*) FROM pg_stat_activity WHERE usename = 'capped_authenticator'";
+    let start = std::time::Instant::now();
+    while pg.sql("postgres", count) != "4" {
+        assert!(start.elapsed().as_secs() < 20, "4 sessions did not start");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let fifth = pg.sql_as("capped_authenticator", &password, "capped_db", "SELECT 1");
+    for child in &mut held {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    let err = fifth.expect_err("a fifth connection was accepted");
+    assert!(err.contains("too many connections for role"), "{err}");
+    // A DBA's "unlimited" is drift: verify names it, apply restores the limit.
+    pg.sql(
+        "postgres",
+        "ALTER ROLE capped_authenticator CONNECTION LIMIT -1",
+    );
+    let drift = verify(&pg, &ws, "capped", "capped_db").unwrap_err();
+    assert!(drift.contains("CONNECTION LIMIT is -1, not 4"), "{drift}");
+    apply(&pg, &ws, "capped", "capped_db");
+    verify(&pg, &ws, "capped", "capped_db").unwrap();
 }

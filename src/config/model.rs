@@ -14,7 +14,44 @@ pub struct Config {
     /// CIDRs for NetworkPolicy egress to the database; empty = any address.
     pub db_cidrs: Vec<String>,
     pub sealing: Option<Sealing>,
+    /// `[defaults] db-max-connections`: the connection budget of each database server.
+    pub db_max_connections: Option<u32>,
     pub apps: BTreeMap<AppName, App>,
+}
+
+impl Config {
+    /// Present apps grouped by server (`db-host:db-port`), each with its authenticator's
+    /// connection limit, the server's total first, largest consumers first.
+    pub fn connection_budget(&self) -> Vec<ServerBudget<'_>> {
+        let mut servers: BTreeMap<(&str, u16), Vec<(&AppName, u32)>> = BTreeMap::new();
+        for app in self.apps.values().filter(|a| a.present()) {
+            servers
+                .entry((app.db.host.as_str(), app.db.port))
+                .or_default()
+                .push((&app.name, app.connection_limit()));
+        }
+        servers
+            .into_iter()
+            .map(|((host, port), mut apps)| {
+                apps.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+                ServerBudget {
+                    server: format!("{host}:{port}"),
+                    total: apps.iter().map(|(_, n)| u64::from(*n)).sum(),
+                    apps,
+                }
+            })
+            .collect()
+    }
+}
+
+/// One database server's share of `db-max-connections`.
+#[derive(Debug)]
+pub struct ServerBudget<'a> {
+    /// `db-host:db-port`.
+    pub server: String,
+    pub total: u64,
+    /// Apps with their limits, largest first.
+    pub apps: Vec<(&'a AppName, u32)>,
 }
 
 /// CPU and memory of one pod (Kubernetes quantities).
@@ -319,6 +356,11 @@ impl Api {
 }
 
 impl App {
+    /// The authenticator's `CONNECTION LIMIT`: every pod holds `db-pool` connections plus one
+    /// for PostgREST's LISTEN channel, and at most `max_pods` pods run at once.
+    pub fn connection_limit(&self) -> u32 {
+        self.kube.max_pods() * (self.api.db_pool + 1)
+    }
     pub fn present(&self) -> bool {
         self.ensure == Ensure::Present
     }

@@ -43,6 +43,12 @@ pub struct RawDefaults {
     pub db_host: S<String>,
     /// Port of the shared PostgreSQL. Default 5432.
     pub db_port: S<i64>,
+    /// Connections the PostgreSQL server at one `db-host`:`db-port` gives all instances
+    /// together (1 to 262143). Each app's authenticator gets `CONNECTION LIMIT` = most pods x
+    /// (`db-pool` + 1), most pods being `replicas` (or `autoscale`'s `max`) + 1 for a rolling update's extra pod;
+    /// `build` refuses when the present apps of one server add up to more. Unset: no budget
+    /// is checked (each app's limit still applies).
+    pub db_max_connections: S<i64>,
     /// Pods per instance (1 to 100). Not together with `autoscale` in the same table.
     /// Default 2.
     pub replicas: S<i64>,

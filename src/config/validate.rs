@@ -123,21 +123,68 @@ pub fn validate(
         }
     }
     collisions(&mut cx, raw, &apps);
+    let db_max_connections = d
+        .db_max_connections
+        .as_ref()
+        .and_then(|v| cx.int(v, "db-max-connections", 1, 262_143))
+        .map(|n| n as u32);
 
     let mut diags = cx.diags;
     if diags.is_empty() {
-        Ok(Config {
+        let config = Config {
             namespace: namespace.expect("checked"),
             ingress_namespace: ingress_namespace.expect("checked"),
             db_cidrs,
             sealing,
+            db_max_connections,
             apps,
-        })
+        };
+        let diags = budget(src, raw, &config);
+        if diags.is_empty() {
+            Ok(config)
+        } else {
+            Err(diags)
+        }
     } else {
         diags.sort();
         diags.dedup();
         Err(diags)
     }
+}
+
+/// Largest consumers named when a server's budget is exceeded.
+const BUDGET_NAMED: usize = 5;
+
+/// `db-max-connections`: the limits of the present apps of each server must fit in it. Checked
+/// once everything else is valid (the limits need every app's replicas and pool).
+fn budget(src: &Source<'_>, raw: &RawConfig, config: &Config) -> Vec<Diagnostic> {
+    let (Some(max), Some(key)) = (
+        config.db_max_connections,
+        raw.defaults.db_max_connections.as_ref(),
+    ) else {
+        return Vec::new();
+    };
+    config
+        .connection_budget()
+        .into_iter()
+        .filter(|s| s.total > u64::from(max))
+        .map(|s| {
+            let named: Vec<String> = s
+                .apps
+                .iter()
+                .take(BUDGET_NAMED)
+                .map(|(app, n)| format!("{app} {n}"))
+                .collect();
+            let more = s.apps.len().saturating_sub(BUDGET_NAMED);
+            src.diag(key.span().start, format!(
+                "`db-max-connections` is {max}, but the present apps on server {} may open {} connections together (each app: (replicas, or autoscale max, + 1) x (db-pool + 1)); largest: {}{}; lower `replicas`, `autoscale` max or `db-pool` of some apps, or raise `db-max-connections` to what the server allows (its max_connections minus what others use)",
+                printable(&s.server),
+                s.total,
+                named.join(", "),
+                if more > 0 { format!(" and {more} more") } else { String::new() }
+            ))
+        })
+        .collect()
 }
 
 fn opt_or<R>(

@@ -69,6 +69,8 @@ pub struct SqlView {
     /// Empty for an absent app (purge and verify do not use it).
     pub verifier: String,
     pub statement_timeout: String,
+    /// The authenticator's `CONNECTION LIMIT` (see `App::connection_limit`).
+    pub connection_limit: u32,
     pub lock_key: i64,
     pub lock_wait: &'static str,
     /// The role comment that marks a role as converged by postgrest-gen for this app.
@@ -95,6 +97,7 @@ impl SqlView {
             grants: grants_json(app),
             verifier: cred.map(|c| c.verifier.clone()).unwrap_or_default(),
             statement_timeout: app.api.statement_timeout.clone(),
+            connection_limit: app.connection_limit(),
             lock_key: LOCK_KEY,
             lock_wait: LOCK_WAIT,
             marker: format!(

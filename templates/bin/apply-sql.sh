@@ -118,24 +118,51 @@ SQL
   kept=(); for d in "${order[@]}"; do [ -n "${gone_db[$d]+x}" ] || kept+=("$d"); done
   order=("${kept[@]}")
 fi
+# PUBLIC's CONNECT (PostgreSQL's default) lets every app's authenticator connect to every
+# database, another tenant's included. Whether PUBLIC keeps it is the database owner's decision
+# (other roles of theirs may rely on it), so it is named here, once per run, and never changed.
+public=$($PSQL -X -q -At -v ON_ERROR_STOP=1 -v dbs="$(printf '%s\n' "${order[@]}")" -d postgres <<'SQL'
+SET search_path = pg_catalog, pg_temp;
+SELECT string_agg(format('%I', datname), ', ' ORDER BY datname) FROM pg_database
+ WHERE datname = ANY (string_to_array(:'dbs', E'\n'))
+   AND (datacl IS NULL OR aclcontains(datacl, makeaclitem(0, datdba, 'CONNECT', false)));
+SQL
+)
+if [ -n "$public" ]; then
+  echo "$mode: warning: PUBLIC may connect to $public, so every app's authenticator can log in there; per database: REVOKE CONNECT, TEMPORARY ON DATABASE <db> FROM PUBLIC (apply grants CONNECT to the app's own authenticator; grant it to the other roles that need it)" >&2
+fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/apply-sql.XXXXXX")
 declare -A worker_of=()
 cleanup() { for p in "${!worker_of[@]}"; do kill "$p" 2>/dev/null || true; done; wait; rm -rf "$work"; }
 trap cleanup EXIT
 
-# Largest database first onto the least loaded session, so one big shared database does not
-# leave the other sessions idle at the end. $work/W.list: the session's "database<TAB>app" lines.
-n=$(( ${#order[@]} < jobs ? ${#order[@]} : jobs ))
-(( n > 0 )) || n=0
+# Largest share first onto the least loaded session, so one big shared database does not
+# leave the other sessions idle at the end. A share is a database's apps; for verify, which is
+# read-only and takes no lock, a database with more than its fair part of the apps is cut into
+# shares of that size, so one shared database keeps every session busy. (apply.sql's advisory
+# lock would serialise them anyway.) $work/W.list: the session's "database<TAB>app" lines.
+total=0
+for db in "${order[@]}"; do c=${apps_of[$db]//[^ ]/}; total=$(( total + ${#c} )); done
+piece=$total
+[ "$mode" = verify ] && piece=$(( (total + jobs - 1) / jobs ))
+shares=()
+for db in "${order[@]}"; do
+  read -ra list <<< "${apps_of[$db]}"
+  for ((i = 0; i < ${#list[@]}; i += piece)); do
+    part=("${list[@]:i:piece}")
+    shares+=("${#part[@]}"$'\t'"$db"$'\t'"${part[*]}")
+  done
+done
+n=$(( ${#shares[@]} < jobs ? ${#shares[@]} : jobs ))
 load=()
 for ((w = 0; w < n; w++)); do load[w]=0; : > "$work/$w.list"; done
-while IFS=$'\t' read -r count db; do
+while IFS=$'\t' read -r count db apps; do
   best=0
   for ((w = 1; w < n; w++)); do if [ "${load[w]}" -lt "${load[best]}" ]; then best=$w; fi; done
   load[best]=$(( load[best] + count ))
-  for app in ${apps_of[$db]}; do printf '%s\t%s\n' "$db" "$app"; done >> "$work/$best.list"
-done < <(for db in "${order[@]}"; do c=${apps_of[$db]//[^ ]/}; printf '%d\t%s\n' ${#c} "$db"; done | sort -t$'\t' -k1,1nr -s)
+  for app in $apps; do printf '%s\t%s\n' "$db" "$app"; done >> "$work/$best.list"
+done < <([ ${#shares[@]} -eq 0 ] || printf '%s\n' "${shares[@]}" | sort -t$'\t' -k1,1nr -s)
 
 # The psql script for a session from line FROM of its list on: \connect at each new database,
 # and markers around each app's file (app names are DNS labels, so they need no quoting). The

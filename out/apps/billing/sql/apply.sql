@@ -55,7 +55,8 @@ SELECT set_config('postgrest_gen.app', 'billing', true) AS app,
        set_config('postgrest_gen.grants', '{"billing_web_user":["SELECT"]}', true) AS grants,
        set_config('postgrest_gen.marker', 'postgrest-gen: app billing in database billing', true) AS marker,
        set_config('postgrest_gen.verifier', 'SCRAM-SHA-256$4096:1Fx3540GN8xxeaNl0sDPqQ==$wvyzNTTFH+h+3lwjnjPSJsSv0RSbIjKrQKm3SGn7SdU=:Pv85u989DzGu3kSpLK7QJNy+u7gHrZhd0Pbuy6uHgsA=', true) AS verifier,
-       set_config('postgrest_gen.statement_timeout', '2s', true) AS statement_timeout
+       set_config('postgrest_gen.statement_timeout', '2s', true) AS statement_timeout,
+       set_config('postgrest_gen.connection_limit', '22', true) AS connection_limit
 \gset postgrest_gen_
 
 -- Serialises applies and purges in this database (concurrent GRANTs fail with "tuple
@@ -344,6 +345,7 @@ DECLARE
   verifier text := current_setting('postgrest_gen.verifier');
   timeout text := current_setting('postgrest_gen.statement_timeout');
   marker text := current_setting('postgrest_gen.marker');
+  conn_limit int := current_setting('postgrest_gen.connection_limit')::int;
   role_name text;
   r record;
 BEGIN
@@ -353,12 +355,12 @@ BEGIN
   IF NOT EXISTS (
     SELECT FROM pg_authid WHERE rolname = auth AND rolcanlogin AND NOT rolinherit
       AND NOT rolsuper AND NOT rolcreatedb AND NOT rolcreaterole AND NOT rolreplication
-      AND NOT rolbypassrls AND rolconnlimit = -1
+      AND NOT rolbypassrls AND rolconnlimit = conn_limit
       AND (rolvaliduntil IS NULL OR rolvaliduntil = 'infinity') AND rolpassword = verifier
   ) THEN
     EXECUTE format('ALTER ROLE %I WITH LOGIN NOINHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE '
-      'NOREPLICATION NOBYPASSRLS CONNECTION LIMIT -1 VALID UNTIL %L PASSWORD %L',
-      auth, 'infinity', verifier);
+      'NOREPLICATION NOBYPASSRLS CONNECTION LIMIT %s VALID UNTIL %L PASSWORD %L',
+      auth, conn_limit, 'infinity', verifier);
   END IF;
   FOREACH role_name IN ARRAY request_roles LOOP
     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = role_name) THEN

@@ -54,7 +54,8 @@ SELECT set_config('postgrest_gen.app', 'billing', true) AS app,
        set_config('postgrest_gen.grants', '{"billing_web_user":["SELECT"]}', true) AS grants,
        set_config('postgrest_gen.marker', 'postgrest-gen: app billing in database billing', true) AS marker,
        set_config('postgrest_gen.verifier', 'SCRAM-SHA-256$4096:1Fx3540GN8xxeaNl0sDPqQ==$wvyzNTTFH+h+3lwjnjPSJsSv0RSbIjKrQKm3SGn7SdU=:Pv85u989DzGu3kSpLK7QJNy+u7gHrZhd0Pbuy6uHgsA=', true) AS verifier,
-       set_config('postgrest_gen.statement_timeout', '2s', true) AS statement_timeout
+       set_config('postgrest_gen.statement_timeout', '2s', true) AS statement_timeout,
+       set_config('postgrest_gen.connection_limit', '22', true) AS connection_limit
 \gset postgrest_gen_
 
 DO $verify$
@@ -201,8 +202,12 @@ SELECT ro.rolname AS role, ro.oid AS role_id, d.deptype, coalesce(db.datname, ''
     END LOOP;
     IF NOT EXISTS (SELECT FROM pg_authid WHERE oid = auth AND rolcanlogin AND NOT rolinherit
         AND NOT rolsuper AND NOT rolcreatedb AND NOT rolcreaterole AND NOT rolreplication
-        AND NOT rolbypassrls AND rolconnlimit = -1 AND (rolvaliduntil IS NULL OR rolvaliduntil = 'infinity')) THEN
+        AND NOT rolbypassrls AND (rolvaliduntil IS NULL OR rolvaliduntil = 'infinity')) THEN
       problems := problems || format('role %s: attributes differ from LOGIN NOINHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS', auth_name);
+    END IF;
+    IF (SELECT rolconnlimit FROM pg_roles WHERE oid = auth) IS DISTINCT FROM current_setting('postgrest_gen.connection_limit')::int THEN
+      problems := problems || format('role %s: CONNECTION LIMIT is %s, not %s (most pods x (db-pool + 1))', auth_name,
+        (SELECT rolconnlimit FROM pg_roles WHERE oid = auth), current_setting('postgrest_gen.connection_limit'));
     END IF;
     IF NOT EXISTS (SELECT FROM pg_authid WHERE oid = auth
                    AND rolpassword = current_setting('postgrest_gen.verifier')) THEN
@@ -238,8 +243,9 @@ SELECT ro.rolname AS role, ro.oid AS role_id, d.deptype, coalesce(db.datname, ''
              ORDER BY am.member::regrole::text, am.roleid::regrole::text LOOP
       problems := problems || format('unexpected membership: %s in %s', r.member, r.role);
     END LOOP;
-    IF NOT EXISTS (SELECT FROM pg_database d CROSS JOIN LATERAL aclexplode(d.datacl) g WHERE d.oid = this_db
-                     AND g.grantee = auth AND g.privilege_type = 'CONNECT' AND g.grantor = d.datdba AND NOT g.is_grantable) THEN
+    -- aclcontains: one pass over the database's ACL (an entry per app when shared); a grant
+    -- option on top is reported with the unexpected privileges below.
+    IF (SELECT aclcontains(datacl, makeaclitem(auth, datdba, 'CONNECT', false)) FROM pg_database WHERE oid = this_db) IS NOT TRUE THEN
       problems := problems || format('%s lacks CONNECT on database %s (granted by its owner)', auth_name, current_database());
     END IF;
     -- What each request role must hold in each exposed schema, granted by the owner.
