@@ -128,7 +128,7 @@ cp apps.full.toml apps.toml
 pw() { grep 'password:' "secrets/$1-postgrest.secret.yaml" | sed 's/.*password: "\(.*\)"/\1/'; }
 login() { PGPASSWORD=$(pw "$1") psql -X -At -w -h "$PGHOST" -U "${1}_authenticator" -d "$2" -c "SELECT 1"; }
 res=$(run apply) && rc=0 || rc=$?
-has "public connect: warned with the fix" "PUBLIC may connect to apshared" "$res"
+has "public connect: warned with the fix" "apshared, so every app's authenticator can log in there; per database: REVOKE CONNECT, TEMPORARY ON DATABASE <db> FROM PUBLIC" "$res"
 check "public connect: another app's authenticator logs in to apshared" login a1 apshared
 q "REVOKE CONNECT, TEMPORARY ON DATABASE apshared FROM PUBLIC" >/dev/null
 refuse "public connect revoked: another app's authenticator is refused" login a1 apshared
