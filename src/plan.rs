@@ -265,7 +265,15 @@ fn credential(
             // Plaintext left from an abandoned rotation, or from the other side of a merge,
             // must never be sealed or applied in place of the password the lock records.
             let plaintext = match on_disk {
-                Some(pw) if scram::matches(&pw, &e.verifier) => Some(pw),
+                Some(pw)
+                    if inputs
+                        .secret_files
+                        .get(&file)
+                        .and_then(|t| secret_file::belongs_to(t, &e.verifier))
+                        .unwrap_or_else(|| scram::matches(&pw, &e.verifier)) =>
+                {
+                    Some(pw)
+                }
                 Some(_) => {
                     let msg = format!(
                         "{name}: {secrets}/{file} does not hold the password {lock} records (left from an abandoned rotation, or from the other side of a merge); it is not used, and `make apply-secrets` would apply a wrong password: delete it, or run `postgrest-gen rotate {name}`",
@@ -365,7 +373,11 @@ fn credential(
                     })
                 }
                 None => {
-                    let Some(pw) = plaintext.take().filter(|_| !check) else {
+                    // Sealing is where a wrong plaintext would do harm: check it the slow, sure way.
+                    let Some(pw) = plaintext
+                        .take()
+                        .filter(|pw| !check && scram::matches(pw, &verifier))
+                    else {
                         return Err(format!(
                             "{name}: the sealed password must be re-made (its scope, namespace or name changed) but its plaintext is not in {sd}/{file}; run `postgrest-gen rotate {name}` to issue and seal a new password"
                         ));

@@ -85,20 +85,41 @@ pub fn summary(
     want: &BTreeMap<String, String>,
 ) -> Vec<String> {
     let mut lines = Vec::new();
-    let mut names: BTreeSet<String> = config.apps.keys().map(|a| a.to_string()).collect();
-    for path in have.keys() {
-        if let Some(app) = path.strip_prefix("apps/").and_then(|p| p.split('/').next()) {
-            names.insert(app.to_owned());
+    // One pass over each tree, grouped by app: the summary stays linear in the number of apps.
+    // Borrowed, not cloned: the trees hold every generated file.
+    fn by_app(tree: &BTreeMap<String, String>) -> BTreeMap<&str, BTreeMap<&str, &str>> {
+        let mut apps: BTreeMap<&str, BTreeMap<&str, &str>> = BTreeMap::new();
+        for (path, text) in tree {
+            if let Some((app, rel)) = path.strip_prefix("apps/").and_then(|p| p.split_once('/')) {
+                apps.entry(app).or_default().insert(rel, text.as_str());
+            }
         }
+        apps
     }
-    let root = |tree: &BTreeMap<String, String>| {
-        tree.get("kustomization.yaml").cloned().unwrap_or_default()
+    let (mut have_by, mut want_by) = (by_app(have), by_app(want));
+    let mut names: BTreeSet<String> = config.apps.keys().map(|a| a.to_string()).collect();
+    names.extend(have_by.keys().map(|k| (*k).to_owned()));
+    // Apps rendered through an overlay: the root kustomization names `../overlays/<app>`.
+    let overlaid = |tree: &BTreeMap<String, String>| -> BTreeSet<String> {
+        tree.get("kustomization.yaml")
+            .map(|t| {
+                t.lines()
+                    .filter_map(|l| l.split("overlays/").nth(1))
+                    .map(|rest| rest.trim_end_matches('"').to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
     };
-    let (old_root, new_root) = (root(have), root(want));
+    let (old_overlaid, new_overlaid) = (overlaid(have), overlaid(want));
+    let pending_password: BTreeSet<&str> = plan
+        .pending
+        .iter()
+        .filter(|p| p.contains(": new password") || p.contains(": rotated password"))
+        .filter_map(|p| p.split(':').next())
+        .collect();
     for name in names {
         // An overlay switched on or off shows in the root kustomization, not the app's files.
-        let through = |root: &str| root.contains(&format!("overlays/{name}\""));
-        let overlay = match (through(&old_root), through(&new_root)) {
+        let overlay = match (old_overlaid.contains(&name), new_overlaid.contains(&name)) {
             (false, true) => Some(format!(
                 "~ app {name}: rendered through its overlay (overlays/{name})"
             )),
@@ -107,22 +128,20 @@ pub fn summary(
             )),
             _ => None,
         };
-        let prefix = format!("apps/{name}/");
-        let files = |tree: &BTreeMap<String, String>| -> BTreeMap<String, String> {
-            tree.iter()
-                .filter_map(|(p, t)| Some((p.strip_prefix(&prefix)?.to_owned(), t.clone())))
-                .collect()
-        };
-        let (old, new) = (files(have), files(want));
+        let old = have_by.remove(name.as_str()).unwrap_or_default();
+        let new = want_by.remove(name.as_str()).unwrap_or_default();
         if old == new {
             lines.extend(overlay);
             continue;
         }
+        let owned = |m: BTreeMap<&str, &str>| -> BTreeMap<String, String> {
+            m.into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect()
+        };
+        let (old, new) = (owned(old), owned(new));
         let app = config.apps.iter().find(|(k, _)| k.as_str() == name);
-        let new_password = plan.pending.iter().any(|p| {
-            p.starts_with(&format!("{name}: new password"))
-                || p.starts_with(&format!("{name}: rotated password"))
-        });
+        let new_password = pending_password.contains(name.as_str());
         let line = match app {
             None => format!(
                 "- app {name}: no longer in apps.toml: its {} files are removed; its roles stay in the database",

@@ -21,3 +21,22 @@ pub fn read_jwt_secret(text: &str) -> Option<String> {
         .map(|v| v.trim().trim_matches('"').to_owned())
         .find(|v| super::is_jwt_secret(v))
 }
+
+/// Annotation naming the verifier a file's password belongs to: a short SHA-256 of the verifier
+/// (public: the verifier itself is in Git). Comparing it with the lock costs a hash, where
+/// re-deriving the SCRAM verifier costs 4,096 PBKDF2 rounds per app and build.
+pub const VERIFIER_ANNOTATION: &str = "postgrest-gen/verifier-sha256";
+
+pub fn verifier_fingerprint(verifier: &str) -> String {
+    use sha2::{Digest, Sha256};
+    crate::credentials::seal::hex(&Sha256::digest(verifier.as_bytes()))[..16].to_owned()
+}
+
+/// Whether the file's password belongs to `verifier`, by its annotation; `None` for a file
+/// without one (written by an earlier version), which the caller checks the slow way.
+pub fn belongs_to(text: &str, verifier: &str) -> Option<bool> {
+    let prefix = format!("{VERIFIER_ANNOTATION}:");
+    text.lines()
+        .find_map(|l| l.trim().strip_prefix(prefix.as_str()))
+        .map(|v| v.trim().trim_matches('"') == verifier_fingerprint(verifier))
+}

@@ -337,6 +337,13 @@ pub fn secret_files(plan: &Plan<'_>, source: &str) -> BTreeMap<String, String> {
                 app: name.to_string(),
                 file: file.clone(),
                 password: values.password.clone(),
+                verifier_sha256: values.password.as_ref().and_then(|_| {
+                    plan.locks.get(name).map(|l| {
+                        crate::credentials::secret_file::verifier_fingerprint(
+                            &l.authenticator.verifier,
+                        )
+                    })
+                }),
                 jwt_secret: values.jwt_secret.clone(),
             };
             (file, render_one(&env, "k8s/secret.yaml.j2", view))

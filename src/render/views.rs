@@ -230,6 +230,8 @@ pub struct SecretView {
     pub file: String,
     /// `None` only with sealing, when the plaintext is not at hand (the sealed value is kept).
     pub password: Option<String>,
+    /// Short SHA-256 of the password's verifier (see `secret_file::VERIFIER_ANNOTATION`).
+    pub verifier_sha256: Option<String>,
     pub jwt_secret: Option<String>,
 }
 
