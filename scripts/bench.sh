@@ -61,7 +61,7 @@ sqlbench() { # LAYOUT(shared|separate) LABEL POSTGRES-MAJOR
   "$bin" build > /dev/null
   cat > run.sh <<'SH'
 set -euo pipefail
-while IFS=$'\t' read -r app _ db; do
+while IFS=$'\t' read -r app _ db _secret; do
   case "$app" in '#'*) continue ;; esac
   i=${app#s-}
   psql -X -q -At -d postgres -c "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1 || psql -X -q -c "CREATE DATABASE $db" postgres

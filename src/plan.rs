@@ -363,7 +363,11 @@ fn credential(
             match reuse {
                 Some(old) => Some(old.clone()),
                 // Without the plaintext, build would stop: check says so rather than plan it.
-                None if check && plaintext.is_some() => {
+                None if check
+                    && plaintext
+                        .as_ref()
+                        .is_some_and(|pw| scram::matches(pw, &verifier)) =>
+                {
                     p.pending.push(format!(
                         "{name}: password to re-seal, by `postgrest-gen build` (shown below as {PLACEHOLDER})"
                     ));
