@@ -104,7 +104,6 @@ fn section<T: DeserializeOwned>(
 ) -> Option<T> {
     let mut value = value.clone();
     let known = fields::<T>();
-    let mut unknown_found = false;
     if let DeValue::Table(table) = value.get_mut() {
         let unknown: Vec<_> = table
             .keys()
@@ -117,10 +116,8 @@ fn section<T: DeserializeOwned>(
                 unknown_key(key.get_ref(), known, Some(ctx)),
             ));
             table.remove(&key);
-            unknown_found = true;
         }
     }
-    let _ = unknown_found;
     let mut dropped: Vec<String> = Vec::new();
     loop {
         match T::deserialize(ValueDeserializer::from(value.clone())) {
