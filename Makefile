@@ -36,6 +36,8 @@ test-pg: $(BIN) ## role SQL, the operator lifecycle and the installed tool's wor
 	scripts/with-pg.sh 17 $(CARGO) test --locked $(TEST_PG)
 	scripts/with-pg.sh 15 scripts/test-operator.sh
 	scripts/with-pg.sh 17 scripts/test-operator.sh
+	ADMIN=createrole scripts/with-pg.sh 15 scripts/test-operator.sh
+	ADMIN=createrole scripts/with-pg.sh 17 scripts/test-operator.sh
 	scripts/with-pg.sh 15 scripts/test-apply-sql.sh
 	scripts/with-pg.sh 17 scripts/test-apply-sql.sh
 	scripts/with-pg.sh 15 scripts/test-workflow.sh

@@ -2,10 +2,26 @@
 # Walks every row of the README's lifecycle table through the real make targets against the
 # PostgreSQL server named by PG* (run under scripts/with-pg.sh), and renders the Kubernetes
 # half exactly as `make apply-k8s` would apply it. Prints `N passed, N failed`.
+#   ADMIN=superuser (default)  the make targets run as the superuser PG* names;
+#   ADMIN=createrole           they run as `platform_admin`, a role with only CREATEROLE and
+#                              CREATEDB, as on hosted PostgreSQL; it holds each owner's
+#                              privileges (granted as a provider's console or bootstrap would).
+# Seeding the tenants and playing drift use the superuser either way.
 set -euo pipefail
 # shellcheck source=scripts/test-lib.sh
-. "$(dirname "$0")/test-lib.sh" operator
-mk() { make -s -C "$repo" OUT="$work/out" CONFIG="$work/apps.toml" "$@"; }
+. "$(dirname "$0")/test-lib.sh" "operator-${ADMIN:=superuser}"
+case "$ADMIN" in superuser|createrole) ;; *) echo "test-operator: ADMIN is superuser or createrole, not $ADMIN" >&2; exit 2 ;; esac
+pg16=$(q "SELECT current_setting('server_version_num')::int >= 160000")
+admin_pw=$(head -c 12 /dev/urandom | base64 | tr -d '/+=')
+if [ "$ADMIN" = createrole ]; then
+  q "DROP ROLE IF EXISTS platform_admin; CREATE ROLE platform_admin LOGIN CREATEROLE CREATEDB PASSWORD '$admin_pw'" >/dev/null
+  mk() { PGUSER=platform_admin PGPASSWORD=$admin_pw make -s -C "$repo" OUT="$work/out" CONFIG="$work/apps.toml" "$@"; }
+  # What the administrator needs of an owner: its privileges (INHERIT), nothing more.
+  adopt() { if [ "$pg16" = t ]; then q "GRANT $1 TO platform_admin WITH INHERIT TRUE, SET FALSE"; else q "GRANT $1 TO platform_admin"; fi; }
+else
+  mk() { make -s -C "$repo" OUT="$work/out" CONFIG="$work/apps.toml" "$@"; }
+  adopt() { :; }
+fi
 login() { PGPASSWORD=$2 psql -X -At -w -h "$PGHOST" -U "${1}_authenticator" -d "$3" -c "SELECT 1"; }
 password() { grep 'password:' "secrets/$1-postgrest.secret.yaml" | sed 's/.*password: "\(.*\)"/\1/'; }
 rendered() { mk render >/dev/null && cat out/.rendered.yaml; }
@@ -13,6 +29,7 @@ seed() {
   q "DROP DATABASE IF EXISTS $2 WITH (FORCE)" >/dev/null
   q "DO \$\$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$1') THEN CREATE ROLE $1 NOLOGIN; END IF; END\$\$" >/dev/null
   q "CREATE DATABASE $2 OWNER $1" >/dev/null
+  adopt "$1" >/dev/null
   q "CREATE SCHEMA api_v1 AUTHORIZATION $1; CREATE SCHEMA marts AUTHORIZATION $1;
      SET ROLE $1; CREATE TABLE marts.t AS SELECT 1 AS x; CREATE VIEW api_v1.v AS SELECT x FROM marts.t" "$2" >/dev/null
 }
@@ -58,6 +75,41 @@ out=$(mk apply-sql 2>&1 || true)
 case "$out" in *"failed for app opb"*'schema api_v1 does not exist'*|*'schema api_v1 does not exist'*"failed for app opb"*) ok "failure: apply-sql stops and names the app";; *) bad "failure not named: $out";; esac
 q "ALTER SCHEMA api_moved RENAME TO api_v1" opb_db >/dev/null
 
+if [ "$ADMIN" = createrole ]; then
+  # A right the administrator lacks stops the run before any change, naming the GRANT.
+  q "REVOKE opb FROM platform_admin" >/dev/null
+  q "ALTER ROLE opb_authenticator CONNECTION LIMIT 7" >/dev/null
+  out=$(mk apply-sql 2>&1 || true)
+  if [ "$pg16" = t ]; then want="GRANT opb TO platform_admin WITH INHERIT TRUE, SET FALSE;"; else want="GRANT opb TO platform_admin;"; fi
+  has "missing right: apply names the GRANT" "$want" "$out"
+  has "missing right: nothing was changed" "nothing was changed" "$out"
+  is "missing right: the drifted limit is untouched" 7 "$(q "SELECT rolconnlimit FROM pg_roles WHERE rolname = 'opb_authenticator'")"
+  adopt opb >/dev/null
+  if [ "$pg16" = t ]; then
+    # PostgreSQL 16+: ADMIN OPTION on a role the administrator did not create.
+    q "CREATE ROLE opb_web_user NOLOGIN" >/dev/null
+    printf '[apps.opa]\ndatabase = "opa_db"\n\n[apps.opb]\ndatabase = "opb_db"\n[apps.opb.jwt]\nsecret = "generate"\n[apps.opb.jwt.roles.web_user]\nprivileges = ["select"]\n' > apps.toml
+    "$bin" build >/dev/null
+    out=$(mk apply-sql 2>&1 || true)
+    has "missing ADMIN: apply names the GRANT" "GRANT opb_web_user TO platform_admin WITH ADMIN TRUE, INHERIT FALSE, SET FALSE;" "$out"
+    q "GRANT opb_web_user TO platform_admin WITH ADMIN TRUE, INHERIT FALSE, SET FALSE" >/dev/null
+    check "missing ADMIN: apply converges once granted" mk apply-sql
+    check "missing ADMIN: verify passes" mk verify
+    printf '[apps.opa]\ndatabase = "opa_db"\n\n[apps.opb]\ndatabase = "opb_db"\n' > apps.toml
+    "$bin" build >/dev/null
+    check "retire a JWT role the administrator was granted ADMIN on" mk apply-sql
+    is "retired role dropped" 0 "$(q "SELECT count(*) FROM pg_roles WHERE rolname = 'opb_web_user'")"
+  fi
+  check "missing right: apply converges once granted" mk apply-sql
+  check "missing right: verify passes" mk verify
+  # Attributes only a superuser may change stop the run instead of being left.
+  q "ALTER ROLE opb_web_anon BYPASSRLS" >/dev/null
+  out=$(mk apply-sql 2>&1 || true)
+  has "superuser attribute: apply names the ALTER a superuser must run" "ALTER ROLE opb_web_anon NOSUPERUSER NOREPLICATION NOBYPASSRLS;" "$out"
+  q "ALTER ROLE opb_web_anon NOBYPASSRLS" >/dev/null
+  check "superuser attribute: apply converges once fixed" mk apply-sql
+fi
+
 # undeploy: workloads go, roles and secret stay.
 printf '[apps.opa]\ndatabase = "opa_db"\ndeployed = false\n\n[apps.opb]\ndatabase = "opb_db"\n' > apps.toml
 "$bin" build >/dev/null
@@ -87,4 +139,4 @@ check "purge: make verify passes (absence verified)" mk verify
 check "purge: purging again is idempotent" mk purge-sql
 refuse "purge: nothing of opa rendered" grep -q "opa-postgrest" <(rendered)
 
-finish "operator lifecycle"
+finish "operator lifecycle (ADMIN=$ADMIN)"

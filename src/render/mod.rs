@@ -41,6 +41,8 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "sql/_holdings.sql.j2",
     "sql/_check_database.sql.j2",
     "sql/_owner_checks.sql.j2",
+    "sql/_admin_grant.sql.j2",
+    "sql/_admin_rights.sql.j2",
     "sql/_preflight.sql.j2",
     "sql/_roles.sql.j2",
     "sql/_membership.sql.j2",

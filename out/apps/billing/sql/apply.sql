@@ -32,9 +32,14 @@ SET TimeZone = 'UTC';
 SET extra_float_digits = 1;
 -- PostgreSQL 17's transaction_timeout, set on the database by its owner, would end every
 -- script here (failing closed, but blocking every other app of a shared database).
-SELECT :SERVER_VERSION_NUM >= 170000 AS postgrest_gen_pg17 \gset
+SELECT :SERVER_VERSION_NUM >= 170000 AS postgrest_gen_pg17, :SERVER_VERSION_NUM >= 160000 AS postgrest_gen_pg16 \gset
 \if :postgrest_gen_pg17
 SET transaction_timeout = 0;
+\endif
+-- PostgreSQL 16+: what a CREATEROLE administrator receives on the roles it creates is ADMIN
+-- only; a database setting must not add INHERIT or SET (the privileges of the app's roles).
+\if :postgrest_gen_pg16
+SET createrole_self_grant = '';
 \endif
 
 -- Creates and converges the roles of app `billing`: the authenticator and every role PostgREST
@@ -119,6 +124,8 @@ DECLARE
   owner_name text := current_setting('postgrest_gen.owner');
   marker text := current_setting('postgrest_gen.marker');
   owner_row record;
+  is_super boolean := (SELECT rolsuper FROM pg_roles WHERE rolname = current_user);
+  pg16 boolean := current_setting('server_version_num')::int >= 160000;
   unmarked oid[];
   problems text[] := '{}';
   r record;
@@ -133,10 +140,155 @@ BEGIN
     RAISE EXCEPTION 'postgrest-gen: PostgreSQL % is not supported; the role SQL needs 15 or later',
       current_setting('server_version');
   END IF;
-  IF NOT (SELECT rolsuper FROM pg_roles WHERE oid = session_user::regrole) THEN
-    RAISE EXCEPTION 'postgrest-gen: apply.sql must run as a superuser, not "%"', session_user
-      USING HINT = 'Role attributes such as NOBYPASSRLS and password verifiers need superuser rights.';
+  -- The administrator's rights (part of the preflight). A superuser may do everything below.
+  -- Hosted PostgreSQL (RDS, Cloud SQL, Azure) gives the platform a role with CREATEROLE and
+  -- CREATEDB instead; such a role can do the work only with these rights, each checked here
+  -- so that a missing one stops the run before any change, naming the GRANT that gives it:
+  --   - PostgreSQL 16+: ADMIN OPTION on each of the app's roles that already exists (its
+  --     creator has it; CREATEROLE alone no longer reaches roles someone else created);
+  --   - the owner's privileges (membership with INHERIT): GRANT on the owner's schemas,
+  --     relations and routines and ALTER DEFAULT PRIVILEGES FOR ROLE <owner> act as the owner;
+  --     likewise the database owner's, while CONNECT for the authenticator is still missing;
+  --   - to revoke an entry someone else granted: that grantor's privileges, or its role (SET)
+  --     where the grant came through a grant-option chain; entries on objects of the
+  --     bootstrap superuser or on parameters need a superuser;
+  --   - attributes only a superuser (or a holder) may change: a role of the app with
+  --     SUPERUSER, REPLICATION or BYPASSRLS stops the run instead of being left as it is.
+  -- Nothing here runs user code: pg_has_role and the catalogs only.
+  IF NOT is_super THEN
+    IF NOT (SELECT rolcreaterole FROM pg_roles WHERE rolname = current_user) THEN
+      RAISE EXCEPTION 'postgrest-gen: apply.sql must run as a superuser or as a role with CREATEROLE, not "%"', current_user
+        USING HINT = format('On hosted PostgreSQL use the platform''s administrator role, or: ALTER ROLE %I CREATEROLE;', current_user);
+    END IF;
+    FOR r IN SELECT ro.oid, ro.rolname, ro.rolsuper, ro.rolreplication, ro.rolbypassrls, ro.rolcreatedb
+               FROM pg_roles ro
+              WHERE ro.oid = ANY(app_roles) OR (present AND ro.oid = ANY(api_roles))
+              ORDER BY ro.rolname LOOP
+      IF pg16 AND NOT pg_has_role(current_user, r.oid, 'MEMBER WITH ADMIN OPTION') THEN
+        problems := problems || format('administrator %I lacks ADMIN OPTION on role %I (PostgreSQL 16+ gives it only to the role''s creator); as a superuser or a holder of it, run: GRANT %I TO %I WITH ADMIN TRUE, INHERIT FALSE, SET FALSE;',
+          current_user, r.rolname, r.rolname, current_user);
+      END IF;
+      IF r.rolsuper OR r.rolreplication OR r.rolbypassrls THEN
+        problems := problems || format('role %I has %s, which only a superuser may remove; as a superuser, run: ALTER ROLE %I NOSUPERUSER NOREPLICATION NOBYPASSRLS;',
+          r.rolname, concat_ws(', ', CASE WHEN r.rolsuper THEN 'SUPERUSER' END, CASE WHEN r.rolreplication THEN 'REPLICATION' END,
+                               CASE WHEN r.rolbypassrls THEN 'BYPASSRLS' END), r.rolname);
+      ELSIF pg16 AND r.rolcreatedb AND NOT (SELECT rolcreatedb FROM pg_roles WHERE rolname = current_user) THEN
+        problems := problems || format('role %I has CREATEDB, which only a role with CREATEDB may remove: ALTER ROLE %I NOCREATEDB;', r.rolname, r.rolname);
+      END IF;
+    END LOOP;
+    IF present AND owner IS NOT NULL AND NOT pg_has_role(current_user, owner, 'USAGE') THEN
+      problems := problems || format('administrator %I lacks the privileges of the owner %I, which grants on the owner''s objects and ALTER DEFAULT PRIVILEGES FOR ROLE %I need; as a superuser or a holder of ADMIN on it, run: GRANT %I TO %I%s;',
+        current_user, owner_name, owner_name, owner_name, current_user, CASE WHEN pg16 THEN ' WITH INHERIT TRUE, SET FALSE' ELSE '' END);
+    END IF;
+    IF present AND NOT pg_has_role(current_user, (SELECT datdba FROM pg_database WHERE oid = this_db), 'USAGE')
+       AND NOT EXISTS (SELECT FROM pg_database d CROSS JOIN LATERAL aclexplode(d.datacl) g
+                        WHERE d.oid = this_db AND g.grantee = auth AND g.privilege_type = 'CONNECT' AND g.grantor = d.datdba) THEN
+      problems := problems || format('administrator %I cannot grant CONNECT on database %I: it lacks the privileges of its owner %s; run: GRANT %s TO %I%s; (or have the owner run: GRANT CONNECT ON DATABASE %I TO %I;)',
+        current_user, current_database(), (SELECT datdba::regrole FROM pg_database WHERE oid = this_db),
+        (SELECT datdba::regrole FROM pg_database WHERE oid = this_db), current_user, CASE WHEN pg16 THEN ' WITH INHERIT TRUE, SET FALSE' ELSE '' END,
+        current_database(), current_setting('postgrest_gen.authenticator'));
+    END IF;
+    -- What the privileges step will revoke: each entry acts as its object's owner (a plain
+    -- REVOKE by a role with the owner's privileges) or as its grantor (SET ROLE).
+    FOR r IN SELECT x.*, (SELECT rolsuper FROM pg_roles WHERE oid = x.owner_id) AS owner_super
+               FROM (-- Every ACL entry, in this database and on shared objects, whose grantee is one of the app's
+-- roles or a role postgrest-gen manages for another database's app (a tenant may grant to
+-- those on its own objects; that app's apply cannot reach here), whoever granted it, default
+-- privileges included. `expected` marks exactly what apply.sql grants (by the object's owner,
+-- without grant option): CONNECT for the authenticator; for each role PostgREST switches to,
+-- USAGE on each exposed schema and its declared privileges on the schema's relations
+-- (SELECT, INSERT, UPDATE, DELETE), routines (EXECUTE) and the owner's default privileges
+-- there. Everything else is revoked with `revoke`, run as `grantor` (for a default privilege
+-- the grantor is its FOR ROLE). `label` names the entry in messages. Needs the block's _vars.
+SELECT o.kind, o.what, o.col, o.owner_id, g.grantor, g.grantee, g.privilege_type AS priv, g.is_grantable,
+       coalesce(o.scope || ' ON ', '') || o.what AS label,
+       CASE WHEN o.scope IS NULL
+         THEN format('REVOKE %s%s ON %s FROM %s CASCADE', g.privilege_type,
+                     CASE WHEN o.col IS NULL THEN '' ELSE format(' (%I)', o.col) END, o.what, g.grantee::regrole)
+         ELSE format('ALTER %s REVOKE %s ON %s FROM %s', o.scope, g.privilege_type, o.what, g.grantee::regrole)
+       END AS revoke,
+       coalesce(present AND NOT g.is_grantable AND g.grantor = o.owner_id AND o.col IS NULL AND (
+            (o.kind = 'database' AND o.id = this_db AND g.grantee = auth AND g.privilege_type = 'CONNECT')
+         OR (o.kind = 'schema' AND o.id = ANY(schemas) AND g.grantee = ANY(api_roles) AND g.privilege_type = 'USAGE')
+         OR (o.kind = 'relation' AND o.nsp = ANY(schemas) AND o.relkind IN ('r', 'v', 'm', 'f', 'p') AND o.owner_id = owner
+             AND g.privilege_type IN ('SELECT', 'INSERT', 'UPDATE', 'DELETE')
+             AND (declared -> g.grantee::text) ? g.privilege_type)
+         OR (o.kind = 'routine' AND o.nsp = ANY(schemas) AND o.owner_id = owner AND g.privilege_type = 'EXECUTE'
+             AND (declared -> g.grantee::text) ? g.privilege_type)
+         OR (o.kind = 'default privilege' AND o.owner_id = owner AND o.nsp = ANY(schemas)
+             AND ((o.relkind = 'r' AND g.privilege_type IN ('SELECT', 'INSERT', 'UPDATE', 'DELETE'))
+                  OR (o.relkind = 'f' AND g.privilege_type = 'EXECUTE'))
+             AND (declared -> g.grantee::text) ? g.privilege_type)), false) AS expected
+  FROM (
+    SELECT 'database' AS kind, oid AS id, datdba AS owner_id, datacl AS acl, format('DATABASE %I', datname) AS what,
+           NULL::oid AS nsp, NULL::"char" AS relkind, NULL::name AS col, NULL::text AS scope FROM pg_database
+    UNION ALL SELECT 'tablespace', oid, spcowner, spcacl, format('TABLESPACE %I', spcname), NULL, NULL, NULL, NULL FROM pg_tablespace
+    UNION ALL SELECT 'parameter', oid, 10, paracl, 'PARAMETER ' || array_to_string(ARRAY(
+                       SELECT quote_ident(p) FROM unnest(string_to_array(parname, '.')) WITH ORDINALITY u(p, i) ORDER BY i), '.'),
+                     NULL, NULL, NULL, NULL FROM pg_parameter_acl
+    UNION ALL SELECT 'schema', oid, nspowner, nspacl, format('SCHEMA %I', nspname), NULL, NULL, NULL, NULL FROM pg_namespace
+    UNION ALL SELECT 'relation', oid, relowner, relacl,
+                     CASE relkind WHEN 'S' THEN 'SEQUENCE ' ELSE 'TABLE ' END || oid::regclass::text,
+                     relnamespace, relkind, NULL, NULL FROM pg_class WHERE relacl IS NOT NULL
+    UNION ALL SELECT 'column', c.oid, c.relowner, a.attacl, 'TABLE ' || c.oid::regclass::text, NULL, NULL, a.attname, NULL
+                FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid WHERE a.attacl IS NOT NULL
+    UNION ALL SELECT 'routine', oid, proowner, proacl, 'ROUTINE ' || oid::regprocedure::text, pronamespace, prokind, NULL, NULL
+                FROM pg_proc WHERE proacl IS NOT NULL
+    UNION ALL SELECT 'type', oid, typowner, typacl, CASE typtype WHEN 'd' THEN 'DOMAIN ' ELSE 'TYPE ' END || oid::regtype::text,
+                     NULL, NULL, NULL, NULL FROM pg_type WHERE typacl IS NOT NULL
+    UNION ALL SELECT 'language', oid, lanowner, lanacl, format('LANGUAGE %I', lanname), NULL, NULL, NULL, NULL FROM pg_language
+    UNION ALL SELECT 'large object', oid, lomowner, lomacl, 'LARGE OBJECT ' || oid::text, NULL, NULL, NULL, NULL
+                FROM pg_largeobject_metadata WHERE lomacl IS NOT NULL
+    UNION ALL SELECT 'foreign data wrapper', oid, fdwowner, fdwacl, format('FOREIGN DATA WRAPPER %I', fdwname), NULL, NULL, NULL, NULL
+                FROM pg_foreign_data_wrapper
+    UNION ALL SELECT 'foreign server', oid, srvowner, srvacl, format('FOREIGN SERVER %I', srvname), NULL, NULL, NULL, NULL
+                FROM pg_foreign_server
+    UNION ALL SELECT 'default privilege', oid, defaclrole, defaclacl,
+                     CASE defaclobjtype WHEN 'r' THEN 'TABLES' WHEN 'S' THEN 'SEQUENCES' WHEN 'f' THEN 'FUNCTIONS'
+                                        WHEN 'T' THEN 'TYPES' WHEN 'n' THEN 'SCHEMAS' ELSE 'LARGE OBJECTS' END,
+                     defaclnamespace, defaclobjtype, NULL,
+                     'DEFAULT PRIVILEGES FOR ROLE ' || defaclrole::regrole::text
+                       || CASE WHEN defaclnamespace = 0 THEN '' ELSE ' IN SCHEMA ' || defaclnamespace::regnamespace::text END
+                FROM pg_default_acl
+  ) o CROSS JOIN LATERAL aclexplode(o.acl) g
+ WHERE g.grantee = ANY(app_roles)
+    OR (g.grantee = ANY(others) AND (o.kind NOT IN ('database', 'tablespace', 'parameter')
+                                    OR (o.kind = 'database' AND o.id = this_db)))
+) x WHERE NOT x.expected
+              ORDER BY x.kind, x.what, x.col, x.grantee, x.priv LOOP
+      IF r.kind = 'parameter' OR (r.grantor = r.owner_id AND r.owner_super) THEN
+        problems := problems || format('role %s holds %s on %s, which only a superuser may revoke; as a superuser, run: %s;',
+          r.grantee::regrole, r.priv, r.label, r.revoke);
+      ELSIF r.grantor = r.owner_id AND NOT pg_has_role(current_user, r.owner_id, 'USAGE') THEN
+        problems := problems || format('role %s holds %s on %s; revoking it needs the privileges of its owner %s: GRANT %s TO %I%s; (or have the owner run: %s;)',
+          r.grantee::regrole, r.priv, r.label, r.owner_id::regrole, r.owner_id::regrole, current_user,
+          CASE WHEN pg16 THEN ' WITH INHERIT TRUE, SET FALSE' ELSE '' END, r.revoke);
+      ELSIF r.grantor <> r.owner_id AND NOT pg_has_role(current_user, r.grantor, CASE WHEN pg16 THEN 'SET' ELSE 'MEMBER' END)
+            AND NOT (r.grantor = ANY(app_roles)) THEN
+        -- (What an app role granted goes with the CASCADE of that role's own revoke.)
+        problems := problems || format('role %s holds %s on %s granted by %s; revoking it needs to act as %s: GRANT %s TO %I%s; (or have %s run: %s;)',
+          r.grantee::regrole, r.priv, r.label, r.grantor::regrole, r.grantor::regrole, r.grantor::regrole, current_user,
+          CASE WHEN pg16 THEN ' WITH INHERIT FALSE, SET TRUE' ELSE '' END, r.grantor::regrole, r.revoke);
+      END IF;
+    END LOOP;
+    -- Memberships the membership step will revoke (PostgreSQL 16+ records who granted each,
+    -- and only a role with that grantor's privileges may revoke it).
+    IF pg16 THEN
+      FOR r IN SELECT am.roleid::regrole AS role, am.member::regrole AS member, am.grantor::regrole AS grantor
+                 FROM pg_auth_members am
+                WHERE (am.roleid = ANY(app_roles) OR am.member = ANY(app_roles))
+                  AND NOT (am.roleid = ANY(api_roles) AND am.member = auth AND NOT am.admin_option AND present)
+                  AND NOT (am.admin_option AND am.roleid = ANY(app_roles) AND NOT am.member = ANY(app_roles) AND NOT am.member = ANY(others)
+                 AND EXISTS (SELECT FROM pg_roles m WHERE m.oid = am.member AND (m.rolcreaterole OR m.rolsuper))
+)
+                  AND am.grantor <> (SELECT oid FROM pg_roles WHERE rolname = current_user) AND NOT pg_has_role(current_user, am.grantor, 'USAGE')
+                ORDER BY 1, 2 LOOP
+        problems := problems || format('role %s is a member of %s, granted by %s; only a role with the privileges of %s may revoke it; as a superuser, run: REVOKE %s FROM %s GRANTED BY %s;',
+          r.member, r.role, r.grantor, r.grantor, r.role, r.member, r.grantor);
+      END LOOP;
+    END IF;
   END IF;
+
 
   IF present THEN
     -- The owner and the exposed schemas: views run with the owner's rights, so the owner must
@@ -319,6 +471,9 @@ SELECT o.kind, o.what, o.col, o.owner_id, g.grantor, g.grantee, g.privilege_type
     FOR r IN SELECT am.roleid::regrole AS role, am.member::regrole AS member FROM pg_auth_members am
               WHERE (am.roleid = ANY(unmarked) OR am.member = ANY(unmarked))
                 AND NOT (am.roleid = ANY(api_roles) AND am.member = auth AND NOT am.admin_option)
+                AND NOT (am.admin_option AND am.roleid = ANY(app_roles) AND NOT am.member = ANY(app_roles) AND NOT am.member = ANY(others)
+                 AND EXISTS (SELECT FROM pg_roles m WHERE m.oid = am.member AND (m.rolcreaterole OR m.rolsuper))
+)
     LOOP
       problems := problems || format('role %s existed before postgrest-gen managed it and %s is a member of %s; adopt it only without that membership: REVOKE %s FROM %s;',
         CASE WHEN r.role::oid = ANY(unmarked) THEN r.role ELSE r.member END, r.member, r.role, r.role, r.member);
@@ -346,34 +501,49 @@ DECLARE
   timeout text := current_setting('postgrest_gen.statement_timeout');
   marker text := current_setting('postgrest_gen.marker');
   conn_limit int := current_setting('postgrest_gen.connection_limit')::int;
+  can_read_verifiers boolean := has_table_privilege('pg_catalog.pg_authid', 'SELECT');
+  changes text;
+  password_differs boolean;
   role_name text;
   r record;
 BEGIN
-  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = auth) THEN
-    EXECUTE format('CREATE ROLE %I LOGIN NOINHERIT', auth);
-  END IF;
-  IF NOT EXISTS (
-    SELECT FROM pg_authid WHERE rolname = auth AND rolcanlogin AND NOT rolinherit
-      AND NOT rolsuper AND NOT rolcreatedb AND NOT rolcreaterole AND NOT rolreplication
-      AND NOT rolbypassrls AND rolconnlimit = conn_limit
-      AND (rolvaliduntil IS NULL OR rolvaliduntil = 'infinity') AND rolpassword = verifier
-  ) THEN
-    EXECUTE format('ALTER ROLE %I WITH LOGIN NOINHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE '
-      'NOREPLICATION NOBYPASSRLS CONNECTION LIMIT %s VALID UNTIL %L PASSWORD %L',
-      auth, conn_limit, 'infinity', verifier);
-  END IF;
-  FOREACH role_name IN ARRAY request_roles LOOP
-    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = role_name) THEN
-      EXECUTE format('CREATE ROLE %I NOLOGIN', role_name);
+  -- Each role with what it must be: the authenticator logs in (NOINHERIT, its verifier and
+  -- connection limit); every other role is NOLOGIN and has no password. ALTER ROLE names only
+  -- the attributes that differ: on hosted PostgreSQL an administrator without SUPERUSER may
+  -- not even restate NOSUPERUSER, NOREPLICATION or NOBYPASSRLS (the preflight stops the run
+  -- when one of those would have to change). pg_authid, the only place a verifier can be
+  -- read, is a superuser's: without it the password is set on every run, to the same value.
+  FOR r IN
+    SELECT w.name, w.login, w.conn_limit, w.password, ro.oid, ro.rolcanlogin, ro.rolinherit, ro.rolsuper,
+           ro.rolcreatedb, ro.rolcreaterole, ro.rolreplication, ro.rolbypassrls, ro.rolconnlimit, ro.rolvaliduntil
+      FROM (SELECT auth AS name, true AS login, conn_limit, verifier AS password, 0 AS i
+            UNION ALL SELECT n, false, -1, NULL, 1 FROM unnest(request_roles) n) w
+      LEFT JOIN pg_roles ro ON ro.rolname = w.name
+     ORDER BY w.i, w.name
+  LOOP
+    IF r.oid IS NULL THEN
+      EXECUTE format('CREATE ROLE %I %s', r.name, CASE WHEN r.login THEN 'LOGIN NOINHERIT' ELSE 'NOLOGIN' END);
+      SELECT rolcanlogin, rolinherit, rolsuper, rolcreatedb, rolcreaterole, rolreplication, rolbypassrls, rolconnlimit, rolvaliduntil
+        INTO r.rolcanlogin, r.rolinherit, r.rolsuper, r.rolcreatedb, r.rolcreaterole, r.rolreplication, r.rolbypassrls, r.rolconnlimit, r.rolvaliduntil
+        FROM pg_roles WHERE rolname = r.name;
     END IF;
-    IF NOT EXISTS (
-      SELECT FROM pg_authid WHERE rolname = role_name AND NOT rolcanlogin AND rolinherit
-        AND NOT rolsuper AND NOT rolcreatedb AND NOT rolcreaterole AND NOT rolreplication
-        AND NOT rolbypassrls AND rolconnlimit = -1 AND rolpassword IS NULL
-        AND (rolvaliduntil IS NULL OR rolvaliduntil = 'infinity')
-    ) THEN
-      EXECUTE format('ALTER ROLE %I WITH NOLOGIN INHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE '
-        'NOREPLICATION NOBYPASSRLS CONNECTION LIMIT -1 VALID UNTIL %L PASSWORD NULL', role_name, 'infinity');
+    password_differs := true;
+    IF can_read_verifiers THEN
+      -- Dynamic, so that the plan names pg_authid only where it may be read.
+      EXECUTE 'SELECT rolpassword IS DISTINCT FROM $2 FROM pg_catalog.pg_authid WHERE rolname = $1'
+        INTO password_differs USING r.name, r.password;
+    END IF;
+    changes := concat_ws(' ',
+      CASE WHEN r.rolcanlogin IS DISTINCT FROM r.login THEN CASE WHEN r.login THEN 'LOGIN' ELSE 'NOLOGIN' END END,
+      CASE WHEN r.rolinherit = r.login THEN CASE WHEN r.login THEN 'NOINHERIT' ELSE 'INHERIT' END END,
+      CASE WHEN r.rolsuper THEN 'NOSUPERUSER' END, CASE WHEN r.rolcreatedb THEN 'NOCREATEDB' END,
+      CASE WHEN r.rolcreaterole THEN 'NOCREATEROLE' END, CASE WHEN r.rolreplication THEN 'NOREPLICATION' END,
+      CASE WHEN r.rolbypassrls THEN 'NOBYPASSRLS' END,
+      CASE WHEN r.rolconnlimit <> r.conn_limit THEN format('CONNECTION LIMIT %s', r.conn_limit) END,
+      CASE WHEN r.rolvaliduntil IS NOT NULL AND r.rolvaliduntil <> 'infinity' THEN format('VALID UNTIL %L', 'infinity') END,
+      CASE WHEN password_differs THEN format('PASSWORD %s', coalesce(quote_literal(r.password), 'NULL')) END);
+    IF changes <> '' THEN
+      EXECUTE format('ALTER ROLE %I WITH %s', r.name, changes);
     END IF;
   END LOOP;
   -- Settings: the authenticator has none; each request role only its statement timeout.
@@ -450,7 +620,10 @@ BEGIN
     SELECT am.roleid::regrole AS role, am.member::regrole AS member, am.grantor,
            (am.roleid = ANY(api_roles) AND am.member = auth) AS declared, am.admin_option
     FROM pg_auth_members am
-    WHERE am.roleid = ANY(app_roles) OR am.member = ANY(app_roles)
+    WHERE (am.roleid = ANY(app_roles) OR am.member = ANY(app_roles))
+      AND NOT (am.admin_option AND am.roleid = ANY(app_roles) AND NOT am.member = ANY(app_roles) AND NOT am.member = ANY(others)
+                 AND EXISTS (SELECT FROM pg_roles m WHERE m.oid = am.member AND (m.rolcreaterole OR m.rolsuper))
+)
   LOOP
     IF r.declared AND NOT r.admin_option THEN
       CONTINUE;

@@ -32,9 +32,14 @@ SET TimeZone = 'UTC';
 SET extra_float_digits = 1;
 -- PostgreSQL 17's transaction_timeout, set on the database by its owner, would end every
 -- script here (failing closed, but blocking every other app of a shared database).
-SELECT :SERVER_VERSION_NUM >= 170000 AS postgrest_gen_pg17 \gset
+SELECT :SERVER_VERSION_NUM >= 170000 AS postgrest_gen_pg17, :SERVER_VERSION_NUM >= 160000 AS postgrest_gen_pg16 \gset
 \if :postgrest_gen_pg17
 SET transaction_timeout = 0;
+\endif
+-- PostgreSQL 16+: what a CREATEROLE administrator receives on the roles it creates is ADMIN
+-- only; a database setting must not add INHERIT or SET (the privileges of the app's roles).
+\if :postgrest_gen_pg16
+SET createrole_self_grant = '';
 \endif
 
 -- Read-only check that the live database matches what apply.sql declares for app `legacy-reports`
@@ -200,7 +205,7 @@ SELECT ro.rolname AS role, ro.oid AS role_id, d.deptype, coalesce(db.datname, ''
                       AND classoid = 'pg_authid'::regclass) IS DISTINCT FROM marker ORDER BY 1 LOOP
       problems := problems || format('role %s lacks the postgrest-gen marker (comment %L)', r.rolname, marker);
     END LOOP;
-    IF NOT EXISTS (SELECT FROM pg_authid WHERE oid = auth AND rolcanlogin AND NOT rolinherit
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE oid = auth AND rolcanlogin AND NOT rolinherit
         AND NOT rolsuper AND NOT rolcreatedb AND NOT rolcreaterole AND NOT rolreplication
         AND NOT rolbypassrls AND (rolvaliduntil IS NULL OR rolvaliduntil = 'infinity')) THEN
       problems := problems || format('role %s: attributes differ from LOGIN NOINHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS', auth_name);
@@ -209,17 +214,29 @@ SELECT ro.rolname AS role, ro.oid AS role_id, d.deptype, coalesce(db.datname, ''
       problems := problems || format('role %s: CONNECTION LIMIT is %s, not %s (most pods x (db-pool + 1))', auth_name,
         (SELECT rolconnlimit FROM pg_roles WHERE oid = auth), current_setting('postgrest_gen.connection_limit'));
     END IF;
-    IF NOT EXISTS (SELECT FROM pg_authid WHERE oid = auth
-                   AND rolpassword = current_setting('postgrest_gen.verifier')) THEN
-      problems := problems || format('role %s: password is not the declared SCRAM verifier', auth_name);
+    -- Only a superuser may read a verifier (pg_authid); hosted PostgreSQL's administrator
+    -- cannot, so there the password is not compared (apply sets it on every run).
+    IF has_table_privilege('pg_catalog.pg_authid', 'SELECT') THEN
+      EXECUTE 'SELECT EXISTS (SELECT FROM pg_catalog.pg_authid WHERE oid = $1 AND rolpassword = $2)'
+        INTO ok USING auth, current_setting('postgrest_gen.verifier');
+      IF NOT ok THEN
+        problems := problems || format('role %s: password is not the declared SCRAM verifier', auth_name);
+      END IF;
+      FOR r IN EXECUTE 'SELECT rolname FROM pg_catalog.pg_authid WHERE oid = ANY($1) AND rolpassword IS NOT NULL ORDER BY 1'
+                 USING api_roles LOOP
+        problems := problems || format('role %s must have no password', quote_ident(r.rolname));
+      END LOOP;
+    ELSE
+      RAISE NOTICE 'postgrest-gen verify: app "%": the password of role % is not compared: reading verifiers (pg_authid) needs a superuser',
+        current_setting('postgrest_gen.app'), quote_ident(auth_name);
     END IF;
     IF EXISTS (SELECT FROM pg_db_role_setting WHERE setrole = auth) THEN
       problems := problems || format('role %s must have no settings', auth_name);
     END IF;
     FOREACH role_id IN ARRAY api_roles LOOP
-      IF NOT EXISTS (SELECT FROM pg_authid WHERE oid = role_id AND NOT rolcanlogin AND rolinherit
+      IF NOT EXISTS (SELECT FROM pg_roles WHERE oid = role_id AND NOT rolcanlogin AND rolinherit
           AND NOT rolsuper AND NOT rolcreatedb AND NOT rolcreaterole AND NOT rolreplication
-          AND NOT rolbypassrls AND rolconnlimit = -1 AND rolpassword IS NULL) THEN
+          AND NOT rolbypassrls AND rolconnlimit = -1) THEN
         problems := problems || format('role %s: attributes differ from NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS', role_id::regrole);
       END IF;
       IF NOT EXISTS (SELECT FROM pg_db_role_setting WHERE setrole = role_id AND setdatabase = 0
@@ -240,6 +257,9 @@ SELECT ro.rolname AS role, ro.oid AS role_id, d.deptype, coalesce(db.datname, ''
     FOR r IN SELECT am.roleid::regrole AS role, am.member::regrole AS member FROM pg_auth_members am
              WHERE (am.roleid = ANY(app_roles) OR am.member = ANY(app_roles))
                AND NOT (am.roleid = ANY(api_roles) AND am.member = auth AND NOT am.admin_option)
+               AND NOT (am.admin_option AND am.roleid = ANY(app_roles) AND NOT am.member = ANY(app_roles) AND NOT am.member = ANY(others)
+                 AND EXISTS (SELECT FROM pg_roles m WHERE m.oid = am.member AND (m.rolcreaterole OR m.rolsuper))
+)
              ORDER BY am.member::regrole::text, am.roleid::regrole::text LOOP
       problems := problems || format('unexpected membership: %s in %s', r.member, r.role);
     END LOOP;
