@@ -43,7 +43,8 @@ SET createrole_self_grant = '';
 \endif
 
 -- Creates and converges the roles of app `atlas`: the authenticator and every role PostgREST
--- switches to, and drops the ones it no longer declares. Run as a superuser:
+-- switches to, and drops the ones it no longer declares. Run as a superuser or a CREATEROLE
+-- administrator holding the rights the preflight names (README: Hosted PostgreSQL):
 --   psql -X -v ON_ERROR_STOP=1 -d "atlas_db" -f apply.sql
 -- One transaction: on any error nothing is left behind. Re-running it changes nothing.
 BEGIN;

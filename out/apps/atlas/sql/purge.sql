@@ -46,7 +46,8 @@ SET createrole_self_grant = '';
 -- entry the roles hold in this database and on shared objects, whoever granted it; it never
 -- drops an object: it refuses, naming them, while any of them owns anything, is named in a
 -- policy, or holds privileges in another database. The owner's objects and the database stay.
--- Run as a superuser: psql -X -v ON_ERROR_STOP=1 -d "atlas_db" -f purge.sql
+-- Run as a superuser or a CREATEROLE administrator (README: Hosted PostgreSQL):
+--   psql -X -v ON_ERROR_STOP=1 -d "atlas_db" -f purge.sql
 -- Idempotent: succeeds when the roles are already gone.
 BEGIN;
 -- Every value reaches the blocks below through transaction-local settings, so no name can
