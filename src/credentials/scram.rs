@@ -1,5 +1,11 @@
 //! SCRAM-SHA-256 verifiers as PostgreSQL stores them (RFC 5802/7677), so that apply.sql can
 //! set a password without the plaintext ever reaching SQL, server logs or Git.
+//!
+//! Derived here over RustCrypto's pbkdf2/hmac/sha2 rather than with `postgres-protocol`'s
+//! `password::scram_sha_256` (0.6.12): that one draws the salt from its own thread RNG (the
+//! salted variant is crate-private), so neither the caller's RNG nor deterministic tests are
+//! possible, and it brings a second rand/hmac/sha2 major version into the binary. It is kept as
+//! a dev-dependency instead: a test derives the same verifier from its output's salt.
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
@@ -95,5 +101,23 @@ mod tests {
         );
         assert!(is_verifier(&v));
         assert!(!is_verifier(&format!("{v}\n")));
+    }
+
+    /// Cross-check against the implementation tokio-postgres uses: for its verifiers (random
+    /// salts), ours from the same salt is the same string, for generated-style and other passwords.
+    #[test]
+    fn same_as_postgres_protocol() {
+        for password in ["pencil", "Zx9-q_Lr2mT8vKp4Wc7nYb3Hs6Jd1Fg5", "pä ß wörd", ""] {
+            for _ in 0..3 {
+                let theirs = postgres_protocol::password::scram_sha_256(password.as_bytes());
+                let salt = theirs
+                    .split(['$', ':'])
+                    .nth(2)
+                    .and_then(|s| B64.decode(s).ok())
+                    .expect("salt");
+                assert_eq!(verifier_with_salt(password, &salt, ITERATIONS), theirs);
+                assert!(is_verifier(&theirs));
+            }
+        }
     }
 }
