@@ -857,3 +857,150 @@ fn authenticator_connections_stop_at_its_limit() {
     apply(&pg, &ws, "capped", "capped_db");
     verify(&pg, &ws, "capped", "capped_db").unwrap();
 }
+
+/// Hosted PostgreSQL: an administrator with CREATEROLE only (no SUPERUSER) runs the scripts.
+/// Each right it lacks stops the run before any change, naming the statement that gives it;
+/// once given, apply converges, PostgREST reads, and verify passes (saying it could not
+/// compare the password).
+#[test]
+fn createrole_administrator_lacking_a_right_changes_nothing_and_names_the_grant() {
+    let pg = Pg::require();
+    let pg16 = pg.sql(
+        "postgres",
+        "SELECT current_setting('server_version_num')::int >= 160000",
+    ) == "t";
+    let (admin, admin_pw) = ("hosted_admin", "hosted-admin-pw");
+    pg.sql("postgres", "DROP ROLE IF EXISTS hosted_admin");
+    pg.sql(
+        "postgres",
+        &format!(
+            "CREATE ROLE {admin} LOGIN CREATEROLE CREATEDB PASSWORD {}",
+            lit(admin_pw)
+        ),
+    );
+    let ws = Workspace::new(&app_toml("hosted", "hosted_db"));
+    ws.ok(&["build"]);
+    pg.seed("hosted_db", "hosted", "api_v1");
+    let apply_sql = ws.out("apps/hosted/sql/apply.sql");
+    let roles = || {
+        pg.sql(
+            "postgres",
+            "SELECT count(*) FROM pg_roles WHERE rolname IN ('hosted_authenticator', 'hosted_web_anon')",
+        )
+    };
+
+    // Not a member of the owner: nothing is created, the GRANT is named.
+    let err = pg
+        .try_file_as(admin, admin_pw, "hosted_db", &apply_sql)
+        .unwrap_err();
+    let grant = if pg16 {
+        "GRANT hosted TO hosted_admin WITH INHERIT TRUE, SET FALSE;"
+    } else {
+        "GRANT hosted TO hosted_admin;"
+    };
+    assert!(
+        err.contains(grant) && err.contains("nothing was changed"),
+        "{err}"
+    );
+    assert_eq!(roles(), "0");
+
+    // With the owner's privileges: converged, PostgREST reads, verify passes.
+    pg.sql("postgres", grant.trim_end_matches(';'));
+    pg.try_file_as(admin, admin_pw, "hosted_db", &apply_sql)
+        .unwrap();
+    let password = ws.password("hosted");
+    assert_eq!(
+        as_postgrest(
+            &pg,
+            "hosted",
+            &password,
+            "hosted_db",
+            "api_v1",
+            "SELECT name FROM places WHERE id = 1"
+        ),
+        Ok("Oslo".to_owned())
+    );
+    let verify_sql = ws.out("apps/hosted/sql/verify.sql");
+    let notes = pg
+        .try_file_as(admin, admin_pw, "hosted_db", &verify_sql)
+        .unwrap();
+    assert!(notes.contains("is not compared"), "{notes}");
+    // A second apply changes nothing the catalog shows, and the superuser's verify (which
+    // does compare the verifier) agrees.
+    let before = catalog_state(&pg, "hosted_db", "hosted");
+    pg.try_file_as(admin, admin_pw, "hosted_db", &apply_sql)
+        .unwrap();
+    assert_eq!(catalog_state(&pg, "hosted_db", "hosted"), before);
+    verify(&pg, &ws, "hosted", "hosted_db").unwrap();
+
+    // Drift the administrator cannot revoke: a grant through another role's grant option,
+    // and a parameter privilege (a superuser's). Both named, nothing changed.
+    pg.sql(
+        "postgres",
+        "DROP ROLE IF EXISTS hosted_helper; CREATE ROLE hosted_helper NOLOGIN",
+    );
+    pg.sql(
+        "hosted_db",
+        "GRANT USAGE ON SCHEMA marts TO hosted_helper;
+         GRANT SELECT ON marts.places TO hosted_helper WITH GRANT OPTION;
+         SET ROLE hosted_helper; GRANT SELECT ON marts.places TO hosted_web_anon; RESET ROLE;
+         GRANT SET ON PARAMETER work_mem TO hosted_web_anon;
+         ALTER ROLE hosted_authenticator CONNECTION LIMIT 9",
+    );
+    let err = pg
+        .try_file_as(admin, admin_pw, "hosted_db", &apply_sql)
+        .unwrap_err();
+    let set_grant = if pg16 {
+        "GRANT hosted_helper TO hosted_admin WITH INHERIT FALSE, SET TRUE;"
+    } else {
+        "GRANT hosted_helper TO hosted_admin;"
+    };
+    assert!(err.contains(set_grant), "{err}");
+    assert!(
+        err.contains("only a superuser may revoke") && err.contains("PARAMETER work_mem"),
+        "{err}"
+    );
+    assert_eq!(
+        pg.sql(
+            "postgres",
+            "SELECT rolconnlimit FROM pg_roles WHERE rolname = 'hosted_authenticator'"
+        ),
+        "9",
+        "the preflight let a change through"
+    );
+    pg.sql(
+        "hosted_db",
+        "REVOKE SET ON PARAMETER work_mem FROM hosted_web_anon",
+    );
+    pg.sql("postgres", set_grant.trim_end_matches(';'));
+    pg.try_file_as(admin, admin_pw, "hosted_db", &apply_sql)
+        .unwrap();
+    verify(&pg, &ws, "hosted", "hosted_db").unwrap();
+    assert_eq!(
+        pg.sql(
+            "hosted_db",
+            "SELECT has_table_privilege('hosted_web_anon', 'marts.places', 'SELECT')"
+        ),
+        "f"
+    );
+
+    // Purge as the same administrator leaves no role of the app and the owner's data.
+    std::fs::write(
+        ws.path().join("apps.toml"),
+        "[apps.hosted]\ndatabase = \"hosted_db\"\nensure = \"absent\"\n",
+    )
+    .unwrap();
+    ws.ok(&["build"]);
+    pg.try_file_as(
+        admin,
+        admin_pw,
+        "hosted_db",
+        &ws.out("apps/hosted/sql/purge.sql"),
+    )
+    .unwrap();
+    assert_eq!(roles(), "0");
+    assert_eq!(
+        pg.sql("hosted_db", "SELECT count(*) FROM marts.places"),
+        "2"
+    );
+}

@@ -107,7 +107,12 @@ mod tests {
     /// salts), ours from the same salt is the same string, for generated-style and other passwords.
     #[test]
     fn same_as_postgres_protocol() {
-        for password in ["pencil", "Zx9-q_Lr2mT8vKp4Wc7nYb3Hs6Jd1Fg5", "pä ß wörd", ""] {
+        for password in [
+            "pencil",
+            "Zx9-q_Lr2mT8vKp4Wc7nYb3Hs6Jd1Fg5",
+            "pä ß wörd",
+            "",
+        ] {
             for _ in 0..3 {
                 let theirs = postgres_protocol::password::scram_sha_256(password.as_bytes());
                 let salt = theirs

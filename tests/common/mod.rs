@@ -213,6 +213,27 @@ impl Pg {
         self.try_file(db, file)
             .unwrap_or_else(|e| panic!("{} failed on {db}:\n{e}", file.display()))
     }
+    /// Runs a file logged in as `user` over TCP (another administrator than PG*'s); Ok
+    /// carries what it printed to stderr (notices), Err too.
+    pub fn try_file_as(
+        &self,
+        user: &str,
+        password: &str,
+        db: &str,
+        file: &Path,
+    ) -> Result<String, String> {
+        let out = psql_as(user, password, db)
+            .arg("-f")
+            .arg(file)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        if out.status.success() {
+            Ok(stderr)
+        } else {
+            Err(stderr)
+        }
+    }
     /// Runs SQL logged in as `user` with `password` over TCP (password authentication).
     pub fn sql_as(
         &self,
