@@ -102,6 +102,9 @@ if [ "$ADMIN" = createrole ]; then
   fi
   check "missing right: apply converges once granted" mk apply-sql
   check "missing right: verify passes" mk verify
+  out=$(mk verify 2>&1)
+  has "verify without superuser: one line says the passwords were not compared" "password was not compared for 2 apps" "$out"
+  is "verify without superuser: no NOTICE per app" 0 "$(grep -c NOTICE <<< "$out" || true)"
   # Attributes only a superuser may change stop the run instead of being left.
   q "ALTER ROLE opb_web_anon BYPASSRLS" >/dev/null
   out=$(mk apply-sql 2>&1 || true)
