@@ -337,8 +337,9 @@ fn held_advisory_lock_bounds_the_wait() {
     let ws = Workspace::new("[apps.lockd]\ndatabase = \"lock_db\"\nowner = \"lockd\"\n");
     ws.ok(&["build"]);
     tenant(&pg, db, "lockd");
-    let apply_sql = std::fs::read_to_string(file(&ws, "lockd", "apply.sql")).unwrap();
-    let key: String = apply_sql
+    // The key is in the steps every app's apply.sql includes.
+    let steps = std::fs::read_to_string(ws.out("sql/apply-steps.sql")).unwrap();
+    let key: String = steps
         .split("pg_advisory_xact_lock(")
         .nth(1)
         .unwrap()

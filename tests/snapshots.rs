@@ -2,7 +2,7 @@
 //! snapshots: a PR reviewer sees exactly what users would get.
 
 mod common;
-use common::{tree_doc, Workspace};
+use common::{is_steps, tree_doc, Workspace};
 
 fn scenario(name: &str) {
     let ws = Workspace::fixture(name);
@@ -29,7 +29,36 @@ fn scenario(name: &str) {
     assert!(second.contains(" 0 written, 0 removed"), "{second}");
     let fixture = Workspace::fixture(name);
     assert_eq!(ws.locks(), fixture.locks());
+    // The shared SQL steps are the same whatever the scenario (snapshot sql_steps).
+    let steps: Vec<_> = tree.iter().filter(|(p, _)| is_steps(p)).collect();
+    if !steps.is_empty() {
+        let reference = Workspace::fixture("basic");
+        reference.ok(&["build"]);
+        let reference = reference.tree("out");
+        for (path, text) in steps {
+            assert_eq!(
+                Some(text),
+                reference.get(path),
+                "{name}/{path} differs from basic's"
+            );
+        }
+    }
     insta::assert_snapshot!(format!("tree_{name}"), tree_doc(&tree));
+}
+
+/// The SQL steps every app's apply.sql, purge.sql and verify.sql include, once.
+#[test]
+fn sql_steps() {
+    let ws = Workspace::fixture("basic");
+    ws.ok(&["build"]);
+    let tree = ws.tree("out");
+    let steps: String = tree
+        .iter()
+        .filter(|(p, _)| is_steps(p))
+        .map(|(p, c)| format!("===== {p}\n{c}"))
+        .collect();
+    assert_eq!(steps.matches("===== ").count(), 3);
+    insta::assert_snapshot!("sql_steps", steps);
 }
 
 #[test]

@@ -53,6 +53,8 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "sql/apply.sql.j2",
     "sql/purge.sql.j2",
     "sql/verify.sql.j2",
+    "sql/_steps_header.sql.j2",
+    "sql/app.sql.j2",
     "k8s/_header.yaml.j2",
     "k8s/_labels.yaml.j2",
     "k8s/deployment.yaml.j2",
@@ -117,6 +119,7 @@ pub fn render(plan: &Plan<'_>, source: &str) -> BTreeMap<String, String> {
     let config = plan.config;
     let mut files = BTreeMap::new();
     let mut root_resources = Vec::new();
+    let mut any_sql = false;
     for app in config.apps.values() {
         let dir = format!("apps/{}", app.name);
         let cred = plan.credentials.get(&app.name);
@@ -124,20 +127,19 @@ pub fn render(plan: &Plan<'_>, source: &str) -> BTreeMap<String, String> {
             continue; // check mode with a missing credential: reported as pending instead
         }
         let sql = SqlView::new(app, cred, source);
-        if app.present() {
+        let kinds: &[&str] = if app.present() {
+            &["apply", "purge", "verify"]
+        } else {
+            &["purge", "verify"]
+        };
+        for &kind in kinds {
+            let view = AppSqlView { kind, sql: &sql };
             files.insert(
-                format!("{dir}/sql/apply.sql"),
-                render_one(&env, "sql/apply.sql.j2", &sql),
+                format!("{dir}/sql/{kind}.sql"),
+                render_one(&env, "sql/app.sql.j2", view),
             );
         }
-        files.insert(
-            format!("{dir}/sql/purge.sql"),
-            render_one(&env, "sql/purge.sql.j2", &sql),
-        );
-        files.insert(
-            format!("{dir}/sql/verify.sql"),
-            render_one(&env, "sql/verify.sql.j2", &sql),
-        );
+        any_sql = true;
         let Some(cred) = cred else { continue };
 
         let mut resources = Vec::new();
@@ -191,6 +193,17 @@ pub fn render(plan: &Plan<'_>, source: &str) -> BTreeMap<String, String> {
         }
         let text = kustomization(&env, source, resources, configurations);
         files.insert(format!("{dir}/kustomization.yaml"), text);
+    }
+    // The steps every app's SQL runs, once: each app's file holds only its values (settings)
+    // and includes these, so a template change is one reviewed diff, not one per app.
+    if any_sql {
+        let steps = StepsView::new(source);
+        for kind in ["apply", "purge", "verify"] {
+            files.insert(
+                format!("sql/{kind}-steps.sql"),
+                render_one(&env, &format!("sql/{kind}.sql.j2"), &steps),
+            );
+        }
     }
     // Chunks of CHUNK apps: `make render` builds them separately, in parallel, because one
     // kustomization over hundreds of overlays is super-linear (see BENCHMARKS.md).

@@ -71,7 +71,7 @@ pub struct SqlView {
     pub statement_timeout: String,
     /// The authenticator's `CONNECTION LIMIT` (see `App::connection_limit`).
     pub connection_limit: u32,
-    pub lock_key: i64,
+    /// `lock_timeout` pinned by the preamble.
     pub lock_wait: &'static str,
     /// The role comment that marks a role as converged by postgrest-gen for this app.
     pub marker: String,
@@ -98,13 +98,39 @@ impl SqlView {
             verifier: cred.map(|c| c.verifier.clone()).unwrap_or_default(),
             statement_timeout: app.api.statement_timeout.clone(),
             connection_limit: app.connection_limit(),
-            lock_key: LOCK_KEY,
             lock_wait: LOCK_WAIT,
             marker: format!(
                 "postgrest-gen: app {} in database {}",
                 app.name, app.db.database
             ),
             absent: !app.present(),
+        }
+    }
+}
+
+/// One app's `apply.sql`, `purge.sql` or `verify.sql` (`kind`): the app's values and the
+/// include of the shared steps.
+#[derive(Serialize)]
+pub struct AppSqlView<'a> {
+    pub kind: &'a str,
+    #[serde(flatten)]
+    pub sql: &'a SqlView,
+}
+
+/// The shared steps (`out/sql/<kind>-steps.sql`): nothing of any app, only constants.
+#[derive(Serialize)]
+pub struct StepsView {
+    pub source: String,
+    pub lock_key: i64,
+    pub lock_wait: &'static str,
+}
+
+impl StepsView {
+    pub fn new(source: &str) -> Self {
+        Self {
+            source: source.to_owned(),
+            lock_key: LOCK_KEY,
+            lock_wait: LOCK_WAIT,
         }
     }
 }

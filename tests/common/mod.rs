@@ -138,9 +138,17 @@ fn walk(root: &Path, dir: &Path, files: &mut BTreeMap<String, String>) {
     }
 }
 
+/// `sql/<kind>-steps.sql`: the SQL every app's file includes, the same in every tree built
+/// from an `apps.toml` (snapshot `sql_steps`).
+pub fn is_steps(p: &str) -> bool {
+    let p = p.strip_prefix("out/").unwrap_or(p);
+    p.starts_with("sql/") && p.ends_with("-steps.sql")
+}
+
 /// Renders a tree as one reviewable document for snapshots.
 /// The scripts `build` copies verbatim into `out/bin/` are checked to be exact copies and shown
-/// by name only, so each scenario's snapshot shows what the scenario changes.
+/// by name only, and so are the shared SQL steps (each scenario checks them against
+/// `sql_steps`), so each scenario's snapshot shows what the scenario changes.
 pub fn tree_doc(files: &BTreeMap<String, String>) -> String {
     files
         .iter()
@@ -153,6 +161,7 @@ pub fn tree_doc(files: &BTreeMap<String, String>) -> String {
                     assert_eq!(&t, c, "{p} is not a verbatim copy of {}", source.display());
                     format!("===== {p}\n<verbatim copy of templates/{p}>\n")
                 }
+                _ if is_steps(p) => format!("===== {p}\n<the shared steps: snapshot sql_steps>\n"),
                 _ => format!("===== {p}\n{c}"),
             }
         })
