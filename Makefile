@@ -6,7 +6,7 @@
 CARGO   ?= cargo
 BIN     := target/release/postgrest-gen
 POSTGREST_GEN := $(BIN)
-TEST_PG := --features integration --test sql_pg --test hostile_pg -- --test-threads=1
+TEST_PG := --features integration --test sql_pg --test hostile_pg --test bootstrap_pg -- --test-threads=1
 
 .DEFAULT_GOAL := help
 .PHONY: example install test test-unit test-pg lint setup bench

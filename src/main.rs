@@ -44,14 +44,19 @@ enum Command {
     Validate,
     /// Issue a new password for each APP: new verifier, sealed value and generation (rolls pods).
     /// With --jwt-secret: a new JWT secret instead (tokens signed with the old one stop working).
+    /// With --owner: a new password for the owner role that bootstrap made (`bootstrap = true`).
     Rotate {
         /// The apps whose password (or JWT secret) to rotate.
         #[arg(required = true)]
         apps: Vec<String>,
         /// Rotate the generated JWT secret (`[apps.<app>.jwt] secret = "generate"`), not the
         /// password.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "owner")]
         jwt_secret: bool,
+        /// Rotate the owner role's password (`bootstrap = true`): bootstrap.sql sets it, the
+        /// owner Secret `<app>-db-owner` carries it; the authenticator's stays.
+        #[arg(long)]
+        owner: bool,
     },
 }
 
@@ -112,19 +117,25 @@ fn run(cli: &Cli) -> Result<i32> {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     let g = ws.gather(&config, now)?;
-    let (rotate, rotate_jwt) = match &command {
-        Command::Rotate { apps, jwt_secret } => {
+    let (rotate, rotate_jwt, rotate_owner) = match &command {
+        Command::Rotate {
+            apps,
+            jwt_secret,
+            owner,
+        } => {
             let apps = apps
                 .iter()
                 .map(|a| AppName::parse(a).map_err(Error::Input))
                 .collect::<Result<Vec<_>>>()?;
             if *jwt_secret {
-                (Vec::new(), apps)
+                (Vec::new(), apps, Vec::new())
+            } else if *owner {
+                (Vec::new(), Vec::new(), apps)
             } else {
-                (apps, Vec::new())
+                (apps, Vec::new(), Vec::new())
             }
         }
-        _ => (Vec::new(), Vec::new()),
+        _ => (Vec::new(), Vec::new(), Vec::new()),
     };
     let mode = if let Command::Check = command {
         plan::Mode::Check
@@ -141,6 +152,8 @@ fn run(cli: &Cli) -> Result<i32> {
         previously_emitted: g.previously_emitted.clone(),
         rotate,
         rotate_jwt,
+        recorded_owner: g.recorded_owner.clone(),
+        rotate_owner,
         overlays: g.overlays.clone(),
         mode,
     };

@@ -11,7 +11,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::config::Config;
-use crate::credentials::lock::{self, AppLock, Entry, Sealed, SecretEntry};
+use crate::credentials::lock::{
+    self, AppLock, Entry, OwnerEntry, OwnerSealed, Sealed, SecretEntry,
+};
 use crate::credentials::seal::SealingKey;
 use crate::credentials::{scram, secret_file};
 use crate::error::{Diagnostic, Error, Result};
@@ -35,6 +37,7 @@ pub struct Gathered {
     pub legacy_lock: Option<PathBuf>,
     pub recorded: BTreeMap<String, Entry>,
     pub recorded_jwt: BTreeMap<String, SecretEntry>,
+    pub recorded_owner: BTreeMap<String, OwnerEntry>,
     pub secret_files: BTreeMap<String, String>,
     pub previously_emitted: BTreeSet<String>,
     pub sealing_key: Option<SealingKey>,
@@ -91,9 +94,13 @@ impl Workspace {
         let (locks, lock_files, legacy_lock) = self.read_locks(config)?;
         let mut secret_files = BTreeMap::new();
         for app in config.apps.keys() {
-            let name = secret_file::file_name(app.as_str());
-            if let Some(t) = read_optional(&self.secrets_dir().join(&name))? {
-                secret_files.insert(name, t);
+            for name in [
+                secret_file::file_name(app.as_str()),
+                secret_file::owner_file_name(app.as_str()),
+            ] {
+                if let Some(t) = read_optional(&self.secrets_dir().join(&name))? {
+                    secret_files.insert(name, t);
+                }
             }
         }
         let sealing_key = match &config.sealing {
@@ -120,6 +127,7 @@ impl Workspace {
             .collect();
         let mut recorded = BTreeMap::new();
         let mut recorded_jwt = BTreeMap::new();
+        let mut recorded_owner = BTreeMap::new();
         for app in config.apps.keys() {
             if locks.contains_key(app.as_str()) || !previously_emitted.contains(app.as_str()) {
                 continue;
@@ -129,6 +137,9 @@ impl Workspace {
             }
             if let Some(e) = self.recorded_jwt(app.as_str())? {
                 recorded_jwt.insert(app.to_string(), e);
+            }
+            if let Some(e) = self.recorded_owner(app.as_str())? {
+                recorded_owner.insert(app.to_string(), e);
             }
         }
         let mut overlays = BTreeMap::new();
@@ -158,6 +169,7 @@ impl Workspace {
             legacy_lock,
             recorded,
             recorded_jwt,
+            recorded_owner,
             secret_files,
             previously_emitted,
             sealing_key,
@@ -260,6 +272,69 @@ impl Workspace {
         Ok(Some(SecretEntry {
             generation,
             sha256,
+            sealed,
+        }))
+    }
+
+    /// The owner credential a committed `out/apps/<app>/` records: verifier and generation in
+    /// `sql/bootstrap.sql`, the sealed values (and what they were sealed for) in
+    /// `sealedsecret-db-owner.yaml`.
+    fn recorded_owner(&self, app: &str) -> Result<Option<OwnerEntry>> {
+        let dir = self.out.join("apps").join(app);
+        let Some(sql) = read_optional(&dir.join("sql/bootstrap.sql"))? else {
+            return Ok(None);
+        };
+        let Some(verifier) = sql
+            .split('\'')
+            .find(|s| s.starts_with("SCRAM-SHA-256$") && scram::is_verifier(s))
+        else {
+            return Ok(None);
+        };
+        let generation = sql
+            .lines()
+            .find_map(|l| l.strip_prefix("-- owner password generation: "))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(1);
+        let sealed = read_optional(&dir.join("sealedsecret-db-owner.yaml"))?.and_then(|y| {
+            let doc = yaml_rust2::YamlLoader::load_from_str(&y)
+                .ok()?
+                .into_iter()
+                .next()?;
+            let values = doc["spec"]["encryptedData"]
+                .as_hash()?
+                .iter()
+                .filter_map(|(k, v)| Some((k.as_str()?.to_owned(), v.as_str()?.to_owned())))
+                .collect();
+            let meta = &doc["metadata"];
+            let annotations = &meta["annotations"];
+            Some(OwnerSealed {
+                generation,
+                cert_sha256: String::from("recovered"),
+                scope: if annotations["sealedsecrets.bitnami.com/cluster-wide"]
+                    .as_str()
+                    .is_some()
+                {
+                    "cluster-wide"
+                } else if annotations["sealedsecrets.bitnami.com/namespace-wide"]
+                    .as_str()
+                    .is_some()
+                {
+                    "namespace-wide"
+                } else {
+                    "strict"
+                }
+                .to_owned(),
+                namespace: meta["namespace"].as_str()?.to_owned(),
+                name: meta["name"].as_str()?.to_owned(),
+                params_sha256: annotations["postgrest-gen/params-sha256"]
+                    .as_str()?
+                    .to_owned(),
+                values,
+            })
+        });
+        Ok(Some(OwnerEntry {
+            generation,
+            verifier: verifier.to_owned(),
             sealed,
         }))
     }

@@ -57,8 +57,10 @@ case "$mode" in
     while IFS=$'\t' read -r app ensure _db secret; do
       case "$app" in ''|'#'*) continue ;; esac
       [ "$ensure" = absent ] || continue
-      $KUBECTL delete secret --namespace "$namespace" "$secret" --ignore-not-found
-      echo "apply-k8s: purged app $app: Secret $namespace/$secret deleted (if it was there)"
+      # With it the owner's Secret (bootstrap = true): postgrest-gen forgets the owner's password
+      # on purge; the owner role keeps it (purge never touches the owner).
+      $KUBECTL delete secret --namespace "$namespace" "$secret" "$app-db-owner" --ignore-not-found
+      echo "apply-k8s: purged app $app: Secrets $namespace/$secret and $namespace/$app-db-owner deleted (if they were there)"
     done < "$out/sql-plan.tsv" ;;
   *) echo "apply-k8s: unknown mode $mode (apply or diff)" >&2; exit 2 ;;
 esac

@@ -114,6 +114,9 @@ pub struct Database {
     pub port: u16,
     /// libpq `sslmode` put into `PGRST_DB_URI`; `None` leaves libpq's default (`prefer`).
     pub ssl: Option<DbSsl>,
+    /// Step 0: create the owner role (with a generated password), the database and the
+    /// schemas where missing (`sql/bootstrap.sql`), and hand out the owner's Secret.
+    pub bootstrap: bool,
 }
 
 /// TLS to the database: the libpq `sslmode` and, for the verifying modes, the ConfigMap that

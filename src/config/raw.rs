@@ -121,6 +121,13 @@ pub struct RawDefaults {
     /// CA certificate (PEM); mounted read-only and named in `sslrootcert`. Required with,
     /// and only with, `db-sslmode` `verify-ca` or `verify-full`. Default unset.
     pub db_ca_configmap: S<String>,
+    /// Step 0: `out/apps/<app>/sql/bootstrap.sql`, run by `make apply-sql` before anything
+    /// else, creates the app's owner role (LOGIN, with its own generated password, handled like
+    /// the authenticator's), its database (`OWNER <owner>`) and every exposed schema
+    /// (`AUTHORIZATION <owner>`) where they are missing, and never changes what it did not
+    /// create. The owner's connection details go into the Secret `<app>-db-owner`.
+    /// Default `false`.
+    pub bootstrap: S<bool>,
 }
 
 /// `autoscale = { min = 2, max = 6, cpu-percent = 70 }`.
@@ -223,6 +230,8 @@ pub struct RawApp {
     pub db_sslmode: S<String>,
     /// Overrides `[defaults]` (see `db-sslmode`).
     pub db_ca_configmap: S<String>,
+    /// Overrides `[defaults]`.
+    pub bootstrap: S<bool>,
     /// A view in the curated schema that returns rows; the smoke check reads it.
     pub smoke_view: S<String>,
     /// A name that must stay hidden (e.g. an internal table); the smoke check expects 404.

@@ -357,6 +357,7 @@ fn validate_app(
             host: db_host?,
             port: u16::try_from(db_port?).ok()?,
             ssl: db_ssl?,
+            bootstrap: pick(&a.bootstrap, &d.bootstrap).is_some_and(|v| *v.get_ref()),
         },
         api: Api {
             public_url,

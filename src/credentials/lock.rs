@@ -35,6 +35,10 @@ pub struct AppLock {
     /// rotation of one credential leaves the other's lines alone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jwt_secret: Option<SecretEntry>,
+    /// The owner role's login password (`bootstrap = true`): its own table, like the JWT
+    /// secret, so rotating one credential leaves the other's lines alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<OwnerEntry>,
 }
 
 impl AppLock {
@@ -43,8 +47,36 @@ impl AppLock {
             version: VERSION,
             authenticator,
             jwt_secret: None,
+            owner: None,
         }
     }
+}
+
+/// The owner's password (made by bootstrap): generation and verifier like the
+/// authenticator's, and the sealed values of its Secret `<app>-db-owner`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct OwnerEntry {
+    pub generation: u32,
+    pub verifier: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed: Option<OwnerSealed>,
+}
+
+/// The sealed keys of the owner's Secret. Every key is sealed (the password is inside
+/// `DATABASE_URL` too), so they are re-made together when the generation, the binding or the
+/// connection parameters (`params-sha256`: host, port, database, user, sslmode) change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct OwnerSealed {
+    pub generation: u32,
+    pub cert_sha256: String,
+    pub scope: String,
+    pub namespace: String,
+    pub name: String,
+    pub params_sha256: String,
+    /// Secret key -> kubeseal ciphertext (base64).
+    pub values: BTreeMap<String, String>,
 }
 
 /// A secret this tool issued that no database needs to verify (the JWT secret): its
@@ -139,6 +171,13 @@ impl AppLock {
         }
         if let Some(d) = check_entry(file, text, app, &lock.authenticator) {
             return Err(vec![d]);
+        }
+        if let Some(o) = &lock.owner {
+            if o.generation == 0 || !super::scram::is_verifier(&o.verifier) {
+                return Err(vec![Diagnostic::at(file, text, text.find("[owner]").unwrap_or(0), format!(
+                    "lock of `{app}` has an [owner] without a valid generation or SCRAM verifier; restore it from Git or run `postgrest-gen rotate {app} --owner`"
+                ))]);
+            }
         }
         if let Some(j) = &lock.jwt_secret {
             let hex64 = j.sha256.len() == 64 && j.sha256.bytes().all(|b| b.is_ascii_hexdigit());

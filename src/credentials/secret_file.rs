@@ -40,3 +40,16 @@ pub fn belongs_to(text: &str, verifier: &str) -> Option<bool> {
         .find_map(|l| l.trim().strip_prefix(prefix.as_str()))
         .map(|v| v.trim().trim_matches('"') == verifier_fingerprint(verifier))
 }
+
+/// File name of an app's owner Secret (`<app>-db-owner`, `bootstrap = true`) inside `secrets/`.
+pub fn owner_file_name(app: &str) -> String {
+    format!("{app}-db-owner.secret.yaml")
+}
+
+/// Finds the owner's password in an owner Secret manifest this tool wrote (`PGPASSWORD:` line).
+pub fn read_owner_password(text: &str) -> Option<String> {
+    text.lines()
+        .filter_map(|l| l.trim().strip_prefix("PGPASSWORD:"))
+        .map(|v| v.trim().trim_matches('"').to_owned())
+        .find(|v| super::is_password(v))
+}

@@ -55,6 +55,8 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "sql/verify.sql.j2",
     "sql/_steps_header.sql.j2",
     "sql/app.sql.j2",
+    "sql/_bootstrap_settings.sql.j2",
+    "sql/bootstrap.sql.j2",
     "k8s/_header.yaml.j2",
     "k8s/_labels.yaml.j2",
     "k8s/deployment.yaml.j2",
@@ -66,6 +68,8 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "k8s/networkpolicy.yaml.j2",
     "k8s/sealedsecret.yaml.j2",
     "k8s/secret.yaml.j2",
+    "k8s/sealedsecret-db-owner.yaml.j2",
+    "k8s/secret-db-owner.yaml.j2",
     "k8s/kustomization.yaml.j2",
     "k8s/kustomizeconfig.yaml.j2",
     "smoke.sh.j2",
@@ -140,6 +144,14 @@ pub fn render(plan: &Plan<'_>, source: &str) -> BTreeMap<String, String> {
             );
         }
         any_sql = true;
+        let owner = plan.owners.get(&app.name);
+        if let Some(o) = owner {
+            let view = BootstrapView::new(app, o.generation, &o.verifier, source);
+            files.insert(
+                format!("{dir}/sql/bootstrap.sql"),
+                render_one(&env, "sql/bootstrap.sql.j2", view),
+            );
+        }
         let Some(cred) = cred else { continue };
 
         let mut resources = Vec::new();
@@ -160,6 +172,22 @@ pub fn render(plan: &Plan<'_>, source: &str) -> BTreeMap<String, String> {
                 render_one(&env, "k8s/sealedsecret.yaml.j2", view),
             );
             resources.push("sealedsecret.yaml".to_owned());
+        }
+        if let (Some(sealed), Some(sealing)) =
+            (owner.and_then(|o| o.sealed.as_ref()), &config.sealing)
+        {
+            let view = OwnerSealedSecretView {
+                meta: Meta::owner_secret(config, app, source),
+                scope_annotation: scope_annotation(sealing.scope),
+                generation: sealed.generation,
+                params_sha256: sealed.params_sha256.clone(),
+                values: sealed.values.clone(),
+            };
+            files.insert(
+                format!("{dir}/sealedsecret-db-owner.yaml"),
+                render_one(&env, "k8s/sealedsecret-db-owner.yaml.j2", view),
+            );
+            resources.push("sealedsecret-db-owner.yaml".to_owned());
         }
         if app.runs() {
             for (file, text) in k8s::workload(&env, config, app, cred, source) {
@@ -342,6 +370,20 @@ pub fn lock_files(plan: &Plan<'_>) -> BTreeMap<String, String> {
 /// secret), by file name in `secrets/`: each holds every plaintext of the app that is known.
 pub fn secret_files(plan: &Plan<'_>, source: &str) -> BTreeMap<String, String> {
     let env = env();
+    let owners = plan.owner_secrets.iter().map(|(name, password)| {
+        let app = &plan.config.apps[name];
+        let file = crate::credentials::secret_file::owner_file_name(name.as_str());
+        let view = OwnerSecretView {
+            meta: Meta::owner_secret(plan.config, app, source),
+            app: name.to_string(),
+            file: file.clone(),
+            verifier_sha256: crate::credentials::secret_file::verifier_fingerprint(
+                &plan.owners[name].verifier,
+            ),
+            values: crate::plan::owner_secret_values(app, password),
+        };
+        (file, render_one(&env, "k8s/secret-db-owner.yaml.j2", view))
+    });
     plan.secret_manifests
         .iter()
         .map(|(name, values)| {
@@ -363,5 +405,6 @@ pub fn secret_files(plan: &Plan<'_>, source: &str) -> BTreeMap<String, String> {
             };
             (file, render_one(&env, "k8s/secret.yaml.j2", view))
         })
+        .chain(owners.collect::<Vec<_>>())
         .collect()
 }

@@ -287,3 +287,82 @@ pub struct BinView {
     pub source: String,
     pub namespace: String,
 }
+
+/// `sql/bootstrap.sql` (`bootstrap = true`): the owner role, the database, the schemas.
+#[derive(Serialize)]
+pub struct BootstrapView {
+    pub source: String,
+    pub app: String,
+    pub database: String,
+    /// The exposed schemas, comma-separated (plain identifiers hold no comma).
+    pub schemas: String,
+    pub owner: String,
+    pub verifier: String,
+    pub generation: u32,
+    /// The owner role's comment: made by this app's bootstrap, with the password's verifier
+    /// (a short hash), so a re-run tells a rotation without reading `pg_authid`.
+    pub marker: String,
+    /// What every marker of this app's bootstrap starts with.
+    pub marker_prefix: String,
+    pub lock_wait: &'static str,
+}
+
+impl BootstrapView {
+    pub fn new(app: &App, generation: u32, verifier: &str, source: &str) -> Self {
+        let marker_prefix = format!("postgrest-gen bootstrap: owner of app {};", app.name);
+        Self {
+            source: source.to_owned(),
+            app: app.name.to_string(),
+            database: app.db.database.to_string(),
+            schemas: app
+                .api
+                .schemas
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(","),
+            owner: app.db.owner.to_string(),
+            verifier: verifier.to_owned(),
+            generation,
+            marker: format!(
+                "{marker_prefix} password {}",
+                crate::credentials::secret_file::verifier_fingerprint(verifier)
+            ),
+            marker_prefix,
+            lock_wait: LOCK_WAIT,
+        }
+    }
+}
+
+/// The owner's SealedSecret `<app>-db-owner`: every key sealed.
+#[derive(Serialize)]
+pub struct OwnerSealedSecretView {
+    #[serde(flatten)]
+    pub meta: Meta,
+    pub scope_annotation: Option<&'static str>,
+    pub generation: u32,
+    pub params_sha256: String,
+    pub values: BTreeMap<String, String>,
+}
+
+/// The owner's plaintext Secret in `secrets/` (applied by `make apply-secrets`).
+#[derive(Serialize)]
+pub struct OwnerSecretView {
+    #[serde(flatten)]
+    pub meta: Meta,
+    pub app: String,
+    pub file: String,
+    pub verifier_sha256: String,
+    pub values: BTreeMap<String, String>,
+}
+
+impl Meta {
+    /// The owner Secret's metadata: its own name and component, the app's other labels.
+    pub fn owner_secret(config: &Config, app: &App, source: &str) -> Self {
+        let mut meta = Meta::new(config, app, source);
+        meta.name = crate::plan::owner_secret_name(app);
+        meta.labels
+            .insert("app.kubernetes.io/component", "database".to_owned());
+        meta
+    }
+}

@@ -45,7 +45,8 @@ SET createrole_self_grant = '';
 -- Drops every role of app `legacy-reports`. It first revokes every privilege and default-privilege
 -- entry the roles hold in this database and on shared objects, whoever granted it; it never
 -- drops an object: it refuses, naming them, while any of them owns anything, is named in a
--- policy, or holds privileges in another database. The owner's objects and the database stay.
+-- policy, or holds privileges in another database. The owner's objects and the database stay:
+-- purge never drops a database, an owner role or a schema, not even those bootstrap made.
 -- Run as a superuser or a CREATEROLE administrator (README: Hosted PostgreSQL):
 --   psql -X -v ON_ERROR_STOP=1 -d "reports" -f purge.sql
 -- Idempotent: succeeds when the roles are already gone.

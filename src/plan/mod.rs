@@ -10,13 +10,15 @@
 //! of the same kind: recorded (generation and digest) in its own lock table, reused, rotated
 //! only on request, sealed like the password.
 
+mod owner;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use rand::{CryptoRng, Rng};
 
 use crate::config::names::AppName;
 use crate::config::{App, Config, JwtSecret};
-use crate::credentials::lock::{self, AppLock, Entry, Sealed, SecretEntry};
+use crate::credentials::lock::{self, AppLock, Entry, OwnerEntry, Sealed, SecretEntry};
 use crate::credentials::seal::{self, SealingKey};
 use crate::credentials::{new_jwt_secret, new_password, scram, secret_file};
 use crate::error::{Error, Result};
@@ -48,6 +50,11 @@ pub struct Inputs<'a> {
     pub rotate: Vec<AppName>,
     /// Apps whose generated JWT secret to replace.
     pub rotate_jwt: Vec<AppName>,
+    /// The owner credential the committed `out/` records (`bootstrap.sql`'s verifier and
+    /// generation, the sealed owner Secret), for apps whose lock is missing.
+    pub recorded_owner: BTreeMap<String, OwnerEntry>,
+    /// Apps whose owner password (`bootstrap = true`) to replace.
+    pub rotate_owner: Vec<AppName>,
     pub overlays: BTreeMap<String, Overlay>,
     pub mode: Mode,
 }
@@ -93,6 +100,11 @@ pub struct Plan<'c> {
     /// Apps with a new or rotated plaintext (password or JWT secret): render turns these into
     /// their `secrets/` manifests.
     pub secret_manifests: BTreeMap<AppName, SecretValues>,
+    /// The owner credential of every present app with `bootstrap = true`.
+    pub owners: BTreeMap<AppName, OwnerCredential>,
+    /// Owner passwords at hand (new, rotated, or read back and matching the lock): render
+    /// writes their `secrets/<app>-db-owner.secret.yaml`.
+    pub owner_secrets: BTreeMap<AppName, String>,
     /// `secrets/` files of purged apps, to remove.
     pub secrets_to_remove: Vec<String>,
     /// Apps rendered through the user's overlay: app -> the overlay's folder from `out/`.
@@ -122,7 +134,23 @@ pub fn plan<'c>(
             )));
         }
     }
-    for r in inputs.rotate.iter().chain(&inputs.rotate_jwt) {
+    for r in &inputs.rotate_owner {
+        if config
+            .apps
+            .get(r)
+            .is_some_and(|a| a.present() && !a.db.bootstrap)
+        {
+            return Err(Error::Input(format!(
+                "cannot rotate the owner password of `{r}`: it has none (postgrest-gen makes one only with `bootstrap = true`)"
+            )));
+        }
+    }
+    for r in inputs
+        .rotate
+        .iter()
+        .chain(&inputs.rotate_jwt)
+        .chain(&inputs.rotate_owner)
+    {
         match config.apps.get(r) {
             Some(app) if app.present() => {}
             Some(_) => {
@@ -143,6 +171,8 @@ pub fn plan<'c>(
         locks: BTreeMap::new(),
         new_passwords: BTreeMap::new(),
         secret_manifests: BTreeMap::new(),
+        owners: BTreeMap::new(),
+        owner_secrets: BTreeMap::new(),
         secrets_to_remove: Vec::new(),
         overlays: BTreeMap::new(),
         notes: Vec::new(),
@@ -158,9 +188,15 @@ pub fn plan<'c>(
                 p.notes
                     .push(format!("{}: purged; its lock is dropped", app.name));
             }
-            let file = secret_file::file_name(app.name.as_str());
-            if inputs.secret_files.contains_key(&file) {
-                p.secrets_to_remove.push(file);
+            // The owner's password goes with it (the owner role keeps it: purge never touches
+            // the owner; see the README).
+            for file in [
+                secret_file::file_name(app.name.as_str()),
+                secret_file::owner_file_name(app.name.as_str()),
+            ] {
+                if inputs.secret_files.contains_key(&file) {
+                    p.secrets_to_remove.push(file);
+                }
             }
             continue;
         }
@@ -181,6 +217,15 @@ pub fn plan<'c>(
                     sealed: c.sealed.clone(),
                 });
                 lock.jwt_secret = jwt_entry;
+                if app.db.bootstrap {
+                    match owner::owner(config, app, &inputs, &mut p, rng) {
+                        Ok(o) => {
+                            lock.owner = Some(o.entry());
+                            p.owners.insert(app.name.clone(), o);
+                        }
+                        Err(e) => errors.push(e),
+                    }
+                }
                 p.locks.insert(app.name.clone(), lock);
                 p.credentials.insert(app.name.clone(), c);
                 if let Err(e) = secret_manifest(config, app, &inputs, &mut p, new_jwt) {
@@ -620,6 +665,10 @@ fn overlay_includes_base(o: &Overlay) -> Result<(), String> {
         ))
     }
 }
+
+pub use owner::{
+    secret_name as owner_secret_name, secret_values as owner_secret_values, OwnerCredential,
+};
 
 /// Marks, in `check`'s diff, values only `build` can make (a password's verifier, its sealed
 /// value): the plan shows every file with these in their place.
