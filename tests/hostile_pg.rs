@@ -1160,3 +1160,102 @@ fn policy_naming_another_apps_retired_role_does_not_hold_back_its_apply_live() {
     );
     pg.file(db, &file(&ws, "pa", "verify.sql"));
 }
+
+/// Hosted PostgreSQL: the administrator (CREATEROLE, no SUPERUSER) holds the privileges of
+/// every owner it serves, so PostgreSQL picks the grantor of each of its GRANTs among those
+/// roles: the first that holds the grant option, not necessarily the object's owner. A tenant
+/// gives the grant option on its own objects to the administrator and to another tenant's
+/// owner; apply then records its grants as made by them (the other tenant's owner acting in
+/// this tenant's database), exits 0, and leaves drift that the next apply, on 16+, refuses with
+/// a hint to give the administrator SET on the other tenant's owner.
+#[test]
+fn tenant_grant_options_steer_the_hosted_admins_grantor_live() {
+    let pg = Pg::require();
+    let host = std::env::var("PGHOST").unwrap();
+    let admin_pw = "platform-admin-pw-1";
+    let pg16: i32 = pg
+        .sql("postgres", "SHOW server_version_num")
+        .parse::<i32>()
+        .unwrap();
+    for db in ["gsa_db", "gsb_db"] {
+        pg.sql(
+            "postgres",
+            &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"),
+        );
+    }
+    pg.sql(
+        "postgres",
+        "DROP ROLE IF EXISTS gsa_authenticator, gsa_web_anon, gsb_authenticator, gsb_web_anon, gsa_own, gsb_own, gs_admin;
+         CREATE ROLE gs_admin LOGIN CREATEROLE CREATEDB PASSWORD 'platform-admin-pw-1'",
+    );
+    // B's owner is created first: it comes first in the administrator's memberships.
+    tenant(&pg, "gsb_db", "gsb_own");
+    tenant(&pg, "gsa_db", "gsa_own");
+    for o in ["gsb_own", "gsa_own"] {
+        let opts = if pg16 >= 160000 {
+            " WITH INHERIT TRUE, SET FALSE"
+        } else {
+            ""
+        };
+        pg.sql("postgres", &format!("GRANT {o} TO gs_admin{opts}"));
+    }
+    let ws = Workspace::new(
+        "[apps.gsa]\ndatabase = \"gsa_db\"\nowner = \"gsa_own\"\n\n[apps.gsb]\ndatabase = \"gsb_db\"\nowner = \"gsb_own\"\n",
+    );
+    ws.ok(&["build"]);
+    let as_admin = |db: &str, f: &std::path::Path| {
+        let out = std::process::Command::new("psql")
+            .args([
+                "-X",
+                "-q",
+                "-A",
+                "-t",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-w",
+                "-d",
+                db,
+                "-U",
+                "gs_admin",
+                "-h",
+                &host,
+                "-f",
+            ])
+            .arg(f)
+            .env("PGPASSWORD", admin_pw)
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    // Tenant A hands grant options on its own schema and view to the administrator and to B's
+    // owner (both legal for an owner), before its first apply.
+    as_tenant(
+        &pg,
+        "gsa_own",
+        "gsa_db",
+        "GRANT USAGE ON SCHEMA api_v1 TO gsb_own WITH GRANT OPTION;
+         GRANT SELECT ON api_v1.places TO gs_admin WITH GRANT OPTION;",
+    );
+    let (ok, log) = as_admin("gsa_db", &file(&ws, "gsa", "apply.sql"));
+    assert!(ok, "apply as the hosted administrator: {log}");
+    let grantors = pg.sql(
+        "gsa_db",
+        "SELECT string_agg(DISTINCT g.grantor::regrole::text, ',') FROM (
+           SELECT (aclexplode(nspacl)).* FROM pg_namespace WHERE nspname = 'api_v1'
+           UNION ALL SELECT (aclexplode(relacl)).* FROM pg_class WHERE oid = 'api_v1.places'::regclass) g
+          WHERE g.grantee = 'gsa_web_anon'::regrole",
+    );
+    // What apply grants must be granted by the object's owner (what verify expects), never by
+    // the administrator or by another tenant's owner.
+    assert_eq!(
+        grantors, "gsa_own",
+        "apply's grants were recorded as made by: {grantors}"
+    );
+    let (ok, log) = as_admin("gsa_db", &file(&ws, "gsa", "verify.sql"));
+    assert!(ok, "verify after apply: {log}");
+    let (ok, log) = as_admin("gsa_db", &file(&ws, "gsa", "apply.sql"));
+    assert!(ok, "second apply: {log}");
+}
