@@ -1259,3 +1259,103 @@ fn tenant_grant_options_steer_the_hosted_admins_grantor_live() {
     let (ok, log) = as_admin("gsa_db", &file(&ws, "gsa", "apply.sql"));
     assert!(ok, "second apply: {log}");
 }
+
+/// Hosted PostgreSQL, a database the platform owns shared by apps of two tenants. Tenant A,
+/// owning only its schema there, grants SELECT on its view to a third app's role and the grant
+/// option on it to the administrator. Every apply in that database must revoke that grant (the
+/// third app's role is another database's); the administrator's plain REVOKE then acts as
+/// itself (PostgreSQL's choice of grantor), revokes nothing, and co-tenant C's apply fails on
+/// every run. As a superuser the same REVOKE acts as the owner and C converges.
+#[test]
+fn cotenant_grant_option_to_the_hosted_admin_blocks_other_apps_apply_live() {
+    let pg = Pg::require();
+    let host = std::env::var("PGHOST").unwrap();
+    let pg16: i32 = pg
+        .sql("postgres", "SHOW server_version_num")
+        .parse::<i32>()
+        .unwrap();
+    for db in ["cgs_db", "cgb_db"] {
+        pg.sql(
+            "postgres",
+            &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"),
+        );
+    }
+    pg.sql(
+        "postgres",
+        "DROP ROLE IF EXISTS cga_authenticator, cga_web_anon, cgb_authenticator, cgb_web_anon,
+                             cgc_authenticator, cgc_web_anon, cga_own, cgb_own, cgc_own, cg_admin;
+         CREATE ROLE cg_admin LOGIN CREATEROLE CREATEDB PASSWORD 'platform-admin-pw-1';
+         CREATE ROLE cga_own LOGIN PASSWORD 'tenant-password-1'; CREATE ROLE cgc_own NOLOGIN;
+         DROP ROLE IF EXISTS cg_dbowner; CREATE ROLE cg_dbowner NOLOGIN",
+    );
+    // The shared database belongs to the platform (a provider's bootstrap role), not a tenant.
+    pg.sql("postgres", "CREATE DATABASE cgs_db OWNER cg_dbowner");
+    tenant(&pg, "cgb_db", "cgb_own");
+    pg.sql(
+        "cgs_db",
+        "CREATE SCHEMA api_a AUTHORIZATION cga_own; CREATE SCHEMA api_c AUTHORIZATION cgc_own;
+         SET ROLE cga_own; CREATE VIEW api_a.v AS SELECT 1 AS x; RESET ROLE;
+         SET ROLE cgc_own; CREATE VIEW api_c.v AS SELECT 1 AS x; RESET ROLE;",
+    );
+    for o in ["cga_own", "cgb_own", "cgc_own", "cg_dbowner"] {
+        let opts = if pg16 >= 160000 {
+            " WITH INHERIT TRUE, SET FALSE"
+        } else {
+            ""
+        };
+        pg.sql("postgres", &format!("GRANT {o} TO cg_admin{opts}"));
+    }
+    let ws = Workspace::new(
+        "[apps.cga]\ndatabase = \"cgs_db\"\nowner = \"cga_own\"\nschemas = [\"api_a\"]\n\n\
+         [apps.cgb]\ndatabase = \"cgb_db\"\nowner = \"cgb_own\"\n\n\
+         [apps.cgc]\ndatabase = \"cgs_db\"\nowner = \"cgc_own\"\nschemas = [\"api_c\"]\n",
+    );
+    ws.ok(&["build"]);
+    let as_admin = |db: &str, f: &std::path::Path| {
+        let out = std::process::Command::new("psql")
+            .args([
+                "-X",
+                "-q",
+                "-A",
+                "-t",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-w",
+                "-d",
+                db,
+                "-U",
+                "cg_admin",
+                "-h",
+                &host,
+                "-f",
+            ])
+            .arg(f)
+            .env("PGPASSWORD", "platform-admin-pw-1")
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    for (app, db) in [("cgb", "cgb_db"), ("cga", "cgs_db"), ("cgc", "cgs_db")] {
+        let (ok, log) = as_admin(db, &file(&ws, app, "apply.sql"));
+        assert!(ok, "first apply of {app}: {log}");
+    }
+    as_tenant(
+        &pg,
+        "cga_own",
+        "cgs_db",
+        "GRANT SELECT ON api_a.v TO cgb_web_anon; GRANT SELECT ON api_a.v TO cg_admin WITH GRANT OPTION;",
+    );
+    let (ok, log) = as_admin("cgs_db", &file(&ws, "cgc", "apply.sql"));
+    assert!(
+        ok,
+        "co-tenant C's apply must not be held back by tenant A's grants: {log}"
+    );
+    pg.sql("cgs_db", "DROP SCHEMA api_a CASCADE");
+    pg.sql(
+        "postgres",
+        "DROP DATABASE cgs_db WITH (FORCE); DROP ROLE cg_dbowner",
+    );
+}
