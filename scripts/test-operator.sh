@@ -16,8 +16,8 @@ admin_pw=$(head -c 12 /dev/urandom | base64 | tr -d '/+=')
 if [ "$ADMIN" = createrole ]; then
   q "DROP ROLE IF EXISTS platform_admin; CREATE ROLE platform_admin LOGIN CREATEROLE CREATEDB PASSWORD '$admin_pw'" >/dev/null
   mk() { PGUSER=platform_admin PGPASSWORD=$admin_pw make -s -C "$repo" OUT="$work/out" CONFIG="$work/apps.toml" "$@"; }
-  # What the administrator needs of an owner: its privileges (INHERIT), nothing more.
-  adopt() { if [ "$pg16" = t ]; then q "GRANT $1 TO platform_admin WITH INHERIT TRUE, SET FALSE"; else q "GRANT $1 TO platform_admin"; fi; }
+  # What the administrator needs of an owner: to act as it (SET), not its privileges.
+  adopt() { if [ "$pg16" = t ]; then q "GRANT $1 TO platform_admin WITH INHERIT FALSE, SET TRUE"; else q "GRANT $1 TO platform_admin"; fi; }
 else
   mk() { make -s -C "$repo" OUT="$work/out" CONFIG="$work/apps.toml" "$@"; }
   adopt() { :; }
@@ -80,7 +80,7 @@ if [ "$ADMIN" = createrole ]; then
   q "REVOKE opb FROM platform_admin" >/dev/null
   q "ALTER ROLE opb_authenticator CONNECTION LIMIT 7" >/dev/null
   out=$(mk apply-sql 2>&1 || true)
-  if [ "$pg16" = t ]; then want="GRANT opb TO platform_admin WITH INHERIT TRUE, SET FALSE;"; else want="GRANT opb TO platform_admin;"; fi
+  if [ "$pg16" = t ]; then want="GRANT opb TO platform_admin WITH INHERIT FALSE, SET TRUE;"; else want="GRANT opb TO platform_admin;"; fi
   has "missing right: apply names the GRANT" "$want" "$out"
   has "missing right: nothing was changed" "nothing was changed" "$out"
   is "missing right: the drifted limit is untouched" 7 "$(q "SELECT rolconnlimit FROM pg_roles WHERE rolname = 'opb_authenticator'")"

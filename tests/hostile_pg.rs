@@ -1193,7 +1193,7 @@ fn tenant_grant_options_steer_the_hosted_admins_grantor_live() {
     tenant(&pg, "gsa_db", "gsa_own");
     for o in ["gsb_own", "gsa_own"] {
         let opts = if pg16 >= 160000 {
-            " WITH INHERIT TRUE, SET FALSE"
+            " WITH INHERIT TRUE, SET TRUE"
         } else {
             ""
         };
@@ -1264,8 +1264,8 @@ fn tenant_grant_options_steer_the_hosted_admins_grantor_live() {
 /// owning only its schema there, grants SELECT on its view to a third app's role and the grant
 /// option on it to the administrator. Every apply in that database must revoke that grant (the
 /// third app's role is another database's); the administrator's plain REVOKE then acts as
-/// itself (PostgreSQL's choice of grantor), revokes nothing, and co-tenant C's apply fails on
-/// every run. As a superuser the same REVOKE acts as the owner and C converges.
+/// itself (PostgreSQL's choice of grantor), revoked nothing, and co-tenant C's apply failed on
+/// every run; each REVOKE is now made as the entry's grantor, so C converges.
 #[test]
 fn cotenant_grant_option_to_the_hosted_admin_blocks_other_apps_apply_live() {
     let pg = Pg::require();
@@ -1299,7 +1299,7 @@ fn cotenant_grant_option_to_the_hosted_admin_blocks_other_apps_apply_live() {
     );
     for o in ["cga_own", "cgb_own", "cgc_own", "cg_dbowner"] {
         let opts = if pg16 >= 160000 {
-            " WITH INHERIT TRUE, SET FALSE"
+            " WITH INHERIT TRUE, SET TRUE"
         } else {
             ""
         };
@@ -1354,8 +1354,6 @@ fn cotenant_grant_option_to_the_hosted_admin_blocks_other_apps_apply_live() {
         "co-tenant C's apply must not be held back by tenant A's grants: {log}"
     );
     pg.sql("cgs_db", "DROP SCHEMA api_a CASCADE");
-    pg.sql(
-        "postgres",
-        "DROP DATABASE cgs_db WITH (FORCE); DROP ROLE cg_dbowner",
-    );
+    pg.sql("postgres", "DROP DATABASE cgs_db WITH (FORCE)");
+    pg.sql("postgres", "DROP ROLE cg_dbowner");
 }

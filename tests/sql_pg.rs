@@ -894,7 +894,7 @@ fn createrole_administrator_lacking_a_right_changes_nothing_and_names_the_grant(
         .try_file_as(admin, admin_pw, "hosted_db", &apply_sql)
         .unwrap_err();
     let grant = if pg16 {
-        "GRANT hosted TO hosted_admin WITH INHERIT TRUE, SET FALSE;"
+        "GRANT hosted TO hosted_admin WITH INHERIT FALSE, SET TRUE;"
     } else {
         "GRANT hosted TO hosted_admin;"
     };
