@@ -32,6 +32,10 @@ done
 # library that does not exist; the runner's sessions override that setting.
 q "ALTER DATABASE \"ap\"\"d\" SET local_preload_libraries = 'postgrest_gen_missing'" >/dev/null
 
+res=$(PGPORT=1 run apply) && rc=0 || rc=$?
+is "unreachable server: exit 1" 1 "$rc"
+has "unreachable server: named as such, not as each app's failure" "cannot connect to the server as the administrator" "$res"
+
 res=$(APPLY_JOBS=3 run apply) && rc=0 || rc=$?
 is "apply: exit 0 with 3 sessions over 5 databases" 0 "$rc"
 has "apply: summary line" "apply: 6 apps in 5 databases ok (3 sessions)" "$res"

@@ -66,6 +66,15 @@ while IFS=$'\t' read -r app ensure db _secret; do
 done < "$plan"
 [ ${#order[@]} -gt 0 ] || { echo "$mode: no apps to $mode in $plan"; exit 0; }
 
+# One connection first: a server that cannot be reached (or refuses the administrator) is
+# named as such, not as every app's failure.
+if ! admin=$($PSQL -X -q -At -v ON_ERROR_STOP=1 -d "$maint" -c 'SELECT quote_ident(current_user)' 2>&1); then
+  echo "$mode: cannot connect to the server as the administrator (PG* variables; database $maint): $admin" >&2
+  exit 1
+fi
+# Plural where it is due, for the summaries.
+n_s() { if [ "$1" = 1 ]; then printf '%s %s' "$1" "$2"; else printf '%s %ss' "$1" "$2"; fi; }
+
 # Step 0 (bootstrap = true: the app has a bootstrap.sql), before the databases must exist. One
 # psql per such app, in order; each file is its own transactions and connects where it must.
 # Its notices say what it created and what it left alone (a role, database or schema made by
@@ -249,8 +258,13 @@ done
 # one line for the run says the same.
 unverified=$(cat "$work"/*.err 2>/dev/null | grep -c 'NOTICE:  postgrest-gen verify: .* is not compared: ' || true)
 cat "$work"/*.err 2>/dev/null | grep -v -e '^@pgen ' -e 'NOTICE:  postgrest-gen verify: .* is not compared: ' >&2 || true
+# A database the administrator may not connect to (its owner revoked PUBLIC's CONNECT; a
+# superuser is never refused): say what to grant.
+while IFS= read -r d; do
+  [ -n "$d" ] && echo "$mode: the administrator may not connect to database $d; its owner can allow it: GRANT CONNECT ON DATABASE $d TO $admin" >&2
+done < <(cat "$work"/*.err 2>/dev/null | sed -n 's/.*FATAL:  permission denied for database "\(.*\)"$/\1/p' | sort -u)
 if [ "${unverified:-0}" -gt 0 ]; then
-  echo "verify: note: the authenticator's password was not compared for $unverified apps: reading verifiers (pg_authid) needs a superuser; apply sets it on every run" >&2
+  echo "verify: note: the authenticator's password was not compared for $(n_s "$unverified" app): reading verifiers (pg_authid) needs a superuser; apply sets it on every run" >&2
 fi
 declare -A state=()
 for ((w = 0; w < n; w++)); do
@@ -274,10 +288,10 @@ done
 if [ "$mode" != verify ]; then
   done_word=applied; [ "$mode" = purge ] && done_word=purged
   if [ ${#failed[@]} -gt 0 ] || [ ${#not_run[@]} -gt 0 ]; then
-    echo "$mode: $ok apps $done_word, ${#failed[@]} failed${failed[*]:+ (${failed[*]})}, ${#not_run[@]} not run${not_run[*]:+ (${not_run[*]})}; each app is all or nothing, so fix and re-run" >&2
+    echo "$mode: $(n_s "$ok" app) $done_word, ${#failed[@]} failed${failed[*]:+ (${failed[*]})}, ${#not_run[@]} not run${not_run[*]:+ (${not_run[*]})}; each app is all or nothing, so fix and re-run" >&2
     exit 1
   fi
-  echo "$mode: $ok apps in ${#order[@]} databases ok ($n sessions)"
+  echo "$mode: $(n_s "$ok" app) in $(n_s "${#order[@]}" database) ok ($(n_s "$n" session))"
 elif [ ${#failed[@]} -gt 0 ] || [ ${#not_run[@]} -gt 0 ]; then
   [ ${#failed[@]} -eq 0 ] || echo "verify: drift in ${failed[*]}; run make apply" >&2
   [ ${#not_run[@]} -eq 0 ] || echo "verify: not run for ${not_run[*]}" >&2
