@@ -1,7 +1,7 @@
 //! `main`: the command line. The workspace reads the inputs, the pure stages plan and render,
 //! `emit` writes; `main` only wires them and adds the clock and the CSPRNG.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -164,7 +164,10 @@ fn run(cli: &Cli) -> Result<i32> {
     let files = render::render(&plan, &source);
     let locks = render::lock_files(&plan);
     match command {
-        Command::Check => check(&ws, &plan, &g, &locks, &files),
+        Command::Check => {
+            let secrets = render::secret_files(&plan, &source);
+            check(&ws, &plan, &g, &locks, &files, &secrets)
+        }
         _ => {
             let secrets = render::secret_files(&plan, &source);
             build(&ws, &plan, &g, &secrets, &locks, &files)
@@ -178,11 +181,14 @@ fn check(
     g: &Gathered,
     locks: &BTreeMap<String, String>,
     files: &BTreeMap<String, String>,
+    secrets: &BTreeMap<String, String>,
 ) -> Result<i32> {
     let out = ws.read_out(files)?;
     let lock_names = g.lock_files.keys().cloned().collect();
-    let lock_drift = report::drift(&g.lock_files, locks, &lock_names, "locks/");
-    let drift = report::drift(&out.files, files, &out.previous, "");
+    let locks_label = format!("{}/", ws.locks_dir().display());
+    let out_label = format!("{}/", ws.out.display());
+    let lock_drift = report::drift(&g.lock_files, locks, &lock_names, &locks_label);
+    let drift = report::drift(&out.files, files, &out.previous, &out_label);
     // The plan a reviewer reads first: one line per app, then what build would still decide.
     for line in report::summary(plan.config, plan, &out.files, files) {
         println!("{line}");
@@ -199,8 +205,8 @@ fn check(
         );
         drifted = true;
     }
+    print!("{}{}", lock_drift.diff, drift.diff);
     for (dir, d) in [(ws.locks_dir(), &lock_drift), (ws.out.clone(), &drift)] {
-        print!("{}", d.diff);
         for m in &d.missing {
             println!("add: {}/{m}", dir.display());
         }
@@ -209,6 +215,27 @@ fn check(
         }
         for c in &d.changed {
             println!("change: {}/{c}", dir.display());
+        }
+    }
+    // secrets/ too (never committed, so not drift), by name only: it holds plaintext.
+    let secrets_dir = ws.secrets_dir();
+    let new_secrets: BTreeSet<&String> = secrets
+        .keys()
+        .filter(|n| !secrets_dir.join(n).exists())
+        .chain(&plan.pending_secret_files)
+        .collect();
+    for name in new_secrets {
+        println!(
+            "secrets: write {}/{name} (plaintext, gitignored; not shown)",
+            secrets_dir.display()
+        );
+    }
+    for name in &plan.secrets_to_remove {
+        if secrets_dir.join(name).exists() {
+            println!(
+                "secrets: remove {}/{name} (the only copy of a plaintext password: copy it first if it is still needed)",
+                secrets_dir.display()
+            );
         }
     }
     if drifted {

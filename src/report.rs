@@ -18,8 +18,8 @@ pub struct Drift {
     pub missing: Vec<String>,
     pub stale: Vec<String>,
     pub changed: Vec<String>,
-    /// Unified diffs (`a/` on disk, `b/` what build would write; `/dev/null` for added or
-    /// removed files, shown whole).
+    /// Unified diffs (`a/` on disk, `b/` what build would write; `/dev/null` for an added
+    /// file, shown whole; a removed file is named with its line count).
     pub diff: String,
 }
 
@@ -30,7 +30,7 @@ impl Drift {
 }
 
 /// `have`: the files on disk (those of `previous`, ours, and any rendered path that exists);
-/// `label` prefixes paths in the diff headers (`locks/`).
+/// `label` prefixes paths in the diff headers (the folder as the user named it: `out/`).
 pub fn drift(
     have: &BTreeMap<String, String>,
     want: &BTreeMap<String, String>,
@@ -65,7 +65,11 @@ pub fn drift(
     let mut stale = Vec::new();
     for rel in previous.iter().filter(|p| !want.contains_key(*p)) {
         if let Some(old) = have.get(rel) {
-            unified(old, "", format!("a/{label}{rel}"), "/dev/null".into());
+            // Removed whole: what it held is in Git; the plan says how much goes.
+            d.diff.push_str(&format!(
+                "--- a/{label}{rel}\n+++ /dev/null\n@@ removed: {} lines @@\n",
+                old.lines().count()
+            ));
             stale.push(rel.clone());
         }
     }

@@ -56,7 +56,7 @@ fn check_reports_drift_with_a_diff_and_exit_1() {
     assert_eq!(out.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.contains("--- a/apps/atlas/deployment.yaml")
+        stdout.contains("--- a/out/apps/atlas/deployment.yaml")
             && stdout.contains("-  replicas: 7")
             && stdout.contains("+  replicas: 2"),
         "{stdout}"
@@ -375,7 +375,14 @@ fn check_is_the_plan_build_then_carries_out() {
         "{plan}"
     );
     // The new app's files are in the plan whole, with the password's values marked.
-    assert!(plan.contains("+++ b/apps/beta/sql/apply.sql"), "{plan}");
+    assert!(plan.contains("+++ b/out/apps/beta/sql/apply.sql"), "{plan}");
+    // secrets/ by name only: build writes the new plaintext there.
+    assert!(
+        plan.contains(
+            "secrets: write secrets/beta-postgrest.secret.yaml (plaintext, gitignored; not shown)"
+        ),
+        "{plan}"
+    );
     assert!(plan.contains("<made by postgrest-gen build>"), "{plan}");
     assert!(!ws
         .path()

@@ -113,6 +113,8 @@ pub struct Plan<'c> {
     pub notes: Vec<String>,
     /// Check mode: what build would still have to do; any entry is drift.
     pub pending: Vec<String>,
+    /// Check mode: the `secrets/` files build would write a new plaintext into (names only).
+    pub pending_secret_files: BTreeSet<String>,
 }
 
 pub fn plan<'c>(
@@ -174,6 +176,7 @@ pub fn plan<'c>(
         owners: BTreeMap::new(),
         owner_secrets: BTreeMap::new(),
         secrets_to_remove: Vec::new(),
+        pending_secret_files: BTreeSet::new(),
         overlays: BTreeMap::new(),
         notes: Vec::new(),
         pending: Vec::new(),
@@ -341,6 +344,8 @@ fn credential(
             p.pending.push(format!(
                 "{name}: {what} password, made by `postgrest-gen build` (shown below as {PLACEHOLDER})"
             ));
+            p.pending_secret_files
+                .insert(crate::credentials::secret_file::file_name(name));
             return Ok(placeholder(
                 config,
                 existing.map_or(1, |e| e.generation + 1),
@@ -491,6 +496,8 @@ fn jwt_secret(
             p.pending.push(format!(
                 "{name}: {what} JWT secret, made by `postgrest-gen build` (shown below as {PLACEHOLDER})"
             ));
+            p.pending_secret_files
+                .insert(crate::credentials::secret_file::file_name(name));
             let generation = existing.map_or(1, |e| e.generation + 1);
             let placeholder = placeholder(config, generation);
             return Ok(Some((

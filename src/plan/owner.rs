@@ -121,6 +121,8 @@ pub(super) fn owner(
             p.pending.push(format!(
                 "{name}: {what} owner password, made by `postgrest-gen build` (shown below as {PLACEHOLDER})"
             ));
+            p.pending_secret_files
+                .insert(crate::credentials::secret_file::owner_file_name(name));
             let generation = existing.map_or(1, |e| e.generation + 1);
             return Ok(OwnerCredential {
                 generation,

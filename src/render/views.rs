@@ -324,10 +324,15 @@ impl BootstrapView {
             owner: app.db.owner.to_string(),
             verifier: verifier.to_owned(),
             generation,
-            marker: format!(
-                "{marker_prefix} password {}",
-                crate::credentials::secret_file::verifier_fingerprint(verifier)
-            ),
+            // In check, a password build has yet to make is a placeholder: so is its hash.
+            marker: if verifier == crate::plan::PLACEHOLDER {
+                format!("{marker_prefix} password {verifier}")
+            } else {
+                format!(
+                    "{marker_prefix} password {}",
+                    crate::credentials::secret_file::verifier_fingerprint(verifier)
+                )
+            },
             marker_prefix,
             lock_wait: LOCK_WAIT,
         }
