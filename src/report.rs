@@ -121,6 +121,13 @@ pub fn summary(
         .filter(|p| p.contains(": new password") || p.contains(": rotated password"))
         .filter_map(|p| p.split(':').next())
         .collect();
+    // The owner's password (`bootstrap = true`), new or rotated: (app, rotated).
+    let pending_owner: BTreeMap<&str, bool> = plan
+        .pending
+        .iter()
+        .filter(|p| p.contains(": new owner password") || p.contains(": rotated owner password"))
+        .filter_map(|p| Some((p.split(':').next()?, p.contains(": rotated owner password"))))
+        .collect();
     for name in names {
         // An overlay switched on or off shows in the root kustomization, not the app's files.
         let overlay = match (old_overlaid.contains(&name), new_overlaid.contains(&name)) {
@@ -163,8 +170,15 @@ pub fn summary(
             }
             // New, or declared present again after a purge (only purge.sql was left).
             Some(_) if !old.contains_key("sql/apply.sql") => format!(
-                "+ app {name}: new role pair{}, {} files",
+                "+ app {name}: new role pair{}{}, {} files",
                 if new_password { ", new password" } else { "" },
+                if !new.contains_key("sql/bootstrap.sql") {
+                    ""
+                } else if pending_owner.contains_key(name.as_str()) {
+                    ", bootstrap (owner role, database, schemas where missing) with a new owner password"
+                } else {
+                    ", bootstrap (owner role, database, schemas where missing)"
+                },
                 new.len()
             ),
             Some((_, a)) if !old.contains_key("deployment.yaml") && new.contains_key("deployment.yaml") && a.deployed && !old.is_empty() => {
@@ -172,6 +186,11 @@ pub fn summary(
             }
             Some(_) => {
                 let mut c = changes(&old, &new);
+                match pending_owner.get(name.as_str()) {
+                    Some(true) => c.insert(0, "owner password rotated".to_owned()),
+                    Some(false) => c.insert(0, "new owner password".to_owned()),
+                    None => {}
+                }
                 if new_password {
                     c.insert(0, "password rotated".to_owned());
                 }

@@ -129,7 +129,17 @@ impl Workspace {
         let mut recorded_jwt = BTreeMap::new();
         let mut recorded_owner = BTreeMap::new();
         for app in config.apps.keys() {
-            if locks.contains_key(app.as_str()) || !previously_emitted.contains(app.as_str()) {
+            if !previously_emitted.contains(app.as_str()) {
+                continue;
+            }
+            // The owner's table alone can be lost from a lock that is there (a merge resolved
+            // the wrong way): the committed bootstrap.sql still records it.
+            if locks.get(app.as_str()).is_none_or(|l| l.owner.is_none()) {
+                if let Some(e) = self.recorded_owner(app.as_str())? {
+                    recorded_owner.insert(app.to_string(), e);
+                }
+            }
+            if locks.contains_key(app.as_str()) {
                 continue;
             }
             if let Some(e) = self.recorded(app.as_str())? {
@@ -137,9 +147,6 @@ impl Workspace {
             }
             if let Some(e) = self.recorded_jwt(app.as_str())? {
                 recorded_jwt.insert(app.to_string(), e);
-            }
-            if let Some(e) = self.recorded_owner(app.as_str())? {
-                recorded_owner.insert(app.to_string(), e);
             }
         }
         let mut overlays = BTreeMap::new();

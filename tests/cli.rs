@@ -717,3 +717,261 @@ fn enabling_jwt_without_the_password_plaintext_is_refused_not_half_applied() {
     ws.ok(&["rotate", "atlas"]);
     assert!(!ws.jwt_secret("atlas").is_empty() && !ws.password("atlas").is_empty());
 }
+
+const BOOT_APPS: &str = "[apps.atlas]\ndatabase = \"atlas_db\"\nbootstrap = true\n\n[apps.billing]\ndatabase = \"billing\"\n";
+
+/// The owner's plaintext password build wrote for `app` (`bootstrap = true`).
+fn owner_password(ws: &Workspace, app: &str) -> String {
+    let text = ws.read(&format!("secrets/{app}-db-owner.secret.yaml"));
+    postgrest_gen::credentials::secret_file::read_owner_password(&text)
+        .expect("PGPASSWORD in secrets/")
+}
+
+/// A lock file split at its `[owner]` table: (everything before it, the table and its
+/// sub-tables).
+fn split_owner(lock: &str) -> (String, String) {
+    let at = lock.find("\n[owner]").expect("[owner] in the lock") + 1;
+    (lock[..at].to_owned(), lock[at..].to_owned())
+}
+
+/// `(generation, verifier)` of the lock's `[owner]` table.
+fn owner_entry(lock: &str) -> (u32, String) {
+    let table: toml::Table = toml::from_str(lock).unwrap();
+    let owner = table["owner"].as_table().expect("[owner]");
+    (
+        owner["generation"].as_integer().unwrap() as u32,
+        owner["verifier"].as_str().unwrap().to_owned(),
+    )
+}
+
+#[test]
+fn rotate_owner_replaces_only_the_owner_password() {
+    use postgrest_gen::credentials::scram;
+    let ws = Workspace::new(BOOT_APPS);
+    let out = ws.ok(&["build"]);
+    assert!(out.contains("atlas: new owner password"), "{out}");
+    let lock = ws.read("locks/atlas.lock");
+    let (generation, verifier) = owner_entry(&lock);
+    let password = owner_password(&ws, "atlas");
+    assert_eq!(generation, 1);
+    assert!(scram::matches(&password, &verifier));
+    let sql = ws.read("out/apps/atlas/sql/bootstrap.sql");
+    assert!(sql.contains(&format!("'{verifier}'")), "{sql}");
+    assert!(sql.contains("-- owner password generation: 1\n"));
+    assert!(!sql.contains(&password), "plaintext in bootstrap.sql");
+    let secret: serde_yaml::Value =
+        serde_yaml::from_str(&ws.read("secrets/atlas-db-owner.secret.yaml")).unwrap();
+    assert_eq!(secret["metadata"]["name"], "atlas-db-owner");
+    assert_eq!(secret["stringData"]["PGUSER"], "atlas");
+    assert_eq!(
+        secret["stringData"]["DATABASE_URL"],
+        format!("postgresql://atlas:{password}@postgresql.default.svc.cluster.local:5432/atlas_db")
+            .as_str()
+    );
+    let authenticator = ws.password("atlas");
+    let before = ws.tree("out");
+    let billing_lock = ws.read("locks/billing.lock");
+
+    let out = ws.ok(&["rotate", "atlas", "--owner"]);
+    assert!(
+        out.contains("atlas: owner password rotated (generation 2)"),
+        "{out}"
+    );
+    let rotated_lock = ws.read("locks/atlas.lock");
+    let (generation2, verifier2) = owner_entry(&rotated_lock);
+    let password2 = owner_password(&ws, "atlas");
+    assert_eq!(generation2, 2);
+    assert_ne!(password2, password);
+    assert_ne!(verifier2, verifier);
+    assert!(scram::matches(&password2, &verifier2));
+    assert!(!scram::matches(&password, &verifier2));
+    // The lock's authenticator part is byte-identical; only [owner] changed.
+    assert_eq!(split_owner(&rotated_lock).0, split_owner(&lock).0);
+    assert_eq!(ws.read("locks/billing.lock"), billing_lock);
+    assert_eq!(ws.password("atlas"), authenticator, "authenticator kept");
+    // Only bootstrap.sql changes in out/: new verifier and generation, the old one gone.
+    let after = ws.tree("out");
+    let changed: Vec<&String> = after
+        .iter()
+        .filter(|(p, t)| before.get(*p) != Some(*t))
+        .map(|(p, _)| p)
+        .collect();
+    assert_eq!(changed, ["apps/atlas/sql/bootstrap.sql"]);
+    assert_eq!(after.len(), before.len());
+    let sql = &after["apps/atlas/sql/bootstrap.sql"];
+    assert!(sql.contains(&format!("'{verifier2}'")) && !sql.contains(&verifier));
+    assert!(sql.contains("-- owner password generation: 2\n"));
+    assert!(ws
+        .read("secrets/atlas-db-owner.secret.yaml")
+        .contains(&format!("postgresql://atlas:{password2}@")));
+    assert!(ws.ok(&["check"]).contains("up to date"));
+
+    // An app without bootstrap has no owner password: refused, nothing written.
+    let locks = ws.locks();
+    let out = ws.run(&["rotate", "billing", "--owner"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cannot rotate the owner password of `billing`")
+            && err.contains("bootstrap = true"),
+        "{err}"
+    );
+    assert_eq!(ws.tree("out"), after);
+    assert_eq!(ws.locks(), locks);
+    assert!(!ws
+        .path()
+        .join("secrets/billing-db-owner.secret.yaml")
+        .exists());
+}
+
+#[test]
+fn a_lost_owner_table_is_recovered_without_a_new_password() {
+    use postgrest_gen::credentials::scram;
+    // From the committed out/: the lock lost only its [owner] table, no plaintext at hand.
+    let ws = Workspace::new(BOOT_APPS);
+    ws.ok(&["build"]);
+    ws.ok(&["rotate", "atlas", "--owner"]);
+    let lock = ws.read("locks/atlas.lock");
+    let tree = ws.tree("out");
+    ws.write("locks/atlas.lock", &split_owner(&lock).0);
+    std::fs::remove_dir_all(ws.path().join("secrets")).unwrap();
+    let check = ws.run(&["check"]);
+    assert_eq!(check.status.code(), Some(1), "the lock differs");
+    let plan = String::from_utf8_lossy(&check.stdout);
+    assert!(!plan.contains("new owner password"), "{plan}");
+    let out = ws.ok(&["build"]);
+    assert!(
+        out.contains("atlas: owner password (generation 2) recovered from the committed out/apps/atlas/sql/bootstrap.sql"),
+        "{out}"
+    );
+    assert_eq!(ws.read("locks/atlas.lock"), lock, "the same [owner] table");
+    assert_eq!(ws.tree("out"), tree, "out/ unchanged");
+    assert!(!ws.path().join("secrets").exists(), "no password issued");
+    // The whole lock lost: the same.
+    std::fs::remove_dir_all(ws.path().join("locks")).unwrap();
+    ws.ok(&["build"]);
+    assert_eq!(ws.read("locks/atlas.lock"), lock);
+    assert_eq!(ws.tree("out"), tree);
+
+    // From secrets/: the lock lost its [owner] table and out/ is gone (a fresh checkout
+    // without the committed tree): the plaintext the role has is recorded again.
+    let ws = Workspace::new(BOOT_APPS);
+    ws.ok(&["build"]);
+    let password = owner_password(&ws, "atlas");
+    let lock = ws.read("locks/atlas.lock");
+    ws.write("locks/atlas.lock", &split_owner(&lock).0);
+    std::fs::remove_dir_all(ws.path().join("out")).unwrap();
+    let out = ws.ok(&["build"]);
+    assert!(
+        out.contains("atlas: owner password recorded again from")
+            && out.contains("atlas-db-owner.secret.yaml"),
+        "{out}"
+    );
+    assert!(!out.contains("new owner password"), "{out}");
+    assert_eq!(owner_password(&ws, "atlas"), password, "no new password");
+    let recovered = ws.read("locks/atlas.lock");
+    assert_eq!(split_owner(&recovered).0, split_owner(&lock).0);
+    let (_, verifier) = owner_entry(&recovered);
+    assert!(scram::matches(&password, &verifier));
+    assert!(ws
+        .read("out/apps/atlas/sql/bootstrap.sql")
+        .contains(&format!("'{verifier}'")));
+    assert!(ws.ok(&["check"]).contains("up to date"));
+}
+
+#[test]
+fn check_shows_a_new_bootstrap_app_as_additions_and_one_line() {
+    let ws = Workspace::new(TWO_APPS);
+    ws.ok(&["build"]);
+    ws.write(
+        "apps.toml",
+        &format!("{TWO_APPS}\n[apps.gamma]\ndatabase = \"gamma_db\"\nbootstrap = true\n"),
+    );
+    let out = ws.run(&["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    let plan = String::from_utf8_lossy(&out.stdout).into_owned();
+    let summary: Vec<&str> = plan.lines().take_while(|l| !l.starts_with("---")).collect();
+    let files = ws.tree("out").len();
+    let gamma: Vec<&&str> = summary.iter().filter(|l| l.contains("app gamma")).collect();
+    assert_eq!(gamma.len(), 1, "{plan}");
+    assert!(
+        gamma[0].starts_with("+ app gamma: new role pair, new password, bootstrap (owner role, database, schemas where missing) with a new owner password, "),
+        "{plan}"
+    );
+    assert!(
+        summary
+            .iter()
+            .all(|l| !l.contains("app atlas") && !l.contains("app billing")),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("pending: gamma: new owner password, made by `postgrest-gen build`"),
+        "{plan}"
+    );
+    let listed = |prefix: &str| -> std::collections::BTreeSet<String> {
+        plan.lines()
+            .filter_map(|l| l.strip_prefix(prefix))
+            .map(str::to_owned)
+            .collect()
+    };
+    let add = listed("add: ");
+    assert!(add.contains("out/apps/gamma/sql/bootstrap.sql"), "{plan}");
+    assert!(
+        add.iter().all(|f| f.starts_with("out/apps/gamma/")
+            || f == "out/kustomization.yaml"
+            || f.starts_with("locks/gamma")),
+        "{plan}"
+    );
+    // The whole new file is in the diff, the verifier shown as the placeholder.
+    let boot = plan
+        .split("+++ b/apps/gamma/sql/bootstrap.sql")
+        .nth(1)
+        .expect("bootstrap.sql in the diff");
+    let boot = boot.split("\n--- ").next().unwrap();
+    assert!(boot.contains("+-- owner password generation: 1"), "{boot}");
+    assert!(boot.contains("<made by postgrest-gen build>"), "{boot}");
+    // check writes nothing: no plaintext, no lock, no files.
+    assert!(!ws
+        .path()
+        .join("secrets/gamma-db-owner.secret.yaml")
+        .exists());
+    assert!(!ws.path().join("locks/gamma.lock").exists());
+    assert_eq!(ws.tree("out").len(), files);
+    // Build writes what check listed, then nothing is pending.
+    let built = ws.ok(&["build"]);
+    let wrote: std::collections::BTreeSet<String> = built
+        .lines()
+        .filter_map(|l| l.strip_prefix("wrote "))
+        .map(str::to_owned)
+        .collect();
+    let change = listed("change: ");
+    assert_eq!(
+        wrote,
+        add.union(&change).cloned().collect(),
+        "{plan}\n{built}"
+    );
+    assert!(ws
+        .path()
+        .join("secrets/gamma-db-owner.secret.yaml")
+        .exists());
+    assert!(ws.ok(&["check"]).contains("up to date"));
+
+    // Switching bootstrap on for an app that exists: one line naming the owner password
+    // and the new file; the authenticator's password stays.
+    ws.write(
+        "apps.toml",
+        &ws.read("apps.toml")
+            .replace("[apps.atlas]\n", "[apps.atlas]\nbootstrap = true\n"),
+    );
+    let plan = String::from_utf8(ws.run(&["check"]).stdout).unwrap();
+    let summary: Vec<&str> = plan.lines().take_while(|l| !l.starts_with("---")).collect();
+    assert_eq!(
+        summary
+            .iter()
+            .filter(|l| l.starts_with("~ app atlas:"))
+            .collect::<Vec<_>>(),
+        [&"~ app atlas: new owner password, +sql/bootstrap.sql"],
+        "{plan}"
+    );
+    assert!(!plan.contains("pending: atlas: new password"), "{plan}");
+}

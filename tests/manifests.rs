@@ -544,6 +544,47 @@ fn sealed_and_the_example() {
         "undeployed keeps its secret"
     );
     assert!(find(&objs, "Deployment", "paused-postgrest").is_none());
+    // Bootstrap app atlas: its owner SealedSecret is part of the validated render, with every
+    // key sealed, and no workload reads it (PostgREST logs in as the authenticator only).
+    let owner = find(&objs, "SealedSecret", "atlas-db-owner")
+        .expect("the owner SealedSecret of bootstrap app atlas");
+    assert_eq!(owner["metadata"]["namespace"], "postgrest");
+    assert_eq!(
+        owner["spec"]["template"]["metadata"]["name"],
+        "atlas-db-owner"
+    );
+    let keys: Vec<&str> = owner["spec"]["encryptedData"]
+        .as_mapping()
+        .unwrap()
+        .keys()
+        .map(|k| k.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "DATABASE_URL",
+            "PGDATABASE",
+            "PGHOST",
+            "PGPASSWORD",
+            "PGPORT",
+            "PGUSER"
+        ]
+    );
+    assert!(
+        find(&objs, "SealedSecret", "paused-db-owner").is_none(),
+        "no bootstrap, no owner Secret"
+    );
+    assert!(
+        !serde_yaml::to_string(
+            &objs
+                .iter()
+                .filter(|o| o["kind"] != "SealedSecret")
+                .collect::<Vec<_>>()
+        )
+        .unwrap()
+        .contains("atlas-db-owner"),
+        "only the SealedSecret names the owner Secret"
+    );
     insta::assert_snapshot!("rendered_sealed", root);
     // The committed example renders and validates too.
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("out");

@@ -305,3 +305,232 @@ fn jwt_secret_is_sealed_beside_the_password_and_unseals_to_the_plaintext() {
     assert!(unseal(&ws.path().join("tls.key"), &kustomize(&ws.out("")))
         .contains(&format!("jwt-secret={}", ws.jwt_secret("atlas"))));
 }
+
+/// `(name, key) -> value` of every SealedSecret in `rendered`, unsealed by kubesealpy.
+fn unsealed(key: &Path, rendered: &str) -> std::collections::BTreeMap<(String, String), String> {
+    unseal(key, rendered)
+        .lines()
+        .map(|l| {
+            let (secret, kv) = l.split_once(' ').unwrap();
+            let (k, v) = kv.split_once('=').unwrap();
+            let name = secret.split_once('/').unwrap().1;
+            ((name.to_owned(), k.to_owned()), v.to_owned())
+        })
+        .collect()
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).expect("%XX"));
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+/// `postgresql://user:password@host:port/database?query`, each part percent-decoded.
+fn parse_url(url: &str) -> [String; 6] {
+    let rest = url
+        .strip_prefix("postgresql://")
+        .expect("postgresql:// URL");
+    let (userinfo, rest) = rest.rsplit_once('@').expect("userinfo");
+    let (user, password) = userinfo.split_once(':').expect("user:password");
+    let (hostport, rest) = rest.split_once('/').expect("/database");
+    let (host, port) = hostport.rsplit_once(':').expect("host:port");
+    let (database, query) = rest.split_once('?').unwrap_or((rest, ""));
+    for raw in [user, password, database] {
+        assert!(
+            raw.bytes()
+                .all(|c| c.is_ascii_alphanumeric() || b"-._~%".contains(&c)),
+            "{raw:?} is not percent-encoded in {url}"
+        );
+    }
+    [
+        percent_decode(user),
+        percent_decode(password),
+        host.to_owned(),
+        port.to_owned(),
+        percent_decode(database),
+        query.to_owned(),
+    ]
+}
+
+/// The owner Secret of a bootstrap app (`<app>-db-owner`): every key unseals to the plaintext
+/// in secrets/, the password is the one the lock's verifier records, DATABASE_URL carries the
+/// same values percent-encoded; a rebuild keeps every sealed byte; `rotate --owner` re-seals
+/// the owner Secret only; new connection details re-seal it with the same password.
+#[test]
+fn owner_secret_unseals_to_the_plaintext_and_rotates_alone() {
+    use postgrest_gen::credentials::scram;
+    let ws = Workspace::new(
+        "[defaults]\nnamespace = \"apis\"\n[sealing]\ncert = \"tls.crt\"\n\n[apps.atlas]\ndatabase = \"atlas data\"\nowner = \"Atlas-Owner\"\nbootstrap = true\ndb-sslmode = \"require\"\ndb-host = \"pg.example.no\"\n\n[apps.billing]\ndatabase = \"billing\"\n",
+    );
+    keypair(ws.path(), &["-days", "30"]);
+    ws.ok(&["build"]);
+    let key = ws.path().join("tls.key");
+    let got = unsealed(&key, &kustomize(&ws.out("")));
+    let owner = |k: &str| got[&("atlas-db-owner".to_owned(), k.to_owned())].clone();
+    let keys: Vec<&str> = got
+        .keys()
+        .filter(|(n, _)| n == "atlas-db-owner")
+        .map(|(_, k)| k.as_str())
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "DATABASE_URL",
+            "PGDATABASE",
+            "PGHOST",
+            "PGPASSWORD",
+            "PGPORT",
+            "PGSSLMODE",
+            "PGUSER"
+        ]
+    );
+    assert!(!got.keys().any(|(n, _)| n == "billing-db-owner"));
+    // Every key is the plaintext the secrets/ file holds.
+    let file: serde_yaml::Value =
+        serde_yaml::from_str(&ws.read("secrets/atlas-db-owner.secret.yaml")).unwrap();
+    let plain = file["stringData"].as_mapping().unwrap();
+    assert_eq!(plain.len(), keys.len());
+    for k in &keys {
+        assert_eq!(plain[*k].as_str().unwrap(), owner(k), "{k}");
+    }
+    let password = owner("PGPASSWORD");
+    let lock: toml::Table = toml::from_str(&ws.read("locks/atlas.lock")).unwrap();
+    let verifier = lock["owner"]["verifier"].as_str().unwrap();
+    assert!(scram::matches(&password, verifier), "the lock's verifier");
+    assert!(ws
+        .read("out/apps/atlas/sql/bootstrap.sql")
+        .contains(&format!("'{verifier}'")));
+    assert_eq!(owner("PGUSER"), "Atlas-Owner");
+    assert_eq!(owner("PGDATABASE"), "atlas data");
+    assert_eq!(owner("PGHOST"), "pg.example.no");
+    assert_eq!(owner("PGPORT"), "5432");
+    assert_eq!(owner("PGSSLMODE"), "require");
+    let url = owner("DATABASE_URL");
+    assert!(url.contains("/atlas%20data?"), "{url}");
+    assert_eq!(
+        parse_url(&url),
+        [
+            owner("PGUSER"),
+            password.clone(),
+            owner("PGHOST"),
+            owner("PGPORT"),
+            owner("PGDATABASE"),
+            "sslmode=require".to_owned()
+        ]
+    );
+    // The authenticator's Secret is its own password, not the owner's.
+    let authenticator = got[&("atlas-postgrest".to_owned(), "password".to_owned())].clone();
+    assert_eq!(authenticator, ws.password("atlas"));
+    assert_ne!(authenticator, password);
+    // No plaintext outside secrets/.
+    for (path, text) in ws.tree("out").into_iter().chain(ws.tree("locks")) {
+        assert!(!text.contains(&password), "owner password in {path}");
+    }
+
+    // A rebuild keeps every sealed value byte for byte.
+    let owner_sealed = ws.read("out/apps/atlas/sealedsecret-db-owner.yaml");
+    let auth_sealed = ws.read("out/apps/atlas/sealedsecret.yaml");
+    let locks = ws.locks();
+    let out = ws.ok(&["build"]);
+    assert!(out.contains(" 0 written, 0 removed"), "{out}");
+    assert_eq!(
+        ws.read("out/apps/atlas/sealedsecret-db-owner.yaml"),
+        owner_sealed
+    );
+    assert_eq!(ws.locks(), locks);
+
+    // rotate --owner: the owner Secret's values are new (every key: the password is inside
+    // DATABASE_URL), the authenticator's sealed value and everything else stay.
+    let tree = ws.tree("out");
+    ws.ok(&["rotate", "atlas", "--owner"]);
+    let after = ws.tree("out");
+    let changed: Vec<&String> = after
+        .iter()
+        .filter(|(p, t)| tree.get(*p) != Some(*t))
+        .map(|(p, _)| p)
+        .collect();
+    assert_eq!(
+        changed,
+        [
+            "apps/atlas/sealedsecret-db-owner.yaml",
+            "apps/atlas/sql/bootstrap.sql"
+        ]
+    );
+    assert_eq!(ws.read("out/apps/atlas/sealedsecret.yaml"), auth_sealed);
+    let sealed_values = |y: &str| -> std::collections::BTreeMap<String, String> {
+        let doc: serde_yaml::Value = serde_yaml::from_str(y).unwrap();
+        doc["spec"]["encryptedData"]
+            .as_mapping()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().unwrap().to_owned(),
+                    v.as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let (old, new) = (
+        sealed_values(&owner_sealed),
+        sealed_values(&after["apps/atlas/sealedsecret-db-owner.yaml"]),
+    );
+    assert_eq!(
+        old.keys().collect::<Vec<_>>(),
+        new.keys().collect::<Vec<_>>()
+    );
+    for (k, v) in &new {
+        assert_ne!(&old[k], v, "{k} re-sealed");
+    }
+    let rotated = unsealed(&key, &kustomize(&ws.out("")));
+    let new_password = rotated[&("atlas-db-owner".to_owned(), "PGPASSWORD".to_owned())].clone();
+    assert_ne!(new_password, password);
+    assert_eq!(new_password, {
+        let t = ws.read("secrets/atlas-db-owner.secret.yaml");
+        postgrest_gen::credentials::secret_file::read_owner_password(&t).unwrap()
+    });
+    let lock: toml::Table = toml::from_str(&ws.read("locks/atlas.lock")).unwrap();
+    assert!(scram::matches(
+        &new_password,
+        lock["owner"]["verifier"].as_str().unwrap()
+    ));
+    for ((name, k), v) in &got {
+        let now = &rotated[&(name.clone(), k.clone())];
+        match (name.as_str(), k.as_str()) {
+            ("atlas-db-owner", "PGPASSWORD") => {}
+            ("atlas-db-owner", "DATABASE_URL") => {
+                assert_eq!(now, &v.replace(&password, &new_password))
+            }
+            _ => assert_eq!(now, v, "{name} {k} unchanged"),
+        }
+    }
+
+    // New connection details re-seal the owner Secret with the same password; the
+    // authenticator's sealed value is kept.
+    ws.write(
+        "apps.toml",
+        &ws.read("apps.toml").replace(
+            "db-host = \"pg.example.no\"",
+            "db-host = \"pg2.example.no\"",
+        ),
+    );
+    let out = ws.ok(&["build"]);
+    assert!(out.contains("atlas: owner Secret sealed"), "{out}");
+    assert_eq!(ws.read("out/apps/atlas/sealedsecret.yaml"), auth_sealed);
+    let moved = unsealed(&key, &kustomize(&ws.out("")));
+    let owner = |k: &str| moved[&("atlas-db-owner".to_owned(), k.to_owned())].clone();
+    assert_eq!(owner("PGHOST"), "pg2.example.no");
+    assert_eq!(owner("PGPASSWORD"), new_password);
+    assert_eq!(parse_url(&owner("DATABASE_URL"))[1], new_password);
+    assert_eq!(parse_url(&owner("DATABASE_URL"))[2], "pg2.example.no");
+}

@@ -149,4 +149,5 @@ error_cases!(
     jwt_roles,
     jwks,
     connection_budget,
+    bootstrap,
 );

@@ -437,12 +437,21 @@ fn collisions(cx: &mut Ctx<'_>, raw: &RawConfig, apps: &BTreeMap<AppName, App>) 
     for app in apps.values() {
         if let Some(other) = generated.get(app.db.owner.as_str()) {
             let pos = at(&app.name, |a| a.owner.as_ref().map(|o| o.span().start));
-            cx.err(pos, format!(
-                "owner `{}` of app `{}` is a role this tool generates for app `{other}`; the owner must be a role of its own that exists already",
+            let must = if app.db.bootstrap {
+                "bootstrap would give it the owner's login password while apply manages it as that app's role; the owner must be a role of its own"
+            } else {
+                "the owner must be a role of its own that exists already"
+            };
+            cx.err(
+                pos,
+                format!(
+                "owner `{}` of app `{}` is a role this tool generates for app `{other}`; {must}",
                 app.db.owner, app.name
-            ));
+            ),
+            );
         }
     }
+    bootstrap_collisions(cx, raw, apps);
     // apply.sql grants the anonymous role SELECT on every table and view of its schema, so two
     // apps exposing one schema of one database would each serve the other's data. Absent apps
     // are being purged and expose nothing; undeployed ones keep their grants, so they count.
@@ -542,6 +551,111 @@ fn collisions(cx: &mut Ctx<'_>, raw: &RawConfig, apps: &BTreeMap<AppName, App>) 
                     app.name, &p[..i]
                 ));
             }
+        }
+    }
+}
+
+/// Step 0 (`bootstrap = true`) across apps, per database server (`db-host:db-port`, where role
+/// and database names are unique): `bootstrap.sql` creates the owner role with the app's own
+/// password and the database `OWNER` it, so
+/// - two bootstrap apps naming one owner role would each hold a password for it (only the
+///   first to run marks the role as its own; the other's Secret `<app>-db-owner` never works);
+/// - a bootstrap app's database used by a present app with another owner would make one
+///   tenant the owner of the database holding the other's schemas (a database owner can drop
+///   it and set its parameters for every session), or leave the bootstrap app's database to
+///   another role, which apply then refuses;
+/// - `postgres`, the maintenance database `bootstrap.sql` runs from, always exists and is not
+///   the app's own.
+///
+/// Absent apps have no `bootstrap.sql` and are left out.
+fn bootstrap_collisions(cx: &mut Ctx<'_>, raw: &RawConfig, apps: &BTreeMap<AppName, App>) {
+    let raw_by_name: HashMap<&str, (&Spanned<String>, &Spanned<RawApp>)> = raw
+        .apps
+        .iter()
+        .map(|(k, t)| (k.get_ref().as_str(), (k, t)))
+        .collect();
+    // The app's own key, else the app's table (a value inherited from [defaults] is reported
+    // at the app it applies to).
+    let at = |name: &AppName, pick: &dyn Fn(&RawApp) -> Option<usize>| {
+        raw_by_name
+            .get(name.as_str())
+            .map(|(k, t)| pick(t.get_ref()).unwrap_or(k.span().start))
+            .unwrap_or(0)
+    };
+    let owner_at = |a: &RawApp| {
+        a.owner
+            .as_ref()
+            .map(|v| v.span().start)
+            .or(a.bootstrap.as_ref().map(|v| v.span().start))
+    };
+    let database_at = |a: &RawApp| {
+        a.bootstrap
+            .as_ref()
+            .map(|v| v.span().start)
+            .or(a.database.as_ref().map(|v| v.span().start))
+    };
+    // In file order: the later declaration is reported, pointing back at the first.
+    let mut keys: Vec<&Spanned<String>> = raw.apps.iter().map(|(k, _)| k).collect();
+    keys.sort_by_key(|k| k.span().start);
+    let by_name: HashMap<&str, &App> = apps.values().map(|a| (a.name.as_str(), a)).collect();
+    let present: Vec<&App> = keys
+        .into_iter()
+        .filter_map(|k| by_name.get(k.get_ref().as_str()).copied())
+        .filter(|a| a.present())
+        .collect();
+    let line_of = |cx: &Ctx<'_>, app: &AppName| cx.src.diag(at(app, &|_| None), "").line;
+    let server = |a: &App| format!("{}:{}", a.db.host, a.db.port);
+
+    let mut owners: HashMap<(String, &str), &AppName> = HashMap::new();
+    for app in present.iter().filter(|a| a.db.bootstrap) {
+        let key = (server(app), app.db.owner.as_str());
+        if let Some(first) = owners.get(&key) {
+            let first_line = line_of(cx, first);
+            cx.err(at(&app.name, &owner_at), format!(
+                "app `{}` bootstraps owner role `{}` on server {}, which app `{first}` (line {first_line}) bootstraps already; each app issues the owner its own password and only one can be the role's (the other's Secret `{}-db-owner` would never log in): set `bootstrap = true` on one of them only, or give each app its own `owner`",
+                app.name, app.db.owner, key.0, app.name
+            ));
+        } else {
+            owners.insert(key, &app.name);
+        }
+    }
+    for (i, app) in present.iter().enumerate() {
+        let other = present[..i].iter().find(|e| {
+            (app.db.bootstrap || e.db.bootstrap)
+                && server(e) == server(app)
+                && e.db.database == app.db.database
+                && e.db.owner != app.db.owner
+        });
+        let Some(other) = other else { continue };
+        let first_line = line_of(cx, &other.name);
+        let database = printable(app.db.database.as_str());
+        if app.db.bootstrap {
+            let pos = at(&app.name, &database_at);
+            cx.err(pos, format!(
+                "app `{}` bootstraps database `{database}` with owner `{}`, but app `{}` (line {first_line}) {} that database with owner `{}`; a database has one owner, who can drop it and set parameters for every session in it: give app `{}` its own `database`, or the same `owner` as app `{}`",
+                app.name, app.db.owner, other.name,
+                if other.db.bootstrap { "bootstraps" } else { "uses" },
+                other.db.owner, app.name, other.name
+            ));
+        } else {
+            let pos = at(&app.name, &|a: &RawApp| {
+                a.owner.as_ref().map(|v| v.span().start)
+            });
+            cx.err(pos, format!(
+                "app `{}` uses database `{database}` with owner `{}`, but app `{}` (line {first_line}) bootstraps that database with owner `{}`, who would own the database holding this app's schemas (a database owner can drop it and set parameters for every session in it): give one of the apps its own `database`, or both the same `owner`",
+                app.name, app.db.owner, other.name, other.db.owner
+            ));
+        }
+    }
+    for app in present.iter().filter(|a| a.db.bootstrap) {
+        if app.db.database.as_str() == "postgres" {
+            let pos = at(&app.name, &|a: &RawApp| {
+                a.database.as_ref().map(|v| v.span().start)
+            });
+            cx.err(pos, format!(
+                "app `{}` has `bootstrap = true` and database `postgres`, the maintenance database bootstrap.sql runs from, which always exists and is not the app's own; name the app's own `database`, or set `bootstrap = false`",
+                app.name
+            ));
         }
     }
 }
@@ -1001,6 +1115,36 @@ mod tests {
         assert_eq!(
             check_jwks("{ \"keys\" : [ {\"kty\":\"RSA\",\"n\":\"a\",\"e\":\"b\"} ] }\n").unwrap(),
             r#"{"keys":[{"e":"b","kty":"RSA","n":"a"}]}"#
+        );
+    }
+
+    #[test]
+    fn bootstrap_owners_and_databases_are_per_server() {
+        // One owner name on two servers is two roles; an app without bootstrap may share the
+        // bootstrapped owner and database; an absent app has no bootstrap.sql.
+        assert_eq!(
+            errors(
+                "[defaults]\nbootstrap = true\n[apps.a]\ndatabase = \"d\"\nowner = \"o\"\n[apps.b]\ndatabase = \"d\"\nowner = \"o\"\ndb-host = \"other\"\nschema = \"b_api\"\n[apps.c]\ndatabase = \"d\"\nowner = \"o\"\nbootstrap = false\nschema = \"c_api\"\n[apps.e]\ndatabase = \"e\"\nowner = \"o\"\nensure = \"absent\"\n"
+            ),
+            Vec::<String>::new()
+        );
+        // The same on one server (another port is another server).
+        let e = errors(
+            "[defaults]\nbootstrap = true\n[apps.a]\ndatabase = \"d\"\nowner = \"o\"\n[apps.b]\ndatabase = \"e\"\nowner = \"o\"\n[apps.c]\ndatabase = \"f\"\nowner = \"o\"\ndb-port = 5433\n",
+        );
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(
+            e[0].starts_with("apps.toml:8:9: app `b` bootstraps owner role `o` on server postgresql.default.svc.cluster.local:5432, which app `a` (line 3)"),
+            "{e:?}"
+        );
+        // Two apps of one database, one of them bootstrapping it, need one owner.
+        let e = errors(
+            "[apps.a]\ndatabase = \"d\"\nowner = \"o\"\n[apps.b]\ndatabase = \"d\"\nowner = \"p\"\nschema = \"b_api\"\nbootstrap = true\n",
+        );
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(
+            e[0].starts_with("apps.toml:8:13: app `b` bootstraps database `d` with owner `p`, but app `a` (line 1) uses that database with owner `o`"),
+            "{e:?}"
         );
     }
 

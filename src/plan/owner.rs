@@ -83,10 +83,22 @@ pub(super) fn owner(
     let sd = &inputs.secrets_dir;
     let text = inputs.secret_files.get(&file);
     let on_disk = text.and_then(|t| secret_file::read_owner_password(t));
-    let existing = match inputs.locks.get(name) {
-        Some(l) => l.owner.as_ref(),
-        None => inputs.recorded_owner.get(name),
-    };
+    // The lock's [owner], else what the committed out/ records (the whole lock or only its
+    // [owner] table lost): a recorded password is never re-issued.
+    let recorded = inputs.recorded_owner.get(name);
+    let existing = inputs
+        .locks
+        .get(name)
+        .and_then(|l| l.owner.as_ref())
+        .or(recorded);
+    if let Some(e) = existing
+        .filter(|_| recorded.is_some() && inputs.locks.get(name).is_none_or(|l| l.owner.is_none()))
+    {
+        p.notes.push(format!(
+            "{name}: owner password (generation {}) recovered from the committed out/apps/{name}/sql/bootstrap.sql; no new password issued",
+            e.generation
+        ));
+    }
     let rotating = inputs.rotate_owner.contains(&app.name);
     let check = inputs.mode == Mode::Check;
     let (generation, verifier, mut plaintext, new) = match existing {
