@@ -924,12 +924,18 @@ fn check_shows_a_new_bootstrap_app_as_additions_and_one_line() {
     );
     // The whole new file is in the diff, the verifier shown as the placeholder.
     let boot = plan
-        .split("+++ b/apps/gamma/sql/bootstrap.sql")
+        .split("+++ b/out/apps/gamma/sql/bootstrap.sql")
         .nth(1)
         .expect("bootstrap.sql in the diff");
     let boot = boot.split("\n--- ").next().unwrap();
     assert!(boot.contains("+-- owner password generation: 1"), "{boot}");
     assert!(boot.contains("<made by postgrest-gen build>"), "{boot}");
+    assert!(
+        plan.contains(
+            "secrets: write secrets/gamma-db-owner.secret.yaml (plaintext, gitignored; not shown)"
+        ),
+        "{plan}"
+    );
     // check writes nothing: no plaintext, no lock, no files.
     assert!(!ws
         .path()
