@@ -75,18 +75,84 @@ fi
 # Plural where it is due, for the summaries.
 n_s() { if [ "$1" = 1 ]; then printf '%s %s' "$1" "$2"; else printf '%s %ss' "$1" "$2"; fi; }
 
-# Step 0 (bootstrap = true: the app has a bootstrap.sql), before the databases must exist. One
-# psql per such app, in order; each file is its own transactions and connects where it must.
-# Its notices say what it created and what it left alone (a role, database or schema made by
-# someone else). An app whose bootstrap fails is named and not applied; the others go on.
+work=$(mktemp -d "${TMPDIR:-/tmp}/apply-sql.XXXXXX")
+declare -A worker_of=()
+cleanup() { for p in "${!worker_of[@]}"; do kill "$p" 2>/dev/null || true; done; wait; rm -rf "$work"; }
+trap cleanup EXIT
+
+# The psql script for a session from line FROM of its list on: \connect at each new database,
+# and markers around each app's file (app names are DNS labels, so they need no quoting). The
+# markers go to stderr, which is unbuffered, so they survive a session that is killed.
+script() {
+  local prev="" db app file
+  tail -n "+$2" "$1" | while IFS=$'\t' read -r db app; do
+    # bootstrap.sql starts in the maintenance database and \connects on by itself: back to
+    # the maintenance database before each.
+    if [ "$db" != "$prev" ] || [ "$phase" = bootstrap ]; then printf '\\connect -reuse-previous=on %s\n' "$(pq "$(dbinfo "$db")")"; prev=$db; fi
+    if [ "$phase" = bootstrap ]; then file=bootstrap.sql; else file=${files_of[$app]}; fi
+    printf '\\warn @pgen start %s\n\\i %s\n\\warn @pgen done %s\n' "$app" "$(pq "$out/apps/$app/sql/$file")" "$app"
+  done
+}
+# One session. Every generated file stops psql at its first error (ON_ERROR_STOP), so a failed
+# (apply) or drifted (verify) app ends the session and a new one carries on after it. Each app
+# is one transaction, so the failed app left nothing behind.
+worker() {
+  local w=$1 from=1 last psql_pid skip_db db app
+  trap 'kill "$psql_pid" 2>/dev/null; exit 143' TERM
+  while :; do
+    script "$work/$w.list" "$from" > "$work/$w.psql"
+    [ -s "$work/$w.psql" ] || return 0
+    $PSQL -X -q -v ON_ERROR_STOP=1 -d "$maint" -f "$work/$w.psql" > /dev/null 2>> "$work/$w.err" &
+    psql_pid=$!
+    if wait "$psql_pid"; then return 0; fi
+    last=$(grep '^@pgen ' "$work/$w.err" | tail -n 1 || true)
+    from=$(( $(grep -c '^@pgen start ' "$work/$w.err") + 1 ))
+    case "$last" in
+      "@pgen start "*) echo "@pgen failed ${last#@pgen start }" >> "$work/$w.err" ;;
+      *) # Failed between apps: the \connect to the next database (its owner can refuse
+         # connections). Every app of that database failed; go on with the next database.
+         skip_db=$(tail -n "+$from" "$work/$w.list" | head -n 1 | cut -f1)
+         while IFS=$'\t' read -r db app; do
+           [ "$db" = "$skip_db" ] || break
+           printf '@pgen start %s\n@pgen failed %s\n' "$app" "$app" >> "$work/$w.err"
+           from=$((from + 1))
+         done < <(tail -n "+$from" "$work/$w.list") ;;
+    esac
+  done
+}
+
+# Step 0 (bootstrap = true: the app has a bootstrap.sql), before the databases must exist. Up to
+# APPLY_JOBS sessions share the apps (bootstrap apps touch disjoint roles and databases:
+# validation refuses two that share an owner or a database); each file is its own
+# transactions and connects where it must. Its notices say what it created and what it left
+# alone (a role, database or schema made by someone else). An app whose bootstrap fails is
+# named and not applied; the others go on.
 boot_failed=()
+phase=bootstrap
 if [ "$mode" = apply ]; then
+  boot_apps=()
+  for db in "${order[@]}"; do
+    for app in ${apps_of[$db]}; do [ -f "$out/apps/$app/sql/bootstrap.sql" ] && boot_apps+=("$app"); done
+  done
+  bn=$(( ${#boot_apps[@]} < jobs ? ${#boot_apps[@]} : jobs ))
+  for ((w = 0; w < bn; w++)); do : > "$work/b$w.list"; done
+  for i in "${!boot_apps[@]}"; do printf '%s\t%s\n' "$maint" "${boot_apps[i]}" >> "$work/b$(( i % bn )).list"; done
+  for ((w = 0; w < bn; w++)); do worker "b$w" & worker_of[$!]=b$w; done
+  while [ ${#worker_of[@]} -gt 0 ]; do
+    wait -n -p done_pid "${!worker_of[@]}" || true
+    unset "worker_of[$done_pid]"
+  done
+  declare -A boot_state=()
+  for ((w = 0; w < bn; w++)); do
+    while read -r tag what app; do if [ "$tag" = @pgen ]; then boot_state[$app]=$what; fi; done < "$work/b$w.err"
+    grep -v '^@pgen ' "$work/b$w.err" >&2 || true
+    rm -f "$work/b$w.err"
+  done
   kept=()
   for db in "${order[@]}"; do
     left_apps=""
     for app in ${apps_of[$db]}; do
-      f="$out/apps/$app/sql/bootstrap.sql"
-      if [ -f "$f" ] && ! $PSQL -X -q -v ON_ERROR_STOP=1 -d "$maint" -f "$f" > /dev/null; then
+      if [ -f "$out/apps/$app/sql/bootstrap.sql" ] && [ "${boot_state[$app]:-}" != "done" ]; then
         boot_failed+=("$app")
         echo "$mode: bootstrap failed for app $app (database $db); its apply.sql is not run" >&2
       else
@@ -173,10 +239,6 @@ if [ -n "$public" ]; then
   echo "$mode: warning: PUBLIC may connect to $public, so every app's authenticator can log in there; per database: REVOKE CONNECT, TEMPORARY ON DATABASE <db> FROM PUBLIC (apply grants CONNECT to the app's own authenticator; grant it to the other roles that need it)" >&2
 fi
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/apply-sql.XXXXXX")
-declare -A worker_of=()
-cleanup() { for p in "${!worker_of[@]}"; do kill "$p" 2>/dev/null || true; done; wait; rm -rf "$work"; }
-trap cleanup EXIT
 
 # Largest share first onto the least loaded session, so one big shared database does not
 # leave the other sessions idle at the end. A share is a database's apps; for verify, which is
@@ -205,44 +267,7 @@ while IFS=$'\t' read -r count db apps; do
   for app in $apps; do printf '%s\t%s\n' "$db" "$app"; done >> "$work/$best.list"
 done < <([ ${#shares[@]} -eq 0 ] || printf '%s\n' "${shares[@]}" | sort -t$'\t' -k1,1nr -s)
 
-# The psql script for a session from line FROM of its list on: \connect at each new database,
-# and markers around each app's file (app names are DNS labels, so they need no quoting). The
-# markers go to stderr, which is unbuffered, so they survive a session that is killed.
-script() {
-  local prev="" db app
-  tail -n "+$2" "$1" | while IFS=$'\t' read -r db app; do
-    if [ "$db" != "$prev" ]; then printf '\\connect -reuse-previous=on %s\n' "$(pq "$(dbinfo "$db")")"; prev=$db; fi
-    printf '\\warn @pgen start %s\n\\i %s\n\\warn @pgen done %s\n' "$app" "$(pq "$out/apps/$app/sql/${files_of[$app]}")" "$app"
-  done
-}
-# One session. Every generated file stops psql at its first error (ON_ERROR_STOP), so a failed
-# (apply) or drifted (verify) app ends the session and a new one carries on after it. Each app
-# is one transaction, so the failed app left nothing behind.
-worker() {
-  local w=$1 from=1 last psql_pid skip_db db app
-  trap 'kill "$psql_pid" 2>/dev/null; exit 143' TERM
-  while :; do
-    script "$work/$w.list" "$from" > "$work/$w.psql"
-    [ -s "$work/$w.psql" ] || return 0
-    $PSQL -X -q -v ON_ERROR_STOP=1 -d "$maint" -f "$work/$w.psql" > /dev/null 2>> "$work/$w.err" &
-    psql_pid=$!
-    if wait "$psql_pid"; then return 0; fi
-    last=$(grep '^@pgen ' "$work/$w.err" | tail -n 1 || true)
-    from=$(( $(grep -c '^@pgen start ' "$work/$w.err") + 1 ))
-    case "$last" in
-      "@pgen start "*) echo "@pgen failed ${last#@pgen start }" >> "$work/$w.err" ;;
-      *) # Failed between apps: the \connect to the next database (its owner can refuse
-         # connections). Every app of that database failed; go on with the next database.
-         skip_db=$(tail -n "+$from" "$work/$w.list" | head -n 1 | cut -f1)
-         while IFS=$'\t' read -r db app; do
-           [ "$db" = "$skip_db" ] || break
-           printf '@pgen start %s\n@pgen failed %s\n' "$app" "$app" >> "$work/$w.err"
-           from=$((from + 1))
-         done < <(tail -n "+$from" "$work/$w.list") ;;
-    esac
-  done
-}
-
+phase=files
 for ((w = 0; w < n; w++)); do worker "$w" & worker_of[$!]=$w; done
 
 # Sessions run to the end of their share. One that fails outside any file (psql itself) stops,
