@@ -240,7 +240,11 @@ pub fn render(plan: &Plan<'_>, source: &str) -> BTreeMap<String, String> {
             for part in ["steps", "define", "functions"] {
                 files.insert(
                     format!("sql/{kind}-{part}.sql"),
-                    render_one(&env, &format!("sql/{kind}.sql.j2"), StepsView::new(source, part)),
+                    render_one(
+                        &env,
+                        &format!("sql/{kind}.sql.j2"),
+                        StepsView::new(source, part),
+                    ),
                 );
             }
         }
