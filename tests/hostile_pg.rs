@@ -1392,7 +1392,7 @@ fn indexed_lookups_find_every_entry_naming_the_apps_roles_live() {
         "CREATE SCHEMA side AUTHORIZATION ix_third; SET ROLE ix_third;
          CREATE TABLE side.t (a int, b int); GRANT USAGE ON SCHEMA side TO ix;
          GRANT SELECT ON side.t TO ix WITH GRANT OPTION; RESET ROLE;
-         GRANT SELECT ON marts.places TO ix_web_anon WITH GRANT OPTION;
+         GRANT USAGE ON SCHEMA marts TO ix_web_anon; GRANT SELECT ON marts.places TO ix_web_anon WITH GRANT OPTION;
          SET ROLE ix_web_anon; GRANT SELECT ON marts.places TO ix_third; RESET ROLE;
          GRANT SET ON PARAMETER work_mem TO ix_web_anon;",
     );
@@ -1413,6 +1413,7 @@ fn indexed_lookups_find_every_entry_naming_the_apps_roles_live() {
         "ix_web_anon holds SELECT on DEFAULT PRIVILEGES FOR ROLE ix IN SCHEMA marts ON TABLES",
         "ix_web_anon holds SELECT on TABLE marts.places",
         "ix_web_anon holds SET on PARAMETER work_mem",
+        "ix_web_anon holds USAGE on SCHEMA marts",
         "ix_authenticator holds CONNECT on DATABASE ix_elsewhere",
         "iy_web_anon holds SELECT on TABLE marts.places (granted by ix)",
         "iy_authenticator holds CONNECT on DATABASE ix_db (granted by ix)",
