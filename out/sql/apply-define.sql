@@ -8,11 +8,11 @@
 -- converged app's steps).
 SELECT to_regprocedure('pg_temp.postgrest_gen_lock_9941fa22acd83c79()') IS NULL
     OR to_regprocedure('pg_temp.postgrest_gen_verify_ec780d5724dce74f()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_preflight_8e1b70d74c0fd0ac()') IS NULL
+    OR to_regprocedure('pg_temp.postgrest_gen_preflight_f2eebec5551e3853()') IS NULL
     OR to_regprocedure('pg_temp.postgrest_gen_roles_9d84d94cbe79c5ec()') IS NULL
     OR to_regprocedure('pg_temp.postgrest_gen_membership_f4c6e575c4dc89ea()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_privileges_53bd7a838ad2a834()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_defaults_cd4747115aa4a416()') IS NULL
+    OR to_regprocedure('pg_temp.postgrest_gen_privileges_c8728c679f576685()') IS NULL
+    OR to_regprocedure('pg_temp.postgrest_gen_defaults_ab4c3de9087f3f48()') IS NULL
     OR to_regprocedure('pg_temp.postgrest_gen_leftovers_448b54895bfa66db()') IS NULL
     OR to_regprocedure('pg_temp.postgrest_gen_drop_roles_f936754228239836()') IS NULL AS postgrest_gen_define \gset
 \if :postgrest_gen_define

@@ -427,7 +427,7 @@ $verify$ \;
 -- when they carry postgrest-gen's marker (converged before) or hold nothing but what apply
 -- grants; they never own anything, and apply cannot reach other databases, so what they hold
 -- there is named instead of silently kept.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_preflight_8e1b70d74c0fd0ac() RETURNS void LANGUAGE plpgsql AS $preflight$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_preflight_f2eebec5551e3853() RETURNS void LANGUAGE plpgsql AS $preflight$
 DECLARE
   -- The app's objects by oid, read once per block from the settings (NULL when missing).
   -- Every lookup goes through a catalog index or cache (to_regrole: the role cache by name), so
@@ -464,6 +464,9 @@ DECLARE
   owner_row record;
   is_super boolean := (SELECT rolsuper FROM pg_roles WHERE rolname = current_user);
   pg16 boolean := current_setting('server_version_num')::int >= 160000;
+  -- What acting as a role (SET ROLE) takes, and the GRANT that gives it.
+  act text := CASE WHEN current_setting('server_version_num')::int >= 160000 THEN 'SET' ELSE 'MEMBER' END;
+  act_options text := CASE WHEN current_setting('server_version_num')::int >= 160000 THEN ' WITH INHERIT FALSE, SET TRUE' ELSE '' END;
   unmarked oid[];
   problems text[] := '{}';
   r record;
@@ -484,12 +487,14 @@ BEGIN
   -- so that a missing one stops the run before any change, naming the GRANT that gives it:
   --   - PostgreSQL 16+: ADMIN OPTION on each of the app's roles that already exists (its
   --     creator has it; CREATEROLE alone no longer reaches roles someone else created);
-  --   - the owner's privileges (membership with INHERIT): GRANT on the owner's schemas,
-  --     relations and routines and ALTER DEFAULT PRIVILEGES FOR ROLE <owner> act as the owner;
-  --     likewise the database owner's, while CONNECT for the authenticator is still missing;
-  --   - to revoke an entry someone else granted: that grantor's privileges, or its role (SET)
-  --     where the grant came through a grant-option chain; entries on objects of the
-  --     bootstrap superuser or on parameters need a superuser;
+  --   - SET ROLE to the owner: every grant on the owner's schemas, relations and routines and
+  --     ALTER DEFAULT PRIVILEGES FOR ROLE <owner> is made as the owner itself. Never as the
+  --     administrator with inherited rights: PostgreSQL would pick the grantor among the roles
+  --     it inherits, which tenants steer by granting grant options (to the administrator, to
+  --     another tenant's owner). So membership with INHERIT is not needed, and not asked for;
+  --   - likewise SET ROLE to the database owner while CONNECT for the authenticator is missing;
+  --   - to revoke an entry: SET ROLE to its grantor (revokes are made as the grantor); entries
+  --     a superuser granted (objects of the bootstrap superuser, parameters) need a superuser;
   --   - attributes only a superuser (or a holder) may change: a role of the app with
   --     SUPERUSER, REPLICATION or BYPASSRLS stops the run instead of being left as it is.
   -- Nothing here runs user code: pg_has_role and the catalogs only.
@@ -514,21 +519,25 @@ BEGIN
         problems := problems || format('role %I has CREATEDB, which only a role with CREATEDB may remove: ALTER ROLE %I NOCREATEDB;', r.rolname, r.rolname);
       END IF;
     END LOOP;
-    IF present AND owner IS NOT NULL AND NOT pg_has_role(current_user, owner, 'USAGE') THEN
-      problems := problems || format('administrator %I lacks the privileges of the owner %I, which grants on the owner''s objects and ALTER DEFAULT PRIVILEGES FOR ROLE %I need; as a superuser or a holder of ADMIN on it, run: GRANT %I TO %I%s;',
-        current_user, owner_name, owner_name, owner_name, current_user, CASE WHEN pg16 THEN ' WITH INHERIT TRUE, SET FALSE' ELSE '' END);
+    IF present AND owner IS NOT NULL AND NOT pg_has_role(current_user, owner, act) THEN
+      problems := problems || format('administrator %I cannot act as the owner %I, as the grants on its objects and ALTER DEFAULT PRIVILEGES FOR ROLE %I are made; as a superuser or a holder of ADMIN on it, run: GRANT %I TO %I%s;',
+        current_user, owner_name, owner_name, owner_name, current_user, act_options);
     END IF;
-    IF present AND NOT pg_has_role(current_user, (SELECT datdba FROM pg_database WHERE oid = this_db), 'USAGE')
-       AND NOT EXISTS (SELECT FROM pg_database d CROSS JOIN LATERAL aclexplode(d.datacl) g
-                        WHERE d.oid = this_db AND g.grantee = auth AND g.privilege_type = 'CONNECT' AND g.grantor = d.datdba) THEN
-      problems := problems || format('administrator %I cannot grant CONNECT on database %I: it lacks the privileges of its owner %s; run: GRANT %s TO %I%s; (or have the owner run: GRANT CONNECT ON DATABASE %I TO %I;)',
-        current_user, current_database(), (SELECT datdba::regrole FROM pg_database WHERE oid = this_db),
-        (SELECT datdba::regrole FROM pg_database WHERE oid = this_db), current_user, CASE WHEN pg16 THEN ' WITH INHERIT TRUE, SET FALSE' ELSE '' END,
-        current_database(), current_setting('postgrest_gen.authenticator'));
+    IF present AND NOT EXISTS (SELECT FROM pg_database d CROSS JOIN LATERAL aclexplode(d.datacl) g
+                                WHERE d.oid = this_db AND g.grantee = auth AND g.privilege_type = 'CONNECT' AND g.grantor = d.datdba) THEN
+      SELECT d.datdba, ro.rolsuper INTO r FROM pg_database d JOIN pg_roles ro ON ro.oid = d.datdba WHERE d.oid = this_db;
+      IF r.rolsuper THEN
+        problems := problems || format('database %I belongs to the superuser %s, as whom only a superuser may grant CONNECT; as a superuser, run: GRANT CONNECT ON DATABASE %I TO %I;',
+          current_database(), r.datdba::regrole, current_database(), current_setting('postgrest_gen.authenticator'));
+      ELSIF NOT pg_has_role(current_user, r.datdba, act) THEN
+        problems := problems || format('administrator %I cannot grant CONNECT on database %I, which is made as its owner %s; run: GRANT %s TO %I%s; (or have the owner run: GRANT CONNECT ON DATABASE %I TO %I;)',
+          current_user, current_database(), r.datdba::regrole, r.datdba::regrole, current_user, act_options,
+          current_database(), current_setting('postgrest_gen.authenticator'));
+      END IF;
     END IF;
     -- What the privileges step will revoke: each entry acts as its object's owner (a plain
     -- REVOKE by a role with the owner's privileges) or as its grantor (SET ROLE).
-    FOR r IN SELECT x.*, (SELECT rolsuper FROM pg_roles WHERE oid = x.owner_id) AS owner_super
+    FOR r IN SELECT x.*, (SELECT rolsuper FROM pg_roles WHERE oid = x.grantor) AS grantor_super
                FROM (-- Every ACL entry, in this database and on shared objects, whose grantee is one of the app's
 -- roles, whoever granted it, default privileges included; and every entry whose grantee is a
 -- role postgrest-gen manages for another database's app (a tenant may grant to those; that
@@ -638,19 +647,14 @@ SELECT 'database', format('DATABASE %I', d.datname), NULL, d.datdba, g.grantor, 
                           <> ' in database ' || current_database()) END)
 ) x WHERE NOT x.expected
               ORDER BY x.kind, x.what, x.col, x.grantee, x.priv LOOP
-      IF r.kind = 'parameter' OR (r.grantor = r.owner_id AND r.owner_super) THEN
-        problems := problems || format('role %s holds %s on %s, which only a superuser may revoke; as a superuser, run: %s;',
+      IF r.kind = 'parameter' OR r.grantor_super THEN
+        problems := problems || format('role %s holds %s on %s, granted by a superuser, which only a superuser may revoke; as a superuser, run: %s;',
           r.grantee::regrole, r.priv, r.label, r.revoke);
-      ELSIF r.grantor = r.owner_id AND NOT pg_has_role(current_user, r.owner_id, 'USAGE') THEN
-        problems := problems || format('role %s holds %s on %s; revoking it needs the privileges of its owner %s: GRANT %s TO %I%s; (or have the owner run: %s;)',
-          r.grantee::regrole, r.priv, r.label, r.owner_id::regrole, r.owner_id::regrole, current_user,
-          CASE WHEN pg16 THEN ' WITH INHERIT TRUE, SET FALSE' ELSE '' END, r.revoke);
-      ELSIF r.grantor <> r.owner_id AND NOT pg_has_role(current_user, r.grantor, CASE WHEN pg16 THEN 'SET' ELSE 'MEMBER' END)
-            AND NOT (r.grantor = ANY(app_roles)) THEN
+      ELSIF NOT pg_has_role(current_user, r.grantor, act) AND NOT (r.grantor = ANY(app_roles)) THEN
         -- (What an app role granted goes with the CASCADE of that role's own revoke.)
-        problems := problems || format('role %s holds %s on %s granted by %s; revoking it needs to act as %s: GRANT %s TO %I%s; (or have %s run: %s;)',
-          r.grantee::regrole, r.priv, r.label, r.grantor::regrole, r.grantor::regrole, r.grantor::regrole, current_user,
-          CASE WHEN pg16 THEN ' WITH INHERIT FALSE, SET TRUE' ELSE '' END, r.grantor::regrole, r.revoke);
+        problems := problems || format('role %s holds %s on %s granted by %s; it is revoked as %s: have %s run: %s; or let the administrator act as it: GRANT %s TO %I%s;',
+          r.grantee::regrole, r.priv, r.label, r.grantor::regrole, r.grantor::regrole, r.grantor::regrole, r.revoke,
+          r.grantor::regrole, current_user, act_options);
       END IF;
     END LOOP;
     -- Memberships the membership step will revoke (PostgreSQL 16+ records who granted each,
@@ -1103,11 +1107,13 @@ $membership$ \;
 -- PostgREST switches to, USAGE on every exposed schema and its declared privileges on every
 -- relation (SELECT, INSERT, UPDATE, DELETE) and routine (EXECUTE) there, each granted by the
 -- object's owner (nothing at all on purge, nor for a retired role). Every other ACL entry
--- naming one of the app's roles, default privileges included, is revoked, whoever granted it:
--- a superuser's REVOKE acts as the object's owner, so a grant made through a grant-option
--- chain is revoked as its own grantor (SET ROLE just for that statement; REVOKE runs no user
--- code). CASCADE takes along what the role passed on.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_privileges_53bd7a838ad2a834() RETURNS void LANGUAGE plpgsql AS $privileges$
+-- naming one of the app's roles, default privileges included, is revoked, whoever granted it.
+-- Each GRANT and REVOKE is made as the role it is recorded for: the owner for a grant, the
+-- entry's grantor for a revoke (SET ROLE just for that statement; GRANT and REVOKE run no
+-- user code). Never as the administrator itself: without SUPERUSER, PostgreSQL would pick
+-- the grantor among the roles the administrator inherits, which tenants can steer with grant
+-- options. CASCADE takes along what the role passed on.
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_privileges_c8728c679f576685() RETURNS void LANGUAGE plpgsql AS $privileges$
 DECLARE
   -- The app's objects by oid, read once per block from the settings (NULL when missing).
   -- Every lookup goes through a catalog index or cache (to_regrole: the role cache by name), so
@@ -1264,7 +1270,7 @@ SELECT 'database', format('DATABASE %I', d.datname), NULL, d.datdba, g.grantor, 
         RAISE EXCEPTION 'postgrest-gen: app "%": privileges survive three rounds of REVOKE: % (granted by %)',
           current_setting('postgrest_gen.app'), r.revoke, r.grantor::regrole;
       END IF;
-      IF r.grantor = r.owner_id OR r.kind = 'parameter' THEN
+      IF r.kind = 'parameter' THEN
         EXECUTE r.revoke;
       ELSE
         EXECUTE format('SET LOCAL ROLE %s', r.grantor::regrole);
@@ -1278,7 +1284,9 @@ SELECT 'database', format('DATABASE %I', d.datname), NULL, d.datdba, g.grantor, 
   IF present THEN
     IF NOT EXISTS (SELECT FROM pg_database d CROSS JOIN LATERAL aclexplode(d.datacl) g
                    WHERE d.oid = this_db AND g.grantee = auth AND g.privilege_type = 'CONNECT') THEN
+      EXECUTE format('SET LOCAL ROLE %s', (SELECT datdba::regrole FROM pg_database WHERE oid = this_db));
       EXECUTE format('GRANT CONNECT ON DATABASE %I TO %s', current_database(), auth::regrole);
+      SET LOCAL ROLE NONE;
     END IF;
     FOR r IN
       SELECT n.oid::regnamespace AS nsp, ro AS role FROM pg_namespace n CROSS JOIN unnest(api_roles) ro
@@ -1286,7 +1294,9 @@ SELECT 'database', format('DATABASE %I', d.datname), NULL, d.datdba, g.grantor, 
          AND NOT EXISTS (SELECT FROM aclexplode(n.nspacl) g WHERE g.grantee = ro AND g.privilege_type = 'USAGE')
        ORDER BY n.nspname, ro
     LOOP
+      EXECUTE format('SET LOCAL ROLE %s', owner::regrole);
       EXECUTE format('GRANT USAGE ON SCHEMA %s TO %s', r.nsp, r.role::regrole);
+      SET LOCAL ROLE NONE;
     END LOOP;
     -- Relations: SELECT on tables, views, materialized views, foreign and partitioned tables;
     -- INSERT, UPDATE, DELETE too where declared (PostgreSQL refuses writes to what cannot take
@@ -1303,7 +1313,9 @@ SELECT 'database', format('DATABASE %I', d.datname), NULL, d.datdba, g.grantor, 
          AND NOT EXISTS (SELECT FROM aclexplode(c.relacl) g WHERE g.grantee = ro AND g.privilege_type = p)
        GROUP BY c.oid, ro ORDER BY 1, 2
     LOOP
+      EXECUTE format('SET LOCAL ROLE %s', owner::regrole);
       EXECUTE format('GRANT %s ON TABLE %s TO %s', r.privs, r.rel, r.role::regrole);
+      SET LOCAL ROLE NONE;
     END LOOP;
     -- Routines (functions, procedures, aggregates): EXECUTE where declared (PostgREST's /rpc).
     FOR r IN
@@ -1316,7 +1328,9 @@ SELECT 'database', format('DATABASE %I', d.datname), NULL, d.datdba, g.grantor, 
          AND NOT EXISTS (SELECT FROM aclexplode(p.proacl) g WHERE g.grantee = ro AND g.privilege_type = 'EXECUTE')
        ORDER BY 1, 2
     LOOP
+      EXECUTE format('SET LOCAL ROLE %s', owner::regrole);
       EXECUTE format('GRANT EXECUTE ON ROUTINE %s TO %s', r.fn, r.role::regrole);
+      SET LOCAL ROLE NONE;
     END LOOP;
   END IF;
 -- A DO block's EXCEPTION clause: a lock wait that ran out (lock_timeout in the preamble) names
@@ -1336,7 +1350,7 @@ $privileges$ \;
 -- Default privileges FOR ROLE <owner> in each exposed schema, for each role PostgREST switches
 -- to: relations and routines the owner creates later carry the declared privileges at once.
 -- (Every other default-privilege entry naming an app role went with the privileges above.)
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_defaults_cd4747115aa4a416() RETURNS void LANGUAGE plpgsql AS $defaults$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_defaults_ab4c3de9087f3f48() RETURNS void LANGUAGE plpgsql AS $defaults$
 DECLARE
   -- The app's objects by oid, read once per block from the settings (NULL when missing).
   -- Every lookup goes through a catalog index or cache (to_regrole: the role cache by name), so
@@ -1384,8 +1398,11 @@ BEGIN
               AND g.grantee = ro AND g.privilege_type = p AND NOT g.is_grantable)
        GROUP BY n.oid, ro, k.objtype ORDER BY n.oid::regnamespace::text, 2, 3
     LOOP
+      -- As the owner itself (see _privileges).
+      EXECUTE format('SET LOCAL ROLE %s', owner::regrole);
       EXECUTE format('ALTER DEFAULT PRIVILEGES FOR ROLE %s IN SCHEMA %s GRANT %s ON %s TO %s',
         owner::regrole, r.nsp, r.privs, CASE r.objtype WHEN 'f' THEN 'FUNCTIONS' ELSE 'TABLES' END, r.role::regrole);
+      SET LOCAL ROLE NONE;
     END LOOP;
   END IF;
 -- A DO block's EXCEPTION clause: a lock wait that ran out (lock_timeout in the preamble) names

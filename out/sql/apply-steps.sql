@@ -16,11 +16,11 @@ SELECT pg_temp.postgrest_gen_verify_ec780d5724dce74f() AS postgrest_gen_void \gs
 SELECT current_setting('postgrest_gen.converged')::boolean AS postgrest_gen_converged \gset
 \if :postgrest_gen_converged
 \else
-SELECT pg_temp.postgrest_gen_preflight_8e1b70d74c0fd0ac() AS postgrest_gen_void \gset
+SELECT pg_temp.postgrest_gen_preflight_f2eebec5551e3853() AS postgrest_gen_void \gset
 SELECT pg_temp.postgrest_gen_roles_9d84d94cbe79c5ec() AS postgrest_gen_void \gset
 SELECT pg_temp.postgrest_gen_membership_f4c6e575c4dc89ea() AS postgrest_gen_void \gset
-SELECT pg_temp.postgrest_gen_privileges_53bd7a838ad2a834() AS postgrest_gen_void \gset
-SELECT pg_temp.postgrest_gen_defaults_cd4747115aa4a416() AS postgrest_gen_void \gset
+SELECT pg_temp.postgrest_gen_privileges_c8728c679f576685() AS postgrest_gen_void \gset
+SELECT pg_temp.postgrest_gen_defaults_ab4c3de9087f3f48() AS postgrest_gen_void \gset
 SELECT pg_temp.postgrest_gen_leftovers_448b54895bfa66db() AS postgrest_gen_void \gset
 SELECT pg_temp.postgrest_gen_drop_roles_f936754228239836() AS postgrest_gen_void \gset
 \endif

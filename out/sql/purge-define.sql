@@ -7,9 +7,9 @@
 -- (a file in a branch \if skips is still read, and reading theirs costs more than running a
 -- converged app's steps).
 SELECT to_regprocedure('pg_temp.postgrest_gen_lock_9941fa22acd83c79()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_preflight_fd98c44ae08df156()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_privileges_53bd7a838ad2a834()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_defaults_cd4747115aa4a416()') IS NULL
+    OR to_regprocedure('pg_temp.postgrest_gen_preflight_86a88d0c618186c4()') IS NULL
+    OR to_regprocedure('pg_temp.postgrest_gen_privileges_c8728c679f576685()') IS NULL
+    OR to_regprocedure('pg_temp.postgrest_gen_defaults_ab4c3de9087f3f48()') IS NULL
     OR to_regprocedure('pg_temp.postgrest_gen_leftovers_43d2178c4c285b63()') IS NULL
     OR to_regprocedure('pg_temp.postgrest_gen_drop_roles_85dc6e13966b019c()') IS NULL AS postgrest_gen_define \gset
 \if :postgrest_gen_define
