@@ -11,7 +11,7 @@ SELECT to_regprocedure('pg_temp.postgrest_gen_lock_9941fa22acd83c79()') IS NULL
     OR to_regprocedure('pg_temp.postgrest_gen_preflight_f2eebec5551e3853()') IS NULL
     OR to_regprocedure('pg_temp.postgrest_gen_roles_9d84d94cbe79c5ec()') IS NULL
     OR to_regprocedure('pg_temp.postgrest_gen_membership_f4c6e575c4dc89ea()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_privileges_c8728c679f576685()') IS NULL
+    OR to_regprocedure('pg_temp.postgrest_gen_privileges_91755ad3b9942bd7()') IS NULL
     OR to_regprocedure('pg_temp.postgrest_gen_defaults_ab4c3de9087f3f48()') IS NULL
     OR to_regprocedure('pg_temp.postgrest_gen_leftovers_448b54895bfa66db()') IS NULL
     OR to_regprocedure('pg_temp.postgrest_gen_drop_roles_f936754228239836()') IS NULL AS postgrest_gen_define \gset

@@ -19,7 +19,7 @@ SELECT current_setting('postgrest_gen.converged')::boolean AS postgrest_gen_conv
 SELECT pg_temp.postgrest_gen_preflight_f2eebec5551e3853() AS postgrest_gen_void \gset
 SELECT pg_temp.postgrest_gen_roles_9d84d94cbe79c5ec() AS postgrest_gen_void \gset
 SELECT pg_temp.postgrest_gen_membership_f4c6e575c4dc89ea() AS postgrest_gen_void \gset
-SELECT pg_temp.postgrest_gen_privileges_c8728c679f576685() AS postgrest_gen_void \gset
+SELECT pg_temp.postgrest_gen_privileges_91755ad3b9942bd7() AS postgrest_gen_void \gset
 SELECT pg_temp.postgrest_gen_defaults_ab4c3de9087f3f48() AS postgrest_gen_void \gset
 SELECT pg_temp.postgrest_gen_leftovers_448b54895bfa66db() AS postgrest_gen_void \gset
 SELECT pg_temp.postgrest_gen_drop_roles_f936754228239836() AS postgrest_gen_void \gset

@@ -543,10 +543,10 @@ $preflight$ \;
 -- naming one of the app's roles, default privileges included, is revoked, whoever granted it.
 -- Each GRANT and REVOKE is made as the role it is recorded for: the owner for a grant, the
 -- entry's grantor for a revoke (SET ROLE just for that statement; GRANT and REVOKE run no
--- user code). Never as the administrator itself: without SUPERUSER, PostgreSQL would pick
--- the grantor among the roles the administrator inherits, which tenants can steer with grant
--- options. CASCADE takes along what the role passed on.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_privileges_c8728c679f576685() RETURNS void LANGUAGE plpgsql AS $privileges$
+-- user code); a superuser's plain REVOKE acts as the owner already. Never as a non-superuser
+-- administrator itself: PostgreSQL would pick the grantor among the roles it inherits, which
+-- tenants can steer with grant options. CASCADE takes along what the role passed on.
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_privileges_91755ad3b9942bd7() RETURNS void LANGUAGE plpgsql AS $privileges$
 DECLARE
   -- The app's objects by oid, read once per block from the settings (NULL when missing).
   -- Every lookup goes through a catalog index or cache (to_regrole: the role cache by name), so
@@ -578,6 +578,7 @@ DECLARE
                                                           || CASE WHEN present THEN NULL::oid ELSE anon END) x
                             WHERE x IS NOT NULL);
 
+  is_super boolean := (SELECT rolsuper FROM pg_roles WHERE rolname = current_user);
   seen int;
   r record;
 BEGIN
@@ -703,11 +704,19 @@ SELECT 'database', format('DATABASE %I', d.datname), NULL, d.datdba, g.grantor, 
         RAISE EXCEPTION 'postgrest-gen: app "%": privileges survive three rounds of REVOKE: % (granted by %)',
           current_setting('postgrest_gen.app'), r.revoke, r.grantor::regrole;
       END IF;
-      IF r.kind = 'parameter' THEN
+      IF r.kind = 'parameter' OR (is_super AND r.grantor = r.owner_id) THEN
+        -- A superuser's plain REVOKE acts as the object's owner, and needs no USAGE on the
+        -- object's schema (which its owner may lack: a schema someone else owns).
         EXECUTE r.revoke;
       ELSE
         EXECUTE format('SET LOCAL ROLE %s', r.grantor::regrole);
-        EXECUTE r.revoke;
+        BEGIN
+          EXECUTE r.revoke;
+        EXCEPTION WHEN insufficient_privilege THEN
+          RAISE EXCEPTION 'postgrest-gen: app "%": % cannot be made as its grantor %, nothing was changed: %',
+            current_setting('postgrest_gen.app'), r.revoke, r.grantor::regrole, SQLERRM
+            USING HINT = 'The grantor cannot reach the object (no USAGE on its schema, say): have a superuser or the grantor, given that access, revoke it, then re-run.';
+        END;
         SET LOCAL ROLE NONE;
       END IF;
     END LOOP;
