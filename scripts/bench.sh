@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Scale benchmark (`make bench`): build, no-op rebuild, check and chunked rendering at 100,
-# 1,000 and 5,000 apps, then apply.sql and verify.sql for 100 apps on throwaway PostgreSQL 15 and 17.
+# 1,000 and 5,000 apps, then the role SQL for 100 and 1,000 apps (SQL_SIZES) on throwaway
+# PostgreSQL 15 and 17.
 # Prints a Markdown table; BENCHMARKS.md records a run. Wall times are from /usr/bin/time.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -50,42 +51,60 @@ for n in $sizes; do
   echo "| $n | ${t0} s | ${t1} s, ${m1} MiB | ${t2} s, ${m2} MiB | $written | ${t3} s, ${m3} MiB | ${t4} s | $objects |"
 done
 
-# apply.sql for 100 apps on PostgreSQL 15 and 17, all in one database and each in its own:
-# first apply, re-apply, whether the re-apply wrote any catalog row, and verify.
-sqlbench() { # LAYOUT(shared|separate) LABEL POSTGRES-MAJOR
-  local d="$work/sql-$1-$3"; mkdir -p "$d"; cd "$d"
-  for i in $(seq -f '%03g' 100); do
+# The role SQL on PostgreSQL 15 and 17 at each of SQL_SIZES apps (default 100 and 1,000), all in
+# one shared database and each in its own: first apply, re-apply, whether the re-apply wrote any
+# catalog row, and verify, each through `make apply-sql` / `make verify` (default jobs), with the
+# cost per app and the load average before the run (2 cores shared with others: figures move
+# with it). PG_VERSIONS and LAYOUTS (shared, separate) narrow the run.
+sqlbench() { # LAYOUT(shared|separate) LABEL POSTGRES-MAJOR APPS
+  local d="$work/sql-$1-$3-$4"; mkdir -p "$d"; cd "$d"
+  for i in $(seq -f '%05g' "$4"); do
     db=$([ "$1" = shared ] && echo bench_db || echo "bench_$i")
     printf '[apps.s-%s]\ndatabase = "%s"\nschema = "api_%s"\nowner = "owner_%s"\n\n' "$i" "$db" "$i" "$i"
   done > apps.toml
   "$bin" build > /dev/null
   cat > run.sh <<'SH'
 set -euo pipefail
+# Every database, owner role, schema, table and view in one psql session (\connect per database).
+cut -f3 out/sql-plan.tsv | grep -v '^#' | sort -u | sed 's/.*/CREATE DATABASE &;/' > setup.sql
+prev=""
 while IFS=$'\t' read -r app _ db _secret; do
   case "$app" in '#'*) continue ;; esac
   i=${app#s-}
-  psql -X -q -At -d postgres -c "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1 || psql -X -q -c "CREATE DATABASE $db" postgres
+  [ "$db" = "$prev" ] || { echo "\\connect $db"; prev=$db; }
   echo "CREATE ROLE owner_$i NOLOGIN; CREATE SCHEMA api_$i AUTHORIZATION owner_$i;
-        SET ROLE owner_$i; CREATE TABLE api_$i.t (x int); CREATE VIEW api_$i.v AS SELECT x FROM api_$i.t; RESET ROLE;" |
-    psql -X -q -v ON_ERROR_STOP=1 -d "$db"
-done < out/sql-plan.tsv
-versions() { for db in $(cut -f3 out/sql-plan.tsv | grep -v '^#' | sort -u); do psql -X -At -d "$db" -c "SELECT md5(string_agg(x, ',' ORDER BY x)) FROM (
+        SET ROLE owner_$i; CREATE TABLE api_$i.t (x int); CREATE VIEW api_$i.v AS SELECT x FROM api_$i.t; RESET ROLE;"
+done < out/sql-plan.tsv >> setup.sql
+psql -X -q -v ON_ERROR_STOP=1 -d postgres -f setup.sql > /dev/null
+# Row versions of every catalog row an apply could write. The scripts' session-private
+# functions live in temporary schemas (pg_temp_N), which a first use creates: not counted.
+versions() { for db in $(cut -f3 out/sql-plan.tsv | grep -v '^#' | sort -u); do echo "\\connect $db
+  SELECT md5(string_agg(x, ',' ORDER BY x)) FROM (
   SELECT xmin::text || oid FROM pg_authid UNION ALL SELECT xmin::text || roleid || member FROM pg_auth_members
   UNION ALL SELECT xmin::text || setrole FROM pg_db_role_setting UNION ALL SELECT xmin::text || oid FROM pg_database
-  UNION ALL SELECT xmin::text || oid FROM pg_namespace UNION ALL SELECT xmin::text || oid FROM pg_class
-  UNION ALL SELECT xmin::text || oid FROM pg_default_acl) s(x)"; done; }
+  UNION ALL SELECT xmin::text || oid FROM pg_namespace WHERE nspname !~ '^pg_(toast_)?temp_'
+  UNION ALL SELECT xmin::text || oid FROM pg_class WHERE relpersistence <> 't'
+  UNION ALL SELECT xmin::text || oid FROM pg_default_acl) s(x);"; done | psql -X -q -At -d postgres; }
+load() { cut -d' ' -f1 /proc/loadavg; }
 timed() { local s e; s=$(date +%s.%N); "$@" > /dev/null; e=$(date +%s.%N); awk -v s="$s" -v e="$e" 'BEGIN { print e - s }'; }
-first=$(timed make -s -C "$REPO" apply-sql OUT="$PWD/out")
+l1=$(load); first=$(timed make -s -C "$REPO" apply-sql OUT="$PWD/out")
 before=$(versions)
-again=$(timed make -s -C "$REPO" apply-sql OUT="$PWD/out")
+l2=$(load); again=$(timed make -s -C "$REPO" apply-sql OUT="$PWD/out")
 [ "$(versions)" = "$before" ] && changes=0 || changes="some"
-verify=$(timed make -s -C "$REPO" verify OUT="$PWD/out")
-printf '| %s | %s | %.2f s | %.2f s | %s | %.2f s |\n' "$NAME" "$(psql -X -At -c 'show server_version' postgres | cut -d' ' -f1)" "$first" "$again" "$changes" "$verify"
+l3=$(load); verify=$(timed make -s -C "$REPO" verify OUT="$PWD/out")
+n=$(grep -vc '^#' out/sql-plan.tsv)
+per() { awk -v t="$1" -v n="$n" 'BEGIN { printf "%.1f", 1000 * t / n }'; }
+printf '| %s | %s | %s | %.2f s | %.2f s | %s | %.2f s | %s / %s / %s ms | %s / %s / %s |\n' "$n" "$NAME" \
+  "$(psql -X -At -c 'show server_version' postgres | cut -d' ' -f1)" "$first" "$again" "$changes" "$verify" \
+  "$(per "$first")" "$(per "$again")" "$(per "$verify")" "$l1" "$l2" "$l3"
 SH
   NAME=$2 REPO="$repo" "$repo/scripts/with-pg.sh" "$3" bash -c "cd \"$d\" && bash run.sh" 2>/dev/null | grep '^|'
 }
-printf '\n| apply.sql, 100 apps | PostgreSQL | first apply | re-apply | catalog rows written by the re-apply | verify |\n| --- | --- | ---: | ---: | ---: | ---: |\n'
-for v in 15 17; do
-  sqlbench shared "one shared database" "$v"
-  sqlbench separate "one database per app" "$v"
+printf '\n| apps | layout | PostgreSQL | first apply | re-apply | catalog rows written by the re-apply | verify | per app (first / re-apply / verify) | load average before each |\n| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n'
+for n in ${SQL_SIZES-100 1000}; do
+  for v in ${PG_VERSIONS-15 17}; do
+    for layout in ${LAYOUTS-shared separate}; do
+      sqlbench "$layout" "$([ "$layout" = shared ] && echo "one shared database" || echo "one database per app")" "$v" "$n"
+    done
+  done
 done

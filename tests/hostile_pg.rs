@@ -337,8 +337,8 @@ fn held_advisory_lock_bounds_the_wait() {
     let ws = Workspace::new("[apps.lockd]\ndatabase = \"lock_db\"\nowner = \"lockd\"\n");
     ws.ok(&["build"]);
     tenant(&pg, db, "lockd");
-    // The key is in the steps every app's apply.sql includes.
-    let steps = std::fs::read_to_string(ws.out("sql/apply-steps.sql")).unwrap();
+    // The key is in the lock step every app's apply.sql defines (out/sql/apply-functions.sql).
+    let steps = std::fs::read_to_string(ws.out("sql/apply-functions.sql")).unwrap();
     let key: String = steps
         .split("pg_advisory_xact_lock(")
         .nth(1)
@@ -1356,4 +1356,100 @@ fn cotenant_grant_option_to_the_hosted_admin_blocks_other_apps_apply_live() {
     pg.sql("cgs_db", "DROP SCHEMA api_a CASCADE");
     pg.sql("postgres", "DROP DATABASE cgs_db WITH (FORCE)");
     pg.sql("postgres", "DROP ROLE cg_dbowner");
+}
+
+/// The role SQL finds what names the app's roles through pg_shdepend by their oids (and the
+/// owner's), not by reading every ACL of the cluster. Each path such a lookup reaches
+/// differently from a catalog-wide scan: a column grant made by a grantor that does not own the
+/// table, a default privilege in a schema that is not exposed, an app role that is only the
+/// grantor of an entry, a parameter and another database (shared objects), and another
+/// database's app roles named by the tenant on its own table and on its database. Verify names
+/// each one; apply revokes every one it can reach from here and reports the other database.
+#[test]
+fn indexed_lookups_find_every_entry_naming_the_apps_roles_live() {
+    let pg = Pg::require();
+    let db = "ix_db";
+    let ws = Workspace::new(
+        "[apps.ix]\ndatabase = \"ix_db\"\n\n[apps.iy]\ndatabase = \"iy_db\"\nowner = \"iy\"\n",
+    );
+    ws.ok(&["build"]);
+    tenant(&pg, db, "ix");
+    tenant(&pg, "iy_db", "iy");
+    pg.file(db, &file(&ws, "ix", "apply.sql"));
+    pg.file("iy_db", &file(&ws, "iy", "apply.sql"));
+    pg.sql(
+        "postgres",
+        "DROP DATABASE IF EXISTS ix_elsewhere WITH (FORCE)",
+    );
+    pg.sql("postgres", "CREATE DATABASE ix_elsewhere");
+    pg.sql(
+        "postgres",
+        "DROP ROLE IF EXISTS ix_third; CREATE ROLE ix_third NOLOGIN",
+    );
+    // A third role's table, on which the tenant holds a grant option.
+    pg.sql(
+        db,
+        "CREATE SCHEMA side AUTHORIZATION ix_third; SET ROLE ix_third;
+         CREATE TABLE side.t (a int, b int); GRANT USAGE ON SCHEMA side TO ix;
+         GRANT SELECT ON side.t TO ix WITH GRANT OPTION; RESET ROLE;
+         GRANT USAGE ON SCHEMA marts TO ix_web_anon; GRANT SELECT ON marts.places TO ix_web_anon WITH GRANT OPTION;
+         SET ROLE ix_web_anon; GRANT SELECT ON marts.places TO ix_third; RESET ROLE;
+         GRANT SET ON PARAMETER work_mem TO ix_web_anon;",
+    );
+    as_tenant(
+        &pg,
+        "ix",
+        db,
+        "GRANT SELECT (b) ON side.t TO ix_web_anon;
+         ALTER DEFAULT PRIVILEGES IN SCHEMA marts GRANT SELECT ON TABLES TO ix_web_anon;
+         GRANT SELECT ON marts.places TO iy_web_anon;
+         GRANT CONNECT ON DATABASE ix_db TO iy_authenticator;",
+    );
+    pg.sql("ix_elsewhere", "GRANT CONNECT ON DATABASE ix_elsewhere TO ix_authenticator; CREATE TABLE t (x int); GRANT SELECT ON t TO ix_web_anon;");
+
+    let drift = pg.try_file(db, &file(&ws, "ix", "verify.sql")).unwrap_err();
+    for expected in [
+        "ix_web_anon holds SELECT (b) on TABLE side.t (granted by ix)",
+        "ix_web_anon holds SELECT on DEFAULT PRIVILEGES FOR ROLE ix IN SCHEMA marts ON TABLES",
+        "ix_web_anon holds SELECT on TABLE marts.places",
+        "ix_web_anon holds SET on PARAMETER work_mem",
+        "ix_web_anon holds USAGE on SCHEMA marts",
+        "ix_authenticator holds CONNECT on DATABASE ix_elsewhere",
+        "iy_web_anon holds SELECT on TABLE marts.places (granted by ix)",
+        "iy_authenticator holds CONNECT on DATABASE ix_db (granted by ix)",
+        "in database ix_elsewhere",
+    ] {
+        assert!(
+            drift.contains(expected),
+            "verify does not name {expected:?}:\n{drift}"
+        );
+    }
+
+    let warned = pg
+        .try_file_output(db, &file(&ws, "ix", "apply.sql"))
+        .unwrap();
+    assert!(
+        warned.contains("ix_elsewhere"),
+        "apply does not name the other database:\n{warned}"
+    );
+    let left = pg.sql(
+        db,
+        "SELECT concat_ws(',',
+           NULLIF(has_column_privilege('ix_web_anon', 'side.t', 'b', 'SELECT'), false)::text,
+           (SELECT 'default acl' FROM pg_default_acl d, aclexplode(d.defaclacl) g
+             WHERE g.grantee = 'ix_web_anon'::regrole AND d.defaclnamespace = 'marts'::regnamespace),
+           NULLIF(has_table_privilege('ix_third', 'marts.places', 'SELECT'), false)::text,
+           NULLIF(has_table_privilege('ix_web_anon', 'marts.places', 'SELECT'), false)::text,
+           (SELECT 'parameter' FROM pg_parameter_acl p, aclexplode(p.paracl) g WHERE g.grantee = 'ix_web_anon'::regrole),
+           (SELECT 'elsewhere' FROM pg_database d, aclexplode(d.datacl) g
+             WHERE d.datname = 'ix_elsewhere' AND g.grantee = 'ix_authenticator'::regrole),
+           NULLIF(has_table_privilege('iy_web_anon', 'marts.places', 'SELECT'), false)::text,
+           (SELECT 'iy connect' FROM pg_database d, aclexplode(d.datacl) g
+             WHERE d.datname = 'ix_db' AND g.grantee = 'iy_authenticator'::regrole))",
+    );
+    assert_eq!(left, "", "apply left entries naming the roles");
+    // What it holds in the other database is that database's to change; then verify is clean.
+    pg.sql("ix_elsewhere", "REVOKE SELECT ON t FROM ix_web_anon");
+    pg.file(db, &file(&ws, "ix", "verify.sql"));
+    pg.file("iy_db", &file(&ws, "iy", "verify.sql"));
 }

@@ -46,7 +46,8 @@ fn scenario(name: &str) {
     insta::assert_snapshot!(format!("tree_{name}"), tree_doc(&tree));
 }
 
-/// The SQL steps every app's apply.sql, purge.sql and verify.sql include, once.
+/// The SQL steps every app's apply.sql, purge.sql and verify.sql include, once: per kind the
+/// functions, the file that defines them when missing, and the calls.
 #[test]
 fn sql_steps() {
     let ws = Workspace::fixture("basic");
@@ -57,7 +58,7 @@ fn sql_steps() {
         .filter(|(p, _)| is_steps(p))
         .map(|(p, c)| format!("===== {p}\n{c}"))
         .collect();
-    assert_eq!(steps.matches("===== ").count(), 3);
+    assert_eq!(steps.matches("===== ").count(), 9);
     insta::assert_snapshot!("sql_steps", steps);
 }
 

@@ -39,7 +39,8 @@ fn catalog_state(pg: &Pg, db: &str, app: &str) -> String {
 }
 
 /// Row versions of every catalog row apply.sql could write: equal before and after a run
-/// means the run wrote nothing.
+/// means the run wrote nothing. A session's temporary schemas (pg_temp_N, made on first use
+/// by the scripts' session-private functions) are not the app's state.
 fn catalog_versions(pg: &Pg, db: &str) -> String {
     pg.sql(
         db,
@@ -48,7 +49,7 @@ fn catalog_versions(pg: &Pg, db: &str) -> String {
         SELECT 'members', xmin::text || roleid || '-' || member FROM pg_auth_members UNION ALL
         SELECT 'setting', xmin::text || setrole FROM pg_db_role_setting UNION ALL
         SELECT 'database', xmin::text || oid FROM pg_database UNION ALL
-        SELECT 'namespace', xmin::text || oid FROM pg_namespace UNION ALL
+        SELECT 'namespace', xmin::text || oid FROM pg_namespace WHERE nspname !~ '^pg_(toast_)?temp_' UNION ALL
         SELECT 'class', xmin::text || oid FROM pg_class WHERE relnamespace > 16384 UNION ALL
         SELECT 'defacl', xmin::text || oid FROM pg_default_acl) s(t, x)",
     )

@@ -4,6 +4,7 @@
 //! uses `\n` only, ends with a newline and starts with a "generated" comment; the file set
 //! is a function of the plan alone, so `build` and `check` share it.
 
+mod blocks;
 mod filters;
 pub mod k8s;
 pub mod scaffold;
@@ -38,6 +39,7 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "sql/_lock_wait.sql.j2",
     "sql/_vars.sql.j2",
     "sql/_acl.sql.j2",
+    "sql/_owned.sql.j2",
     "sql/_holdings.sql.j2",
     "sql/_check_database.sql.j2",
     "sql/_owner_checks.sql.j2",
@@ -49,6 +51,10 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "sql/_privileges.sql.j2",
     "sql/_defaults.sql.j2",
     "sql/_leftovers.sql.j2",
+    "sql/_leftover_entries.sql.j2",
+    "sql/_verify_checks.sql.j2",
+    "sql/_functions.sql.j2",
+    "sql/_define.sql.j2",
     "sql/_drop_roles.sql.j2",
     "sql/apply.sql.j2",
     "sql/purge.sql.j2",
@@ -99,6 +105,8 @@ fn env() -> Environment<'static> {
     env.add_filter("sql_literal", |v: &str| filters::sql_literal(v));
     env.add_filter("yaml", |v: &str| filters::yaml(v));
     env.add_filter("sh", |v: &str| filters::sh(v));
+    env.add_filter("fn_name", |v: &str| blocks::fn_name(v));
+    env.add_filter("fn_create", |v: &str| blocks::fn_create(v));
     for (name, source) in TEMPLATES {
         env.add_template(name, source)
             .expect("embedded templates parse");
@@ -225,12 +233,20 @@ pub fn render(plan: &Plan<'_>, source: &str) -> BTreeMap<String, String> {
     // The steps every app's SQL runs, once: each app's file holds only its values (settings)
     // and includes these, so a template change is one reviewed diff, not one per app.
     if any_sql {
-        let steps = StepsView::new(source);
+        // Each kind's steps are functions: `-define.sql` (read by each app's file before its
+        // transaction) defines them from `-functions.sql` when the session lacks them, and
+        // `-steps.sql` calls them (see templates/sql/_functions.sql.j2).
         for kind in ["apply", "purge", "verify"] {
-            files.insert(
-                format!("sql/{kind}-steps.sql"),
-                render_one(&env, &format!("sql/{kind}.sql.j2"), &steps),
-            );
+            for part in ["steps", "define", "functions"] {
+                files.insert(
+                    format!("sql/{kind}-{part}.sql"),
+                    render_one(
+                        &env,
+                        &format!("sql/{kind}.sql.j2"),
+                        StepsView::new(source, part),
+                    ),
+                );
+            }
         }
     }
     // Chunks of CHUNK apps: `make render` builds them separately, in parallel, because one

@@ -123,14 +123,17 @@ pub struct StepsView {
     pub source: String,
     pub lock_key: i64,
     pub lock_wait: &'static str,
+    /// `steps`, `define` or `functions`: which file of a kind's steps.
+    pub part: &'static str,
 }
 
 impl StepsView {
-    pub fn new(source: &str) -> Self {
+    pub fn new(source: &str, part: &'static str) -> Self {
         Self {
             source: source.to_owned(),
             lock_key: LOCK_KEY,
             lock_wait: LOCK_WAIT,
+            part,
         }
     }
 }

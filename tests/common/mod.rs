@@ -138,11 +138,14 @@ fn walk(root: &Path, dir: &Path, files: &mut BTreeMap<String, String>) {
     }
 }
 
-/// `sql/<kind>-steps.sql`: the SQL every app's file includes, the same in every tree built
-/// from an `apps.toml` (snapshot `sql_steps`).
+/// `sql/<kind>-{steps,define,functions}.sql`: the SQL every app's file includes, the same in
+/// every tree built from an `apps.toml` (snapshot `sql_steps`).
 pub fn is_steps(p: &str) -> bool {
     let p = p.strip_prefix("out/").unwrap_or(p);
-    p.starts_with("sql/") && p.ends_with("-steps.sql")
+    p.starts_with("sql/")
+        && ["-steps.sql", "-define.sql", "-functions.sql"]
+            .iter()
+            .any(|s| p.ends_with(s))
 }
 
 /// Renders a tree as one reviewable document for snapshots.

@@ -8,34 +8,40 @@
 -- last, nothing the tenant can write), how literals parse, and how long a lock may be waited
 -- for. These are plain SET commands: they call no function and resolve no operator.
 \set ON_ERROR_STOP on
+-- Who we are and where names resolve come first, then PostgreSQL 17's transaction_timeout: set
+-- on the database by its owner, it would end every script here (failing closed, but blocking
+-- every other app of a shared database), and a tenant may set it to a millisecond, so each of
+-- these runs as its own short transaction. The version test compares two integers with
+-- pg_catalog's operator (the search path is pinned by then).
 SET statement_timeout = 0;
 SET SESSION AUTHORIZATION DEFAULT;
 SET ROLE NONE;
 SET search_path = pg_catalog, pg_temp;
-SET standard_conforming_strings = on;
-SET backslash_quote = safe_encoding;
-SET client_encoding = 'UTF8';
-SET transform_null_equals = off;
-SET array_nulls = on;
-SET quote_all_identifiers = off;
-SET check_function_bodies = on;
-SET default_transaction_read_only = off;
-SET default_transaction_isolation = 'read committed';
-SET default_transaction_deferrable = off;
-SET idle_in_transaction_session_timeout = 0;
-SET lock_timeout = '10s';
-SET client_min_messages = notice;
-SET row_security = on;
-SET DateStyle = 'ISO, MDY';
-SET IntervalStyle = postgres;
-SET TimeZone = 'UTC';
-SET extra_float_digits = 1;
--- PostgreSQL 17's transaction_timeout, set on the database by its owner, would end every
--- script here (failing closed, but blocking every other app of a shared database).
 SELECT :SERVER_VERSION_NUM >= 170000 AS postgrest_gen_pg17, :SERVER_VERSION_NUM >= 160000 AS postgrest_gen_pg16 \gset
 \if :postgrest_gen_pg17
 SET transaction_timeout = 0;
 \endif
+-- The rest go to the server as one query string (psql's \;), one round trip instead of
+-- twenty: the server parses the whole string before running any of it, so none of them
+-- relies on another's effect on parsing (their literals hold no backslash and no quote).
+SET standard_conforming_strings = on \;
+SET backslash_quote = safe_encoding \;
+SET client_encoding = 'UTF8' \;
+SET transform_null_equals = off \;
+SET array_nulls = on \;
+SET quote_all_identifiers = off \;
+SET check_function_bodies = on \;
+SET default_transaction_read_only = off \;
+SET default_transaction_isolation = 'read committed' \;
+SET default_transaction_deferrable = off \;
+SET idle_in_transaction_session_timeout = 0 \;
+SET lock_timeout = '10s' \;
+SET client_min_messages = notice \;
+SET row_security = on \;
+SET DateStyle = 'ISO, MDY' \;
+SET IntervalStyle = postgres \;
+SET TimeZone = 'UTC' \;
+SET extra_float_digits = 1;
 -- PostgreSQL 16+: what a CREATEROLE administrator receives on the roles it creates is ADMIN
 -- only; a database setting must not add INHERIT or SET (the privileges of the app's roles).
 \if :postgrest_gen_pg16
@@ -51,8 +57,10 @@ SET createrole_self_grant = '';
 --   psql -X -v ON_ERROR_STOP=1 -d "billing" -f purge.sql
 -- Idempotent: succeeds when the roles are already gone.
 -- This file holds what is this app's: the values, as transaction-local settings. The steps
--- are the same for every app and live once, in out/sql/purge-steps.sql, which psql reads
--- relative to this file (keep out/ whole).
+-- are the same for every app and live once, in out/sql/purge-*.sql, which psql reads
+-- relative to this file (keep out/ whole): -define.sql defines them as functions of this
+-- session unless they are, -steps.sql calls them.
+\ir '../../../sql/purge-define.sql'
 BEGIN;
 
 -- Every value reaches the blocks below through transaction-local settings, so no name can
