@@ -236,7 +236,7 @@ SELECT string_agg(format('%I', datname), ', ' ORDER BY datname) FROM pg_database
 SQL
 )
 if [ -n "$public" ]; then
-  echo "$mode: warning: PUBLIC may connect to $public, so every app's authenticator can log in there; per database: REVOKE CONNECT, TEMPORARY ON DATABASE <db> FROM PUBLIC (apply grants CONNECT to the app's own authenticator; grant it to the other roles that need it)" >&2
+  echo "$mode: warning: PUBLIC may connect to $public, so every app's authenticator can log in there; per database: REVOKE CONNECT, TEMPORARY ON DATABASE <db> FROM PUBLIC (apply grants CONNECT to the app's own authenticator; grant it to the other roles that need it, and a non-superuser administrator: GRANT CONNECT, TEMPORARY ON DATABASE <db> TO $admin)" >&2
 fi
 
 

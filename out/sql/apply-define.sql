@@ -16,6 +16,17 @@ SELECT to_regprocedure('pg_temp.postgrest_gen_lock_9941fa22acd83c79()') IS NULL
     OR to_regprocedure('pg_temp.postgrest_gen_leftovers_448b54895bfa66db()') IS NULL
     OR to_regprocedure('pg_temp.postgrest_gen_drop_roles_f936754228239836()') IS NULL AS postgrest_gen_define \gset
 \if :postgrest_gen_define
+-- The steps are functions in the session's temporary schema: that takes TEMPORARY on the
+-- database (PUBLIC's by default; an owner may revoke it, and bootstrap does, granting it to
+-- the administrator). Without it, stop here naming the GRANT, before anything changed.
+SELECT has_database_privilege(current_database(), 'TEMPORARY') AS postgrest_gen_temporary \gset
+\if :postgrest_gen_temporary
 \ir 'apply-functions.sql'
+\else
+DO $no_temporary$ BEGIN
+  RAISE EXCEPTION 'postgrest-gen: the administrator % may not create temporary objects in database %, where the steps of apply.sql are defined for the session; nothing was changed', current_user, current_database()
+    USING HINT = format('The database owner (or a superuser) can allow it: GRANT TEMPORARY ON DATABASE %I TO %I;', current_database(), current_user);
+END $no_temporary$;
+\endif
 \endif
 
