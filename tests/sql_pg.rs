@@ -991,24 +991,28 @@ fn createrole_administrator_lacking_a_right_changes_nothing_and_names_the_grant(
         "hosted_db",
         "REVOKE TEMPORARY ON DATABASE hosted_db FROM PUBLIC; ALTER ROLE hosted_authenticator CONNECTION LIMIT 9",
     );
-    let err = pg
-        .try_file_as(admin, admin_pw, "hosted_db", &apply_sql)
-        .unwrap_err();
-    assert!(
-        err.contains("GRANT TEMPORARY ON DATABASE hosted_db TO hosted_admin;"),
-        "{err}"
-    );
-    assert_eq!(
+    // (On 15 the administrator's membership in the owner, which owns the database, inherits
+    // TEMPORARY: no refusal there.)
+    if pg16 {
+        let err = pg
+            .try_file_as(admin, admin_pw, "hosted_db", &apply_sql)
+            .unwrap_err();
+        assert!(
+            err.contains("GRANT TEMPORARY ON DATABASE hosted_db TO hosted_admin;"),
+            "{err}"
+        );
+        assert_eq!(
+            pg.sql(
+                "postgres",
+                "SELECT rolconnlimit FROM pg_roles WHERE rolname = 'hosted_authenticator'"
+            ),
+            "9"
+        );
         pg.sql(
-            "postgres",
-            "SELECT rolconnlimit FROM pg_roles WHERE rolname = 'hosted_authenticator'"
-        ),
-        "9"
-    );
-    pg.sql(
-        "hosted_db",
-        "GRANT TEMPORARY ON DATABASE hosted_db TO hosted_admin",
-    );
+            "hosted_db",
+            "GRANT TEMPORARY ON DATABASE hosted_db TO hosted_admin",
+        );
+    }
     pg.try_file_as(admin, admin_pw, "hosted_db", &apply_sql)
         .unwrap();
     verify(&pg, &ws, "hosted", "hosted_db").unwrap();
