@@ -1453,3 +1453,55 @@ fn indexed_lookups_find_every_entry_naming_the_apps_roles_live() {
     pg.file(db, &file(&ws, "ix", "verify.sql"));
     pg.file("iy_db", &file(&ws, "iy", "verify.sql"));
 }
+
+/// A co-tenant that owns the database makes a schema, plants a composite type in it, and the
+/// schema is then handed to another app's owner. Like a table, view, routine, enum or
+/// operator, a type another role owns in an exposed schema must be refused (README: "a table,
+/// view, routine, type or operator another role owns there"): its owner can `DROP TYPE ...
+/// CASCADE`, taking the app's columns and routines that use it, or change its attributes under
+/// the API. The owner check before the index lookups found it (pg_class scan, relkind 'c');
+/// the lookup through pg_depend misses it: a composite type's pg_class row records no
+/// namespace dependency, and the pg_type branch skips typrelid <> 0. (A multirange type placed
+/// there, its range elsewhere, is still found: checked alongside.)
+#[test]
+fn composite_and_multirange_types_planted_in_another_apps_schema_are_refused_live() {
+    let pg = Pg::require();
+    let db = "plantc_db";
+    let ws = Workspace::new(
+        "[apps.plantc]\ndatabase = \"plantc_db\"\n\n[apps.plantd]\ndatabase = \"plantc_db\"\nschema = \"api_d\"\n",
+    );
+    ws.ok(&["build"]);
+    tenant(&pg, db, "plantc");
+    pg.sql(
+        "postgres",
+        &format!(
+            "DROP ROLE IF EXISTS plantd; CREATE ROLE plantd LOGIN PASSWORD {}",
+            lit(TENANT_PW)
+        ),
+    );
+    pg.file(db, &file(&ws, "plantc", "apply.sql"));
+    as_tenant(
+        &pg,
+        "plantc",
+        db,
+        "CREATE SCHEMA api_d; CREATE SCHEMA mine;
+         CREATE TYPE api_d.pair AS (a int, b int);
+         CREATE TYPE mine.span AS RANGE (subtype = int4, multirange_type_name = api_d.spans);",
+    );
+    pg.sql(db, "ALTER SCHEMA api_d OWNER TO plantd");
+    let err = pg
+        .try_file(db, &file(&ws, "plantd", "verify.sql"))
+        .unwrap_err();
+    let applied = pg.try_file(db, &file(&ws, "plantd", "apply.sql"));
+    for what in [
+        "schema api_d holds type api_d.pair owned by plantc",
+        "schema api_d holds type api_d.spans owned by plantc",
+    ] {
+        assert!(err.contains(what), "verify: {what}\n{err}");
+        let applied = applied.as_ref().map_err(|e| e.as_str());
+        assert!(
+            matches!(applied, Err(e) if e.contains(what)),
+            "apply: {what}\n{applied:?}"
+        );
+    }
+}
