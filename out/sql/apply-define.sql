@@ -7,8 +7,8 @@
 -- (a file in a branch \if skips is still read, and reading theirs costs more than running a
 -- converged app's steps).
 SELECT to_regprocedure('pg_temp.postgrest_gen_lock_9941fa22acd83c79()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_verify_ec780d5724dce74f()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_preflight_f2eebec5551e3853()') IS NULL
+    OR to_regprocedure('pg_temp.postgrest_gen_verify_be1a9d48fe3df8dc()') IS NULL
+    OR to_regprocedure('pg_temp.postgrest_gen_preflight_f1ae309edc8eb527()') IS NULL
     OR to_regprocedure('pg_temp.postgrest_gen_roles_9d84d94cbe79c5ec()') IS NULL
     OR to_regprocedure('pg_temp.postgrest_gen_membership_f4c6e575c4dc89ea()') IS NULL
     OR to_regprocedure('pg_temp.postgrest_gen_privileges_91755ad3b9942bd7()') IS NULL

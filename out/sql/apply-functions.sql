@@ -26,7 +26,7 @@ EXCEPTION WHEN lock_not_available THEN
     HINT = 'Another apply or purge may still run here; otherwise end the holder (pg_terminate_backend) and re-run.';
 END
 $lock$ \;
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_verify_ec780d5724dce74f() RETURNS void LANGUAGE plpgsql AS $verify$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_verify_be1a9d48fe3df8dc() RETURNS void LANGUAGE plpgsql AS $verify$
 DECLARE
   -- The app's objects by oid, read once per block from the settings (NULL when missing).
   -- Every lookup goes through a catalog index or cache (to_regrole: the role cache by name), so
@@ -135,7 +135,10 @@ BEGIN
                 UNION ALL
                 SELECT 'type ' || t.oid::regtype::text, t.typowner::regrole::text
                   FROM pg_type t WHERE dep.classid = 'pg_type'::regclass AND t.oid = dep.objid
-                   AND t.typnamespace = r.id AND t.typowner <> owner AND t.typrelid = 0
+                   AND t.typnamespace = r.id AND t.typowner <> owner
+                   -- A composite type's schema dependency is on its pg_type row, not its pg_class
+                   -- row: it is found here. A table's row type goes with the table.
+                   AND (t.typrelid = 0 OR (SELECT c.relkind FROM pg_class c WHERE c.oid = t.typrelid) = 'c')
                    AND NOT EXISTS (SELECT FROM pg_type e WHERE e.typarray = t.oid)
                 UNION ALL
                 SELECT 'operator ' || o.oid::regoperator::text, o.oprowner::regrole::text
@@ -427,7 +430,7 @@ $verify$ \;
 -- when they carry postgrest-gen's marker (converged before) or hold nothing but what apply
 -- grants; they never own anything, and apply cannot reach other databases, so what they hold
 -- there is named instead of silently kept.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_preflight_f2eebec5551e3853() RETURNS void LANGUAGE plpgsql AS $preflight$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_preflight_f1ae309edc8eb527() RETURNS void LANGUAGE plpgsql AS $preflight$
 DECLARE
   -- The app's objects by oid, read once per block from the settings (NULL when missing).
   -- Every lookup goes through a catalog index or cache (to_regrole: the role cache by name), so
@@ -728,7 +731,10 @@ SELECT 'database', format('DATABASE %I', d.datname), NULL, d.datdba, g.grantor, 
                 UNION ALL
                 SELECT 'type ' || t.oid::regtype::text, t.typowner::regrole::text
                   FROM pg_type t WHERE dep.classid = 'pg_type'::regclass AND t.oid = dep.objid
-                   AND t.typnamespace = r.id AND t.typowner <> owner AND t.typrelid = 0
+                   AND t.typnamespace = r.id AND t.typowner <> owner
+                   -- A composite type's schema dependency is on its pg_type row, not its pg_class
+                   -- row: it is found here. A table's row type goes with the table.
+                   AND (t.typrelid = 0 OR (SELECT c.relkind FROM pg_class c WHERE c.oid = t.typrelid) = 'c')
                    AND NOT EXISTS (SELECT FROM pg_type e WHERE e.typarray = t.oid)
                 UNION ALL
                 SELECT 'operator ' || o.oid::regoperator::text, o.oprowner::regrole::text

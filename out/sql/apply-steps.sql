@@ -12,11 +12,11 @@ DO $guard$ BEGIN RAISE EXCEPTION 'postgrest-gen: run out/apps/<app>/sql/apply.sq
 SELECT pg_temp.postgrest_gen_lock_9941fa22acd83c79() AS postgrest_gen_void \gset
 -- First verify's checks, cheap lookups only: a converged app (the common case of a re-apply)
 -- skips the steps below, which would each confirm that nothing is to change.
-SELECT pg_temp.postgrest_gen_verify_ec780d5724dce74f() AS postgrest_gen_void \gset
+SELECT pg_temp.postgrest_gen_verify_be1a9d48fe3df8dc() AS postgrest_gen_void \gset
 SELECT current_setting('postgrest_gen.converged')::boolean AS postgrest_gen_converged \gset
 \if :postgrest_gen_converged
 \else
-SELECT pg_temp.postgrest_gen_preflight_f2eebec5551e3853() AS postgrest_gen_void \gset
+SELECT pg_temp.postgrest_gen_preflight_f1ae309edc8eb527() AS postgrest_gen_void \gset
 SELECT pg_temp.postgrest_gen_roles_9d84d94cbe79c5ec() AS postgrest_gen_void \gset
 SELECT pg_temp.postgrest_gen_membership_f4c6e575c4dc89ea() AS postgrest_gen_void \gset
 SELECT pg_temp.postgrest_gen_privileges_91755ad3b9942bd7() AS postgrest_gen_void \gset

@@ -7,7 +7,7 @@
 -- (a file in a branch \if skips is still read, and reading theirs costs more than running a
 -- converged app's steps).
 SELECT to_regprocedure('pg_temp.postgrest_gen_lock_9941fa22acd83c79()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_preflight_86a88d0c618186c4()') IS NULL
+    OR to_regprocedure('pg_temp.postgrest_gen_preflight_f11bb8a8bdbde773()') IS NULL
     OR to_regprocedure('pg_temp.postgrest_gen_privileges_91755ad3b9942bd7()') IS NULL
     OR to_regprocedure('pg_temp.postgrest_gen_defaults_ab4c3de9087f3f48()') IS NULL
     OR to_regprocedure('pg_temp.postgrest_gen_leftovers_43d2178c4c285b63()') IS NULL

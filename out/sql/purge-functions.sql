@@ -30,7 +30,7 @@ $lock$ \;
 -- when they carry postgrest-gen's marker (converged before) or hold nothing but what apply
 -- grants; they never own anything, and apply cannot reach other databases, so what they hold
 -- there is named instead of silently kept.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_preflight_86a88d0c618186c4() RETURNS void LANGUAGE plpgsql AS $preflight$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_preflight_f11bb8a8bdbde773() RETURNS void LANGUAGE plpgsql AS $preflight$
 DECLARE
   -- The app's objects by oid, read once per block from the settings (NULL when missing).
   -- Every lookup goes through a catalog index or cache (to_regrole: the role cache by name), so
@@ -331,7 +331,10 @@ SELECT 'database', format('DATABASE %I', d.datname), NULL, d.datdba, g.grantor, 
                 UNION ALL
                 SELECT 'type ' || t.oid::regtype::text, t.typowner::regrole::text
                   FROM pg_type t WHERE dep.classid = 'pg_type'::regclass AND t.oid = dep.objid
-                   AND t.typnamespace = r.id AND t.typowner <> owner AND t.typrelid = 0
+                   AND t.typnamespace = r.id AND t.typowner <> owner
+                   -- A composite type's schema dependency is on its pg_type row, not its pg_class
+                   -- row: it is found here. A table's row type goes with the table.
+                   AND (t.typrelid = 0 OR (SELECT c.relkind FROM pg_class c WHERE c.oid = t.typrelid) = 'c')
                    AND NOT EXISTS (SELECT FROM pg_type e WHERE e.typarray = t.oid)
                 UNION ALL
                 SELECT 'operator ' || o.oid::regoperator::text, o.oprowner::regrole::text

@@ -10,7 +10,7 @@ DO $guard$ BEGIN RAISE EXCEPTION 'postgrest-gen: run out/apps/<app>/sql/purge.sq
 \endif
 
 SELECT pg_temp.postgrest_gen_lock_9941fa22acd83c79() AS postgrest_gen_void \gset
-SELECT pg_temp.postgrest_gen_preflight_86a88d0c618186c4() AS postgrest_gen_void \gset
+SELECT pg_temp.postgrest_gen_preflight_f11bb8a8bdbde773() AS postgrest_gen_void \gset
 SELECT pg_temp.postgrest_gen_privileges_91755ad3b9942bd7() AS postgrest_gen_void \gset
 SELECT pg_temp.postgrest_gen_defaults_ab4c3de9087f3f48() AS postgrest_gen_void \gset
 SELECT pg_temp.postgrest_gen_leftovers_43d2178c4c285b63() AS postgrest_gen_void \gset

@@ -7,7 +7,7 @@
 -- its queries, once. Each name carries a hash of the step's text: another version's function
 -- is never called. Calls are always schema-qualified (pg_temp.): PostgreSQL never looks up a
 -- function there otherwise.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_verify_bc4e74ef7aa09f63() RETURNS void LANGUAGE plpgsql AS $verify$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_verify_b6dc447b838c4bb1() RETURNS void LANGUAGE plpgsql AS $verify$
 DECLARE
   -- The app's objects by oid, read once per block from the settings (NULL when missing).
   -- Every lookup goes through a catalog index or cache (to_regrole: the role cache by name), so
@@ -116,7 +116,10 @@ BEGIN
                 UNION ALL
                 SELECT 'type ' || t.oid::regtype::text, t.typowner::regrole::text
                   FROM pg_type t WHERE dep.classid = 'pg_type'::regclass AND t.oid = dep.objid
-                   AND t.typnamespace = r.id AND t.typowner <> owner AND t.typrelid = 0
+                   AND t.typnamespace = r.id AND t.typowner <> owner
+                   -- A composite type's schema dependency is on its pg_type row, not its pg_class
+                   -- row: it is found here. A table's row type goes with the table.
+                   AND (t.typrelid = 0 OR (SELECT c.relkind FROM pg_class c WHERE c.oid = t.typrelid) = 'c')
                    AND NOT EXISTS (SELECT FROM pg_type e WHERE e.typarray = t.oid)
                 UNION ALL
                 SELECT 'operator ' || o.oid::regoperator::text, o.oprowner::regrole::text
