@@ -31,7 +31,7 @@ has "apply: kubectl apply of the rendered stream" "apply -f out/.rendered.yaml -
 for k in apps/v1/Deployment core/v1/Service policy/v1/PodDisruptionBudget networking.k8s.io/v1/NetworkPolicy traefik.io/v1alpha1/IngressRoute bitnami.com/v1alpha1/SealedSecret autoscaling/v2/HorizontalPodAutoscaler monitoring.coreos.com/v1/ServiceMonitor; do
   has "apply: prune allowlist has $k" "--prune-allowlist=$k"
 done
-has "purge: the absent app's Secret is deleted" "delete secret --namespace apis gone-postgrest --ignore-not-found"
+has "purge: the absent app's Secrets (its own and the owner's) are deleted" "delete secret --namespace apis gone-postgrest gone-db-owner --ignore-not-found"
 hasnt "purge: the present app's Secret stays" "live-postgrest --ignore-not-found"
 if grep -q 'name: live-postgrest' out/.rendered.yaml; then ok "render: the live app is in the stream"; else bad "render: live app missing"; fi
 : > calls
