@@ -1037,3 +1037,68 @@ fn createrole_administrator_lacking_a_right_changes_nothing_and_names_the_grant(
         "2"
     );
 }
+
+/// `insert` covers a serial column: USAGE on the owner's sequences in the exposed schemas goes
+/// with it (granted, defaulted for sequences made later, verified), and nothing more.
+#[test]
+fn insert_through_a_serial_column_gets_the_sequence_live() {
+    let pg = Pg::require();
+    let ws = Workspace::new(
+        "[apps.seqd]\ndatabase = \"seqd_db\"\nanon-privileges = [\"select\", \"insert\"]\n",
+    );
+    ws.ok(&["build"]);
+    pg.seed("seqd_db", "seqd", "api_v1");
+    pg.sql(
+        "seqd_db",
+        "SET ROLE seqd; CREATE TABLE api_v1.notes (id serial PRIMARY KEY, body text); RESET ROLE;",
+    );
+    apply(&pg, &ws, "seqd", "seqd_db");
+    let password = ws.password("seqd");
+    let insert = "INSERT INTO notes (body) VALUES ('hi') RETURNING id";
+    assert_eq!(
+        as_postgrest(&pg, "seqd", &password, "seqd_db", "api_v1", insert),
+        Ok("1".to_owned())
+    );
+    // A table made after the apply: the default privileges cover its sequence too.
+    pg.sql(
+        "seqd_db",
+        "SET ROLE seqd; CREATE TABLE api_v1.later (id bigserial PRIMARY KEY, body text); RESET ROLE;",
+    );
+    assert_eq!(
+        as_postgrest(
+            &pg,
+            "seqd",
+            &password,
+            "seqd_db",
+            "api_v1",
+            "INSERT INTO later (body) VALUES ('x') RETURNING id"
+        ),
+        Ok("1".to_owned())
+    );
+    verify(&pg, &ws, "seqd", "seqd_db").unwrap();
+    // Only USAGE: not SELECT or UPDATE on the sequence (setval stays the owner's).
+    assert_eq!(
+        pg.sql(
+            "seqd_db",
+            "SELECT has_sequence_privilege('seqd_web_anon', 'api_v1.notes_id_seq', 'USAGE'),
+                    has_sequence_privilege('seqd_web_anon', 'api_v1.notes_id_seq', 'UPDATE')"
+        ),
+        "t|f"
+    );
+    // Without insert declared, the sequence privileges are revoked.
+    std::fs::write(
+        ws.path().join("apps.toml"),
+        "[apps.seqd]\ndatabase = \"seqd_db\"\n",
+    )
+    .unwrap();
+    ws.ok(&["build"]);
+    apply(&pg, &ws, "seqd", "seqd_db");
+    verify(&pg, &ws, "seqd", "seqd_db").unwrap();
+    assert_eq!(
+        pg.sql(
+            "seqd_db",
+            "SELECT has_sequence_privilege('seqd_web_anon', 'api_v1.later_id_seq', 'USAGE')"
+        ),
+        "f"
+    );
+}

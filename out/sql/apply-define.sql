@@ -7,13 +7,13 @@
 -- (a file in a branch \if skips is still read, and reading theirs costs more than running a
 -- converged app's steps).
 SELECT to_regprocedure('pg_temp.postgrest_gen_lock_9941fa22acd83c79()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_verify_be1a9d48fe3df8dc()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_preflight_f1ae309edc8eb527()') IS NULL
+    OR to_regprocedure('pg_temp.postgrest_gen_verify_994e81f724ffaa0f()') IS NULL
+    OR to_regprocedure('pg_temp.postgrest_gen_preflight_28a8622ba48113d7()') IS NULL
     OR to_regprocedure('pg_temp.postgrest_gen_roles_9d84d94cbe79c5ec()') IS NULL
     OR to_regprocedure('pg_temp.postgrest_gen_membership_f4c6e575c4dc89ea()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_privileges_91755ad3b9942bd7()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_defaults_ab4c3de9087f3f48()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_leftovers_448b54895bfa66db()') IS NULL
+    OR to_regprocedure('pg_temp.postgrest_gen_privileges_35f4e24a82a3a737()') IS NULL
+    OR to_regprocedure('pg_temp.postgrest_gen_defaults_baed5bbc89c3e371()') IS NULL
+    OR to_regprocedure('pg_temp.postgrest_gen_leftovers_85f004af51352875()') IS NULL
     OR to_regprocedure('pg_temp.postgrest_gen_drop_roles_f936754228239836()') IS NULL AS postgrest_gen_define \gset
 \if :postgrest_gen_define
 -- The steps are functions in the session's temporary schema: that takes TEMPORARY on the

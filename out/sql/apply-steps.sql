@@ -12,16 +12,16 @@ DO $guard$ BEGIN RAISE EXCEPTION 'postgrest-gen: run out/apps/<app>/sql/apply.sq
 SELECT pg_temp.postgrest_gen_lock_9941fa22acd83c79() AS postgrest_gen_void \gset
 -- First verify's checks, cheap lookups only: a converged app (the common case of a re-apply)
 -- skips the steps below, which would each confirm that nothing is to change.
-SELECT pg_temp.postgrest_gen_verify_be1a9d48fe3df8dc() AS postgrest_gen_void \gset
+SELECT pg_temp.postgrest_gen_verify_994e81f724ffaa0f() AS postgrest_gen_void \gset
 SELECT current_setting('postgrest_gen.converged')::boolean AS postgrest_gen_converged \gset
 \if :postgrest_gen_converged
 \else
-SELECT pg_temp.postgrest_gen_preflight_f1ae309edc8eb527() AS postgrest_gen_void \gset
+SELECT pg_temp.postgrest_gen_preflight_28a8622ba48113d7() AS postgrest_gen_void \gset
 SELECT pg_temp.postgrest_gen_roles_9d84d94cbe79c5ec() AS postgrest_gen_void \gset
 SELECT pg_temp.postgrest_gen_membership_f4c6e575c4dc89ea() AS postgrest_gen_void \gset
-SELECT pg_temp.postgrest_gen_privileges_91755ad3b9942bd7() AS postgrest_gen_void \gset
-SELECT pg_temp.postgrest_gen_defaults_ab4c3de9087f3f48() AS postgrest_gen_void \gset
-SELECT pg_temp.postgrest_gen_leftovers_448b54895bfa66db() AS postgrest_gen_void \gset
+SELECT pg_temp.postgrest_gen_privileges_35f4e24a82a3a737() AS postgrest_gen_void \gset
+SELECT pg_temp.postgrest_gen_defaults_baed5bbc89c3e371() AS postgrest_gen_void \gset
+SELECT pg_temp.postgrest_gen_leftovers_85f004af51352875() AS postgrest_gen_void \gset
 SELECT pg_temp.postgrest_gen_drop_roles_f936754228239836() AS postgrest_gen_void \gset
 \endif
 -- Running instances reload their schema cache when this transaction commits.

@@ -7,10 +7,10 @@
 -- (a file in a branch \if skips is still read, and reading theirs costs more than running a
 -- converged app's steps).
 SELECT to_regprocedure('pg_temp.postgrest_gen_lock_9941fa22acd83c79()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_preflight_f11bb8a8bdbde773()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_privileges_91755ad3b9942bd7()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_defaults_ab4c3de9087f3f48()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_leftovers_43d2178c4c285b63()') IS NULL
+    OR to_regprocedure('pg_temp.postgrest_gen_preflight_ea37fc58fe986c4a()') IS NULL
+    OR to_regprocedure('pg_temp.postgrest_gen_privileges_35f4e24a82a3a737()') IS NULL
+    OR to_regprocedure('pg_temp.postgrest_gen_defaults_baed5bbc89c3e371()') IS NULL
+    OR to_regprocedure('pg_temp.postgrest_gen_leftovers_1f5bb4c2507ffe9f()') IS NULL
     OR to_regprocedure('pg_temp.postgrest_gen_drop_roles_85dc6e13966b019c()') IS NULL AS postgrest_gen_define \gset
 \if :postgrest_gen_define
 -- The steps are functions in the session's temporary schema: that takes TEMPORARY on the

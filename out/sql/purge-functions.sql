@@ -30,7 +30,7 @@ $lock$ \;
 -- when they carry postgrest-gen's marker (converged before) or hold nothing but what apply
 -- grants; they never own anything, and apply cannot reach other databases, so what they hold
 -- there is named instead of silently kept.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_preflight_f11bb8a8bdbde773() RETURNS void LANGUAGE plpgsql AS $preflight$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_preflight_ea37fc58fe986c4a() RETURNS void LANGUAGE plpgsql AS $preflight$
 DECLARE
   -- The app's objects by oid, read once per block from the settings (NULL when missing).
   -- Every lookup goes through a catalog index or cache (to_regrole: the role cache by name), so
@@ -167,14 +167,16 @@ SELECT o.kind, o.what, o.col, o.owner_id, g.grantor, g.grantee, g.privilege_type
        coalesce(present AND NOT g.is_grantable AND g.grantor = o.owner_id AND o.col IS NULL AND (
             (o.kind = 'database' AND o.id = this_db AND g.grantee = auth AND g.privilege_type = 'CONNECT')
          OR (o.kind = 'schema' AND o.id = ANY(schemas) AND g.grantee = ANY(api_roles) AND g.privilege_type = 'USAGE')
-         OR (o.kind = 'relation' AND o.nsp = ANY(schemas) AND o.relkind IN ('r', 'v', 'm', 'f', 'p') AND o.owner_id = owner
-             AND g.privilege_type IN ('SELECT', 'INSERT', 'UPDATE', 'DELETE')
+         OR (o.kind = 'relation' AND o.nsp = ANY(schemas) AND o.owner_id = owner
+             AND ((o.relkind IN ('r', 'v', 'm', 'f', 'p') AND g.privilege_type IN ('SELECT', 'INSERT', 'UPDATE', 'DELETE'))
+                  OR (o.relkind = 'S' AND g.privilege_type = 'USAGE'))
              AND (declared -> g.grantee::text) ? g.privilege_type)
          OR (o.kind = 'routine' AND o.nsp = ANY(schemas) AND o.owner_id = owner AND g.privilege_type = 'EXECUTE'
              AND (declared -> g.grantee::text) ? g.privilege_type)
          OR (o.kind = 'default privilege' AND o.owner_id = owner AND o.nsp = ANY(schemas)
              AND ((o.relkind = 'r' AND g.privilege_type IN ('SELECT', 'INSERT', 'UPDATE', 'DELETE'))
-                  OR (o.relkind = 'f' AND g.privilege_type = 'EXECUTE'))
+                  OR (o.relkind = 'f' AND g.privilege_type = 'EXECUTE')
+                  OR (o.relkind = 'S' AND g.privilege_type = 'USAGE'))
              AND (declared -> g.grantee::text) ? g.privilege_type)), false) AS expected
   FROM (
     -- What names the app's roles here or on shared objects, and the owner's objects and grants
@@ -429,14 +431,16 @@ SELECT o.kind, o.what, o.col, o.owner_id, g.grantor, g.grantee, g.privilege_type
        coalesce(present AND NOT g.is_grantable AND g.grantor = o.owner_id AND o.col IS NULL AND (
             (o.kind = 'database' AND o.id = this_db AND g.grantee = auth AND g.privilege_type = 'CONNECT')
          OR (o.kind = 'schema' AND o.id = ANY(schemas) AND g.grantee = ANY(api_roles) AND g.privilege_type = 'USAGE')
-         OR (o.kind = 'relation' AND o.nsp = ANY(schemas) AND o.relkind IN ('r', 'v', 'm', 'f', 'p') AND o.owner_id = owner
-             AND g.privilege_type IN ('SELECT', 'INSERT', 'UPDATE', 'DELETE')
+         OR (o.kind = 'relation' AND o.nsp = ANY(schemas) AND o.owner_id = owner
+             AND ((o.relkind IN ('r', 'v', 'm', 'f', 'p') AND g.privilege_type IN ('SELECT', 'INSERT', 'UPDATE', 'DELETE'))
+                  OR (o.relkind = 'S' AND g.privilege_type = 'USAGE'))
              AND (declared -> g.grantee::text) ? g.privilege_type)
          OR (o.kind = 'routine' AND o.nsp = ANY(schemas) AND o.owner_id = owner AND g.privilege_type = 'EXECUTE'
              AND (declared -> g.grantee::text) ? g.privilege_type)
          OR (o.kind = 'default privilege' AND o.owner_id = owner AND o.nsp = ANY(schemas)
              AND ((o.relkind = 'r' AND g.privilege_type IN ('SELECT', 'INSERT', 'UPDATE', 'DELETE'))
-                  OR (o.relkind = 'f' AND g.privilege_type = 'EXECUTE'))
+                  OR (o.relkind = 'f' AND g.privilege_type = 'EXECUTE')
+                  OR (o.relkind = 'S' AND g.privilege_type = 'USAGE'))
              AND (declared -> g.grantee::text) ? g.privilege_type)), false) AS expected
   FROM (
     -- What names the app's roles here or on shared objects, and the owner's objects and grants
@@ -549,7 +553,7 @@ $preflight$ \;
 -- user code); a superuser's plain REVOKE acts as the owner already. Never as a non-superuser
 -- administrator itself: PostgreSQL would pick the grantor among the roles it inherits, which
 -- tenants can steer with grant options. CASCADE takes along what the role passed on.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_privileges_91755ad3b9942bd7() RETURNS void LANGUAGE plpgsql AS $privileges$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_privileges_35f4e24a82a3a737() RETURNS void LANGUAGE plpgsql AS $privileges$
 DECLARE
   -- The app's objects by oid, read once per block from the settings (NULL when missing).
   -- Every lookup goes through a catalog index or cache (to_regrole: the role cache by name), so
@@ -617,14 +621,16 @@ SELECT o.kind, o.what, o.col, o.owner_id, g.grantor, g.grantee, g.privilege_type
        coalesce(present AND NOT g.is_grantable AND g.grantor = o.owner_id AND o.col IS NULL AND (
             (o.kind = 'database' AND o.id = this_db AND g.grantee = auth AND g.privilege_type = 'CONNECT')
          OR (o.kind = 'schema' AND o.id = ANY(schemas) AND g.grantee = ANY(api_roles) AND g.privilege_type = 'USAGE')
-         OR (o.kind = 'relation' AND o.nsp = ANY(schemas) AND o.relkind IN ('r', 'v', 'm', 'f', 'p') AND o.owner_id = owner
-             AND g.privilege_type IN ('SELECT', 'INSERT', 'UPDATE', 'DELETE')
+         OR (o.kind = 'relation' AND o.nsp = ANY(schemas) AND o.owner_id = owner
+             AND ((o.relkind IN ('r', 'v', 'm', 'f', 'p') AND g.privilege_type IN ('SELECT', 'INSERT', 'UPDATE', 'DELETE'))
+                  OR (o.relkind = 'S' AND g.privilege_type = 'USAGE'))
              AND (declared -> g.grantee::text) ? g.privilege_type)
          OR (o.kind = 'routine' AND o.nsp = ANY(schemas) AND o.owner_id = owner AND g.privilege_type = 'EXECUTE'
              AND (declared -> g.grantee::text) ? g.privilege_type)
          OR (o.kind = 'default privilege' AND o.owner_id = owner AND o.nsp = ANY(schemas)
              AND ((o.relkind = 'r' AND g.privilege_type IN ('SELECT', 'INSERT', 'UPDATE', 'DELETE'))
-                  OR (o.relkind = 'f' AND g.privilege_type = 'EXECUTE'))
+                  OR (o.relkind = 'f' AND g.privilege_type = 'EXECUTE')
+                  OR (o.relkind = 'S' AND g.privilege_type = 'USAGE'))
              AND (declared -> g.grantee::text) ? g.privilege_type)), false) AS expected
   FROM (
     -- What names the app's roles here or on shared objects, and the owner's objects and grants
@@ -745,21 +751,23 @@ SELECT 'database', format('DATABASE %I', d.datname), NULL, d.datdba, g.grantor, 
     END LOOP;
     -- Relations: SELECT on tables, views, materialized views, foreign and partitioned tables;
     -- INSERT, UPDATE, DELETE too where declared (PostgreSQL refuses writes to what cannot take
-    -- them, such as a materialized view or a view that is not updatable).
+    -- them, such as a materialized view or a view that is not updatable); with INSERT, USAGE on
+    -- the sequences (a serial column's default calls nextval()).
     FOR r IN
-      SELECT c.oid::regclass AS rel, ro AS role, string_agg(p, ', ' ORDER BY p) AS privs
+      SELECT c.oid::regclass AS rel, c.relkind, ro AS role, string_agg(p, ', ' ORDER BY p) AS privs
         FROM (SELECT d.classid, d.objid FROM pg_shdepend d
             WHERE d.refclassid = 'pg_authid'::regclass AND d.refobjid = owner AND d.deptype = 'o' AND d.dbid = this_db) o
  JOIN pg_class c ON c.oid = o.objid AND o.classid = 'pg_class'::regclass
         CROSS JOIN unnest(api_roles) ro
         CROSS JOIN LATERAL jsonb_array_elements_text(declared -> ro::text) p
-       WHERE c.relnamespace = ANY(schemas) AND c.relkind IN ('r', 'v', 'm', 'f', 'p') AND c.relowner = owner
-         AND p IN ('SELECT', 'INSERT', 'UPDATE', 'DELETE')
+       WHERE c.relnamespace = ANY(schemas) AND c.relowner = owner
+         AND ((c.relkind IN ('r', 'v', 'm', 'f', 'p') AND p IN ('SELECT', 'INSERT', 'UPDATE', 'DELETE'))
+              OR (c.relkind = 'S' AND p = 'USAGE'))
          AND NOT EXISTS (SELECT FROM aclexplode(c.relacl) g WHERE g.grantee = ro AND g.privilege_type = p)
-       GROUP BY c.oid, ro ORDER BY 1, 2
+       GROUP BY c.oid, c.relkind, ro ORDER BY 1, 3
     LOOP
       EXECUTE format('SET LOCAL ROLE %s', owner::regrole);
-      EXECUTE format('GRANT %s ON TABLE %s TO %s', r.privs, r.rel, r.role::regrole);
+      EXECUTE format('GRANT %s ON %s %s TO %s', r.privs, CASE r.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END, r.rel, r.role::regrole);
       SET LOCAL ROLE NONE;
     END LOOP;
     -- Routines (functions, procedures, aggregates): EXECUTE where declared (PostgREST's /rpc).
@@ -795,7 +803,7 @@ $privileges$ \;
 -- Default privileges FOR ROLE <owner> in each exposed schema, for each role PostgREST switches
 -- to: relations and routines the owner creates later carry the declared privileges at once.
 -- (Every other default-privilege entry naming an app role went with the privileges above.)
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_defaults_ab4c3de9087f3f48() RETURNS void LANGUAGE plpgsql AS $defaults$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_defaults_baed5bbc89c3e371() RETURNS void LANGUAGE plpgsql AS $defaults$
 DECLARE
   -- The app's objects by oid, read once per block from the settings (NULL when missing).
   -- Every lookup goes through a catalog index or cache (to_regrole: the role cache by name), so
@@ -835,7 +843,7 @@ BEGIN
              string_agg(p, ', ' ORDER BY p) AS privs
         FROM pg_namespace n CROSS JOIN unnest(api_roles) ro
         CROSS JOIN LATERAL jsonb_array_elements_text(declared -> ro::text) p
-        CROSS JOIN LATERAL (SELECT CASE WHEN p = 'EXECUTE' THEN 'f' ELSE 'r' END::"char" AS objtype) k
+        CROSS JOIN LATERAL (SELECT CASE p WHEN 'EXECUTE' THEN 'f' WHEN 'USAGE' THEN 'S' ELSE 'r' END::"char" AS objtype) k
        WHERE n.oid = ANY(schemas)
          AND NOT EXISTS (
            SELECT FROM pg_default_acl d CROSS JOIN LATERAL aclexplode(d.defaclacl) g
@@ -846,7 +854,7 @@ BEGIN
       -- As the owner itself (see _privileges).
       EXECUTE format('SET LOCAL ROLE %s', owner::regrole);
       EXECUTE format('ALTER DEFAULT PRIVILEGES FOR ROLE %s IN SCHEMA %s GRANT %s ON %s TO %s',
-        owner::regrole, r.nsp, r.privs, CASE r.objtype WHEN 'f' THEN 'FUNCTIONS' ELSE 'TABLES' END, r.role::regrole);
+        owner::regrole, r.nsp, r.privs, CASE r.objtype WHEN 'f' THEN 'FUNCTIONS' WHEN 'S' THEN 'SEQUENCES' ELSE 'TABLES' END, r.role::regrole);
       SET LOCAL ROLE NONE;
     END LOOP;
   END IF;
@@ -866,7 +874,7 @@ END
 $defaults$ \;
 -- Fail closed: any privilege an app role still holds here or on a shared object that is not
 -- one apply grants (an object type the loops above do not know) stops the run, named.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_leftovers_43d2178c4c285b63() RETURNS void LANGUAGE plpgsql AS $leftovers$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_leftovers_1f5bb4c2507ffe9f() RETURNS void LANGUAGE plpgsql AS $leftovers$
 DECLARE
   -- The app's objects by oid, read once per block from the settings (NULL when missing).
   -- Every lookup goes through a catalog index or cache (to_regrole: the role cache by name), so
@@ -911,12 +919,12 @@ BEGIN
        OR (d.refobjid = ANY(api_roles) AND d.objsubid = 0 AND (
               (d.classid = 'pg_namespace'::regclass AND d.objid = ANY(schemas))
            OR (d.classid = 'pg_class'::regclass
-               AND EXISTS (SELECT FROM pg_class WHERE oid = d.objid AND relnamespace = ANY(schemas) AND relkind IN ('r', 'v', 'm', 'f', 'p')))
+               AND EXISTS (SELECT FROM pg_class WHERE oid = d.objid AND relnamespace = ANY(schemas) AND relkind IN ('r', 'v', 'm', 'f', 'p', 'S')))
            OR (d.classid = 'pg_proc'::regclass
                AND EXISTS (SELECT FROM pg_proc WHERE oid = d.objid AND pronamespace = ANY(schemas)))
            OR (d.classid = 'pg_default_acl'::regclass
                AND EXISTS (SELECT FROM pg_default_acl WHERE oid = d.objid AND defaclrole = owner AND defaclnamespace = ANY(schemas)
-                             AND defaclobjtype IN ('r', 'f')))))))
+                             AND defaclobjtype IN ('r', 'f', 'S')))))))
 ;
   IF left_over IS NOT NULL THEN
     RAISE EXCEPTION 'postgrest-gen: app "%": privileges remain that purge.sql does not know how to revoke: %',

@@ -10,9 +10,9 @@ DO $guard$ BEGIN RAISE EXCEPTION 'postgrest-gen: run out/apps/<app>/sql/purge.sq
 \endif
 
 SELECT pg_temp.postgrest_gen_lock_9941fa22acd83c79() AS postgrest_gen_void \gset
-SELECT pg_temp.postgrest_gen_preflight_f11bb8a8bdbde773() AS postgrest_gen_void \gset
-SELECT pg_temp.postgrest_gen_privileges_91755ad3b9942bd7() AS postgrest_gen_void \gset
-SELECT pg_temp.postgrest_gen_defaults_ab4c3de9087f3f48() AS postgrest_gen_void \gset
-SELECT pg_temp.postgrest_gen_leftovers_43d2178c4c285b63() AS postgrest_gen_void \gset
+SELECT pg_temp.postgrest_gen_preflight_ea37fc58fe986c4a() AS postgrest_gen_void \gset
+SELECT pg_temp.postgrest_gen_privileges_35f4e24a82a3a737() AS postgrest_gen_void \gset
+SELECT pg_temp.postgrest_gen_defaults_baed5bbc89c3e371() AS postgrest_gen_void \gset
+SELECT pg_temp.postgrest_gen_leftovers_1f5bb4c2507ffe9f() AS postgrest_gen_void \gset
 SELECT pg_temp.postgrest_gen_drop_roles_85dc6e13966b019c() AS postgrest_gen_void \gset
 NOTIFY pgrst, 'reload schema';

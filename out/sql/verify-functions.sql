@@ -7,7 +7,7 @@
 -- its queries, once. Each name carries a hash of the step's text: another version's function
 -- is never called. Calls are always schema-qualified (pg_temp.): PostgreSQL never looks up a
 -- function there otherwise.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_verify_b6dc447b838c4bb1() RETURNS void LANGUAGE plpgsql AS $verify$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_verify_a273cbd3b1c6ac45() RETURNS void LANGUAGE plpgsql AS $verify$
 DECLARE
   -- The app's objects by oid, read once per block from the settings (NULL when missing).
   -- Every lookup goes through a catalog index or cache (to_regrole: the role cache by name), so
@@ -243,8 +243,9 @@ SELECT ro.rolname AS role, ro.oid AS role_id, d.deptype, coalesce(db.datname, ''
  JOIN pg_class c ON c.oid = o.objid AND o.classid = 'pg_class'::regclass
                CROSS JOIN unnest(api_roles) ro
                CROSS JOIN LATERAL jsonb_array_elements_text(declared -> ro::text) p
-              WHERE c.relnamespace = ANY(schemas) AND c.relkind IN ('r', 'v', 'm', 'f', 'p')
-                AND p IN ('SELECT', 'INSERT', 'UPDATE', 'DELETE')
+              WHERE c.relnamespace = ANY(schemas)
+                AND ((c.relkind IN ('r', 'v', 'm', 'f', 'p') AND p IN ('SELECT', 'INSERT', 'UPDATE', 'DELETE'))
+                     OR (c.relkind = 'S' AND p = 'USAGE'))
                 AND NOT EXISTS (SELECT FROM aclexplode(c.relacl) g WHERE g.grantee = ro AND g.privilege_type = p
                                   AND g.grantor = c.relowner AND NOT g.is_grantable)
               ORDER BY c.oid::regclass::text, ro::regrole::text, p LOOP
@@ -266,7 +267,7 @@ SELECT ro.rolname AS role, ro.oid AS role_id, d.deptype, coalesce(db.datname, ''
               WHERE n.oid = ANY(schemas)
                 AND NOT EXISTS (SELECT FROM pg_default_acl d CROSS JOIN LATERAL aclexplode(d.defaclacl) g
                                  WHERE d.defaclrole = owner AND d.defaclnamespace = n.oid
-                                   AND d.defaclobjtype = CASE WHEN p = 'EXECUTE' THEN 'f' ELSE 'r' END
+                                   AND d.defaclobjtype = CASE p WHEN 'EXECUTE' THEN 'f' WHEN 'USAGE' THEN 'S' ELSE 'r' END
                                    AND g.grantee = ro AND g.privilege_type = p AND NOT g.is_grantable)
               ORDER BY n.nspname, ro::regrole::text, p LOOP
       problems := problems || format('default privileges FOR ROLE %s IN SCHEMA %s do not grant %s to %s', owner_name, r.nsp, r.p, r.role);
@@ -299,14 +300,16 @@ SELECT o.kind, o.what, o.col, o.owner_id, g.grantor, g.grantee, g.privilege_type
        coalesce(present AND NOT g.is_grantable AND g.grantor = o.owner_id AND o.col IS NULL AND (
             (o.kind = 'database' AND o.id = this_db AND g.grantee = auth AND g.privilege_type = 'CONNECT')
          OR (o.kind = 'schema' AND o.id = ANY(schemas) AND g.grantee = ANY(api_roles) AND g.privilege_type = 'USAGE')
-         OR (o.kind = 'relation' AND o.nsp = ANY(schemas) AND o.relkind IN ('r', 'v', 'm', 'f', 'p') AND o.owner_id = owner
-             AND g.privilege_type IN ('SELECT', 'INSERT', 'UPDATE', 'DELETE')
+         OR (o.kind = 'relation' AND o.nsp = ANY(schemas) AND o.owner_id = owner
+             AND ((o.relkind IN ('r', 'v', 'm', 'f', 'p') AND g.privilege_type IN ('SELECT', 'INSERT', 'UPDATE', 'DELETE'))
+                  OR (o.relkind = 'S' AND g.privilege_type = 'USAGE'))
              AND (declared -> g.grantee::text) ? g.privilege_type)
          OR (o.kind = 'routine' AND o.nsp = ANY(schemas) AND o.owner_id = owner AND g.privilege_type = 'EXECUTE'
              AND (declared -> g.grantee::text) ? g.privilege_type)
          OR (o.kind = 'default privilege' AND o.owner_id = owner AND o.nsp = ANY(schemas)
              AND ((o.relkind = 'r' AND g.privilege_type IN ('SELECT', 'INSERT', 'UPDATE', 'DELETE'))
-                  OR (o.relkind = 'f' AND g.privilege_type = 'EXECUTE'))
+                  OR (o.relkind = 'f' AND g.privilege_type = 'EXECUTE')
+                  OR (o.relkind = 'S' AND g.privilege_type = 'USAGE'))
              AND (declared -> g.grantee::text) ? g.privilege_type)), false) AS expected
   FROM (
     -- What names the app's roles here or on shared objects, and the owner's objects and grants

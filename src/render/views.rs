@@ -138,13 +138,22 @@ impl StepsView {
     }
 }
 
-/// `{"<role>": ["SELECT", ...], ...}` for every role PostgREST switches to.
+/// `{"<role>": ["SELECT", ...], ...}` for every role PostgREST switches to; `USAGE` (on
+/// sequences) goes with `INSERT`.
 fn grants_json(app: &App) -> String {
     let map: BTreeMap<String, Vec<&str>> = app
         .api
         .request_roles(&app.name)
         .into_iter()
-        .map(|(role, privs)| (role.to_string(), privs.iter().map(|p| p.sql()).collect()))
+        .map(|(role, privs)| {
+            let mut sql: Vec<&str> = privs.iter().map(|p| p.sql()).collect();
+            // An insert through a serial column calls nextval(): INSERT brings USAGE on the
+            // owner's sequences in the exposed schemas (the templates grant it on sequences only).
+            if sql.contains(&"INSERT") {
+                sql.push("USAGE");
+            }
+            (role.to_string(), sql)
+        })
         .collect();
     serde_json::to_string(&map).expect("strings serialise")
 }

@@ -73,7 +73,7 @@ SELECT set_config('postgrest_gen.app', 'atlas', true) AS app,
        set_config('postgrest_gen.owner', 'atlas', true) AS owner,
        set_config('postgrest_gen.authenticator', 'atlas_authenticator', true) AS authenticator,
        set_config('postgrest_gen.anon', 'atlas_web_anon', true) AS anon,
-       set_config('postgrest_gen.grants', '{"atlas_web_anon":["SELECT","EXECUTE"],"atlas_web_user":["SELECT","INSERT","UPDATE","DELETE","EXECUTE"]}', true) AS grants,
+       set_config('postgrest_gen.grants', '{"atlas_web_anon":["SELECT","EXECUTE"],"atlas_web_user":["SELECT","INSERT","UPDATE","DELETE","EXECUTE","USAGE"]}', true) AS grants,
        set_config('postgrest_gen.marker', 'postgrest-gen: app atlas in database atlas_db', true) AS marker
 \gset postgrest_gen_
 
