@@ -1171,7 +1171,6 @@ fn policy_naming_another_apps_retired_role_does_not_hold_back_its_apply_live() {
 #[test]
 fn tenant_grant_options_steer_the_hosted_admins_grantor_live() {
     let pg = Pg::require();
-    let host = std::env::var("PGHOST").unwrap();
     let admin_pw = "platform-admin-pw-1";
     let pg16: i32 = pg
         .sql("postgres", "SHOW server_version_num")
@@ -1203,32 +1202,11 @@ fn tenant_grant_options_steer_the_hosted_admins_grantor_live() {
         "[apps.gsa]\ndatabase = \"gsa_db\"\nowner = \"gsa_own\"\n\n[apps.gsb]\ndatabase = \"gsb_db\"\nowner = \"gsb_own\"\n",
     );
     ws.ok(&["build"]);
-    let as_admin = |db: &str, f: &std::path::Path| {
-        let out = std::process::Command::new("psql")
-            .args([
-                "-X",
-                "-q",
-                "-A",
-                "-t",
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-w",
-                "-d",
-                db,
-                "-U",
-                "gs_admin",
-                "-h",
-                &host,
-                "-f",
-            ])
-            .arg(f)
-            .env("PGPASSWORD", admin_pw)
-            .output()
-            .unwrap();
-        (
-            out.status.success(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+    // (ok, what psql printed to stderr), logged in as the hosted administrator.
+    let as_admin = |db: &str, f: &std::path::Path| match pg.try_file_as("gs_admin", admin_pw, db, f)
+    {
+        Ok(log) => (true, log),
+        Err(log) => (false, log),
     };
     // Tenant A hands grant options on its own schema and view to the administrator and to B's
     // owner (both legal for an owner), before its first apply.
@@ -1269,7 +1247,6 @@ fn tenant_grant_options_steer_the_hosted_admins_grantor_live() {
 #[test]
 fn cotenant_grant_option_to_the_hosted_admin_blocks_other_apps_apply_live() {
     let pg = Pg::require();
-    let host = std::env::var("PGHOST").unwrap();
     let pg16: i32 = pg
         .sql("postgres", "SHOW server_version_num")
         .parse::<i32>()
@@ -1311,32 +1288,15 @@ fn cotenant_grant_option_to_the_hosted_admin_blocks_other_apps_apply_live() {
          [apps.cgc]\ndatabase = \"cgs_db\"\nowner = \"cgc_own\"\nschemas = [\"api_c\"]\n",
     );
     ws.ok(&["build"]);
-    let as_admin = |db: &str, f: &std::path::Path| {
-        let out = std::process::Command::new("psql")
-            .args([
-                "-X",
-                "-q",
-                "-A",
-                "-t",
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-w",
-                "-d",
-                db,
-                "-U",
-                "cg_admin",
-                "-h",
-                &host,
-                "-f",
-            ])
-            .arg(f)
-            .env("PGPASSWORD", "platform-admin-pw-1")
-            .output()
-            .unwrap();
-        (
-            out.status.success(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+    // (ok, what psql printed to stderr), logged in as the hosted administrator.
+    let as_admin = |db: &str, f: &std::path::Path| match pg.try_file_as(
+        "cg_admin",
+        "platform-admin-pw-1",
+        db,
+        f,
+    ) {
+        Ok(log) => (true, log),
+        Err(log) => (false, log),
     };
     for (app, db) in [("cgb", "cgb_db"), ("cga", "cgs_db"), ("cgc", "cgs_db")] {
         let (ok, log) = as_admin(db, &file(&ws, app, "apply.sql"));
