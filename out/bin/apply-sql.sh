@@ -121,6 +121,24 @@ worker() {
   done
 }
 
+# Runs the sessions NAME... (worker lists $work/NAME.list) to the end. Each app's last marker
+# goes into `state` (done or failed; an app a session never reached has none); a session that
+# failed outside any file (psql itself) goes into `broken`, and the apps it had left are not run.
+declare -A state=(); broken=()
+run_sessions() {
+  local w rc tag what app done_pid
+  for w in "$@"; do worker "$w" & worker_of[$!]=$w; done
+  while [ ${#worker_of[@]} -gt 0 ]; do
+    wait -n -p done_pid "${!worker_of[@]}" && rc=0 || rc=$?
+    w=${worker_of[$done_pid]}; unset "worker_of[$done_pid]"
+    if [ "$rc" != 0 ]; then broken+=("$w:$rc"); fi
+  done
+  for w in "$@"; do
+    [ -f "$work/$w.err" ] || continue
+    while read -r tag what app; do if [ "$tag" = @pgen ]; then state[$app]=$what; fi; done < "$work/$w.err"
+  done
+}
+
 # Step 0 (bootstrap = true: the app has a bootstrap.sql), before the databases must exist. Up to
 # APPLY_JOBS sessions share the apps (bootstrap apps touch disjoint roles and databases:
 # validation refuses two that share an owner or a database); each file is its own
@@ -137,16 +155,14 @@ if [ "$mode" = apply ]; then
   bn=$(( ${#boot_apps[@]} < jobs ? ${#boot_apps[@]} : jobs ))
   for ((w = 0; w < bn; w++)); do : > "$work/b$w.list"; done
   for i in "${!boot_apps[@]}"; do printf '%s\t%s\n' "$maint" "${boot_apps[i]}" >> "$work/b$(( i % bn )).list"; done
-  for ((w = 0; w < bn; w++)); do worker "b$w" & worker_of[$!]=b$w; done
-  while [ ${#worker_of[@]} -gt 0 ]; do
-    wait -n -p done_pid "${!worker_of[@]}" || true
-    unset "worker_of[$done_pid]"
-  done
+  sessions=(); for ((w = 0; w < bn; w++)); do sessions+=("b$w"); done
+  run_sessions "${sessions[@]}"
   declare -A boot_state=()
-  for ((w = 0; w < bn; w++)); do
-    while read -r tag what app; do if [ "$tag" = @pgen ]; then boot_state[$app]=$what; fi; done < "$work/b$w.err"
-    grep -v '^@pgen ' "$work/b$w.err" >&2 || true
-    rm -f "$work/b$w.err"
+  for app in "${!state[@]}"; do boot_state[$app]=${state[$app]}; done
+  state=()
+  for w in "${sessions[@]}"; do
+    grep -v '^@pgen ' "$work/$w.err" >&2 || true
+    rm -f "$work/$w.err"
   done
   kept=()
   for db in "${order[@]}"; do
@@ -268,16 +284,8 @@ while IFS=$'\t' read -r count db apps; do
 done < <([ ${#shares[@]} -eq 0 ] || printf '%s\n' "${shares[@]}" | sort -t$'\t' -k1,1nr -s)
 
 phase=files
-for ((w = 0; w < n; w++)); do worker "$w" & worker_of[$!]=$w; done
-
-# Sessions run to the end of their share. One that fails outside any file (psql itself) stops,
-# and the apps it had left are reported as not run.
-broken=()
-while [ ${#worker_of[@]} -gt 0 ]; do
-  wait -n -p done_pid "${!worker_of[@]}" && rc=0 || rc=$?
-  w=${worker_of[$done_pid]}; unset "worker_of[$done_pid]"
-  if [ "$rc" != 0 ]; then broken+=("$w:$rc"); fi
-done
+sessions=(); for ((w = 0; w < n; w++)); do sessions+=("$w"); done
+run_sessions "${sessions[@]}"
 
 # Without a superuser (hosted PostgreSQL) verify cannot read verifiers and says so per app;
 # one line for the run says the same.
@@ -291,10 +299,6 @@ done < <(cat "$work"/*.err 2>/dev/null | sed -n 's/.*FATAL:  permission denied f
 if [ "${unverified:-0}" -gt 0 ]; then
   echo "verify: note: the authenticator's password was not compared for $(n_s "$unverified" app): reading verifiers (pg_authid) needs a superuser; apply sets it on every run" >&2
 fi
-declare -A state=()
-for ((w = 0; w < n; w++)); do
-  while read -r tag what app; do if [ "$tag" = @pgen ]; then state[$app]=$what; fi; done < "$work/$w.err"
-done
 ok=${#gone_ok[@]}; failed=("${gone_failed[@]}" "${boot_failed[@]}"); not_run=()
 for db in "${order[@]}"; do
   for app in ${apps_of[$db]}; do

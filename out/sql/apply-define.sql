@@ -8,7 +8,7 @@
 -- converged app's steps).
 SELECT to_regprocedure('pg_temp.postgrest_gen_lock_9941fa22acd83c79()') IS NULL
     OR to_regprocedure('pg_temp.postgrest_gen_verify_994e81f724ffaa0f()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_preflight_28a8622ba48113d7()') IS NULL
+    OR to_regprocedure('pg_temp.postgrest_gen_preflight_078bfca6540ebee8()') IS NULL
     OR to_regprocedure('pg_temp.postgrest_gen_roles_9d84d94cbe79c5ec()') IS NULL
     OR to_regprocedure('pg_temp.postgrest_gen_membership_f4c6e575c4dc89ea()') IS NULL
     OR to_regprocedure('pg_temp.postgrest_gen_privileges_35f4e24a82a3a737()') IS NULL

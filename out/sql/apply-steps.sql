@@ -16,7 +16,7 @@ SELECT pg_temp.postgrest_gen_verify_994e81f724ffaa0f() AS postgrest_gen_void \gs
 SELECT current_setting('postgrest_gen.converged')::boolean AS postgrest_gen_converged \gset
 \if :postgrest_gen_converged
 \else
-SELECT pg_temp.postgrest_gen_preflight_28a8622ba48113d7() AS postgrest_gen_void \gset
+SELECT pg_temp.postgrest_gen_preflight_078bfca6540ebee8() AS postgrest_gen_void \gset
 SELECT pg_temp.postgrest_gen_roles_9d84d94cbe79c5ec() AS postgrest_gen_void \gset
 SELECT pg_temp.postgrest_gen_membership_f4c6e575c4dc89ea() AS postgrest_gen_void \gset
 SELECT pg_temp.postgrest_gen_privileges_35f4e24a82a3a737() AS postgrest_gen_void \gset

@@ -7,7 +7,7 @@
 -- (a file in a branch \if skips is still read, and reading theirs costs more than running a
 -- converged app's steps).
 SELECT to_regprocedure('pg_temp.postgrest_gen_lock_9941fa22acd83c79()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_preflight_ea37fc58fe986c4a()') IS NULL
+    OR to_regprocedure('pg_temp.postgrest_gen_preflight_6e9161353b74e47b()') IS NULL
     OR to_regprocedure('pg_temp.postgrest_gen_privileges_35f4e24a82a3a737()') IS NULL
     OR to_regprocedure('pg_temp.postgrest_gen_defaults_baed5bbc89c3e371()') IS NULL
     OR to_regprocedure('pg_temp.postgrest_gen_leftovers_1f5bb4c2507ffe9f()') IS NULL

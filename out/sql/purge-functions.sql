@@ -30,7 +30,7 @@ $lock$ \;
 -- when they carry postgrest-gen's marker (converged before) or hold nothing but what apply
 -- grants; they never own anything, and apply cannot reach other databases, so what they hold
 -- there is named instead of silently kept.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_preflight_ea37fc58fe986c4a() RETURNS void LANGUAGE plpgsql AS $preflight$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_preflight_6e9161353b74e47b() RETURNS void LANGUAGE plpgsql AS $preflight$
 DECLARE
   -- The app's objects by oid, read once per block from the settings (NULL when missing).
   -- Every lookup goes through a catalog index or cache (to_regrole: the role cache by name), so
@@ -68,8 +68,8 @@ DECLARE
   is_super boolean := (SELECT rolsuper FROM pg_roles WHERE rolname = current_user);
   pg16 boolean := current_setting('server_version_num')::int >= 160000;
   -- What acting as a role (SET ROLE) takes, and the GRANT that gives it.
-  act text := CASE WHEN current_setting('server_version_num')::int >= 160000 THEN 'SET' ELSE 'MEMBER' END;
-  act_options text := CASE WHEN current_setting('server_version_num')::int >= 160000 THEN ' WITH INHERIT FALSE, SET TRUE' ELSE '' END;
+  act text := CASE WHEN pg16 THEN 'SET' ELSE 'MEMBER' END;
+  act_options text := CASE WHEN pg16 THEN ' WITH INHERIT FALSE, SET TRUE' ELSE '' END;
   unmarked oid[];
   problems text[] := '{}';
   r record;

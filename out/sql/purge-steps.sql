@@ -10,7 +10,7 @@ DO $guard$ BEGIN RAISE EXCEPTION 'postgrest-gen: run out/apps/<app>/sql/purge.sq
 \endif
 
 SELECT pg_temp.postgrest_gen_lock_9941fa22acd83c79() AS postgrest_gen_void \gset
-SELECT pg_temp.postgrest_gen_preflight_ea37fc58fe986c4a() AS postgrest_gen_void \gset
+SELECT pg_temp.postgrest_gen_preflight_6e9161353b74e47b() AS postgrest_gen_void \gset
 SELECT pg_temp.postgrest_gen_privileges_35f4e24a82a3a737() AS postgrest_gen_void \gset
 SELECT pg_temp.postgrest_gen_defaults_baed5bbc89c3e371() AS postgrest_gen_void \gset
 SELECT pg_temp.postgrest_gen_leftovers_1f5bb4c2507ffe9f() AS postgrest_gen_void \gset
