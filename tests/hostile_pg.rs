@@ -47,13 +47,16 @@ fn roles_exist(pg: &Pg, app: &str) -> String {
 
 /// Tenant functions and operators in its `public` that shadow what the scripts call, and
 /// database settings that would change how they parse and resolve. A trap that fires says so
-/// with a WARNING (which survives a rollback) and tries to make the tenant a superuser.
+/// with a WARNING (which survives a rollback) and tries to make the tenant a superuser (or, run
+/// by a hosted administrator, give it CREATEROLE).
 const TRAPS: &str = r#"
 CREATE FUNCTION public.pwn() RETURNS void LANGUAGE plpgsql AS $f$
 BEGIN
   RAISE WARNING 'TENANT CODE RAN as %', current_user;
   IF (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user) THEN
     EXECUTE 'ALTER ROLE trap SUPERUSER';
+  ELSIF (SELECT rolcreaterole FROM pg_catalog.pg_roles WHERE rolname = current_user) THEN
+    EXECUTE 'ALTER ROLE trap CREATEROLE';
   END IF;
 END $f$;
 CREATE FUNCTION public.format(text, text) RETURNS text LANGUAGE plpgsql AS
@@ -115,7 +118,29 @@ fn db_settings(db: &str) -> String {
 
 #[test]
 fn tenant_functions_operators_and_settings_never_run_as_admin() {
+    traps_scenario(None);
+}
+
+/// The same traps, the scripts run by a hosted administrator (CREATEROLE, no SUPERUSER) that
+/// may act as the tenant (SET): the tenant's `role = trap` database setting starts its session
+/// as the tenant, and every grant and revoke is made by SET ROLE.
+#[test]
+fn tenant_functions_operators_and_settings_never_run_as_the_hosted_admin_live() {
     let pg = Pg::require();
+    pg.sql(
+        "postgres",
+        "DROP ROLE IF EXISTS trap_admin; CREATE ROLE trap_admin LOGIN CREATEROLE PASSWORD 'trap-admin-pw-1'",
+    );
+    traps_scenario(Some(("trap_admin", "trap-admin-pw-1")));
+}
+
+/// `admin`: None runs the scripts as PG*'s superuser, Some((role, password)) as that role.
+fn traps_scenario(admin: Option<(&str, &str)>) {
+    let pg = Pg::require();
+    let run = |db: &str, f: &std::path::Path| match admin {
+        None => pg.try_file_output(db, f),
+        Some((role, pw)) => pg.try_file_as(role, pw, db, f),
+    };
     // A backslash in the database name: with standard_conforming_strings off, a plain literal
     // holding it would end early.
     let db = "trap\\db' x";
@@ -126,6 +151,19 @@ fn tenant_functions_operators_and_settings_never_run_as_admin() {
     ));
     ws.ok(&["build"]);
     tenant(&pg, db, "trap");
+    if let Some((role, _)) = admin {
+        let pg16 = pg
+            .sql("postgres", "SHOW server_version_num")
+            .parse::<i32>()
+            .unwrap()
+            >= 160000;
+        let opts = if pg16 {
+            " WITH INHERIT FALSE, SET TRUE"
+        } else {
+            ""
+        };
+        pg.sql("postgres", &format!("GRANT trap TO {role}{opts}"));
+    }
     as_tenant(
         &pg,
         "trap",
@@ -136,20 +174,13 @@ fn tenant_functions_operators_and_settings_never_run_as_admin() {
     as_tenant(&pg, "trap", db, &db_settings(db));
     // The traps are live: an admin session that does not pin itself runs the tenant's code.
     ws.write("unpinned.sql", "SELECT format('%s', 'x') = 'x';");
-    let unpinned = pg
-        .try_file_output(db, &ws.path().join("unpinned.sql"))
-        .unwrap_or_else(|e| e);
-    assert!(
-        unpinned.contains("TENANT CODE RAN as postgres")
-            || unpinned.contains("TENANT CODE RAN as trap"),
-        "{unpinned}"
-    );
-    pg.sql("postgres", "ALTER ROLE trap NOSUPERUSER");
+    let unpinned = run(db, &ws.path().join("unpinned.sql")).unwrap_or_else(|e| e);
+    assert!(unpinned.contains("TENANT CODE RAN as "), "{unpinned}");
+    pg.sql("postgres", "ALTER ROLE trap NOSUPERUSER NOCREATEROLE");
 
     let mut stderr = String::new();
     for name in ["apply.sql", "apply.sql", "verify.sql"] {
-        let out = pg
-            .try_file_output(db, &file(&ws, "trap", name))
+        let out = run(db, &file(&ws, "trap", name))
             .unwrap_or_else(|e| panic!("{name} failed under the tenant's traps:\n{e}"));
         stderr.push_str(&out);
     }
@@ -177,10 +208,7 @@ fn tenant_functions_operators_and_settings_never_run_as_admin() {
         "1|0",
         "the JWT role calls and reads after apply"
     );
-    stderr.push_str(
-        &pg.try_file_output(db, &file(&ws, "trap", "purge.sql"))
-            .expect("purge runs"),
-    );
+    stderr.push_str(&run(db, &file(&ws, "trap", "purge.sql")).expect("purge runs"));
 
     assert!(
         !stderr.contains("TENANT CODE RAN"),
@@ -189,10 +217,10 @@ fn tenant_functions_operators_and_settings_never_run_as_admin() {
     assert_eq!(
         pg.sql(
             "postgres",
-            "SELECT rolsuper FROM pg_roles WHERE rolname = 'trap'"
+            "SELECT rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = 'trap'"
         ),
         "f",
-        "the tenant made itself a superuser"
+        "the tenant made itself a superuser or a role administrator"
     );
     assert_eq!(roles_exist(&pg, "trap"), "0", "purge dropped the roles");
     assert_eq!(
