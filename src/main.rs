@@ -219,9 +219,10 @@ fn check(
     }
     // secrets/ too (never committed, so not drift), by name only: it holds plaintext.
     let secrets_dir = ws.secrets_dir();
+    // (What is in secrets/ was read by the gather step.)
     let new_secrets: BTreeSet<&String> = secrets
         .keys()
-        .filter(|n| !secrets_dir.join(n).exists())
+        .filter(|n| !g.secret_files.contains_key(*n))
         .chain(&plan.pending_secret_files)
         .collect();
     for name in new_secrets {
@@ -230,13 +231,12 @@ fn check(
             secrets_dir.display()
         );
     }
+    // (The plan lists only files the gather step found.)
     for name in &plan.secrets_to_remove {
-        if secrets_dir.join(name).exists() {
-            println!(
-                "secrets: remove {}/{name} (the only copy of a plaintext password: copy it first if it is still needed)",
-                secrets_dir.display()
-            );
-        }
+        println!(
+            "secrets: remove {}/{name} (the only copy of a plaintext password: copy it first if it is still needed)",
+            secrets_dir.display()
+        );
     }
     if drifted {
         println!(
