@@ -84,13 +84,7 @@ impl SqlView {
             source: source.to_owned(),
             app: app.name.to_string(),
             database: app.db.database.to_string(),
-            schemas: app
-                .api
-                .schemas
-                .iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(","),
+            schemas: schemas_setting(app),
             owner: app.db.owner.to_string(),
             authenticator: app.name.authenticator().to_string(),
             anon: app.name.anon_role().to_string(),
@@ -136,6 +130,17 @@ impl StepsView {
             part,
         }
     }
+}
+
+/// The exposed schemas as the SQL settings carry them: comma-separated (plain identifiers hold
+/// no comma).
+fn schemas_setting(app: &App) -> String {
+    app.api
+        .schemas
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// `{"<role>": ["SELECT", ...], ...}` for every role PostgREST switches to; `USAGE` (on
@@ -326,13 +331,7 @@ impl BootstrapView {
             source: source.to_owned(),
             app: app.name.to_string(),
             database: app.db.database.to_string(),
-            schemas: app
-                .api
-                .schemas
-                .iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(","),
+            schemas: schemas_setting(app),
             owner: app.db.owner.to_string(),
             verifier: verifier.to_owned(),
             generation,
