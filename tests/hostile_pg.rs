@@ -358,49 +358,76 @@ fn routines_granted_to_anon_are_revoked() {
     assert_eq!(roles_exist(&pg, "rtn"), "0");
 }
 
+/// A tenant can hold either of apply.sql's advisory locks (the owner's, taken first, and the
+/// database ACL's, taken by the database step): each wait is bounded, names the holder, and
+/// the apply leaves nothing behind.
 #[test]
-fn held_advisory_lock_bounds_the_wait() {
+fn held_advisory_locks_bound_the_wait() {
     let pg = Pg::require();
     let db = "lock_db";
     let ws = Workspace::new("[apps.lockd]\ndatabase = \"lock_db\"\nowner = \"lockd\"\n");
     ws.ok(&["build"]);
     tenant(&pg, db, "lockd");
-    // The key is in the lock step every app's apply.sql defines (out/sql/apply-functions.sql).
+    // The keys are in the steps every app's apply.sql defines (out/sql/apply-functions.sql):
+    // the owner's lock is a pair (a constant, the owner's oid), the database's one bigint.
     let steps = std::fs::read_to_string(ws.out("sql/apply-functions.sql")).unwrap();
-    let key: String = steps
-        .split("pg_advisory_xact_lock(")
-        .nth(1)
-        .unwrap()
-        .chars()
-        .take_while(|c| c.is_ascii_digit())
+    let args: Vec<&str> = steps
+        .split("PERFORM pg_advisory_xact_lock(")
+        .skip(1)
+        .map(|s| s.split(");").next().unwrap())
         .collect();
-    // The tenant takes the lock in a session it keeps open.
-    let holder = pg.spawn_as(
-        "lockd",
-        TENANT_PW,
-        db,
-        &format!("SELECT pg_advisory_lock({key}); SELECT pg_sleep(120);"),
-    );
-    let _guard = KillOnDrop(holder);
-    wait_for(
-        &pg,
-        db,
-        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted",
-    );
-    let started = std::time::Instant::now();
-    let err = pg
-        .try_file(db, &file(&ws, "lockd", "apply.sql"))
-        .unwrap_err();
+    assert_eq!(args.len(), 2, "{args:?}");
+    let owner_lock = args[0].replace("coalesce(owner, 0)::int4", "'lockd'::regrole::oid::int4");
     assert!(
-        started.elapsed() < std::time::Duration::from_secs(60),
-        "the wait is bounded"
+        owner_lock.starts_with(char::is_numeric) && owner_lock.contains(", "),
+        "{owner_lock}"
     );
-    assert!(
-        err.contains("app \"lockd\": gave up waiting 10s for the postgrest-gen lock"),
-        "{err}"
-    );
-    assert!(err.contains("role lockd"), "names the holder: {err}");
-    assert_eq!(roles_exist(&pg, "lockd"), "0", "nothing was created");
+    let db_lock = args[1];
+    assert!(db_lock.chars().all(|c| c.is_ascii_digit()), "{db_lock}");
+    for (held, what) in [
+        (owner_lock.as_str(), "of owner lockd"),
+        (db_lock, "of the database's ACL"),
+    ] {
+        // The tenant takes the lock in a session it keeps open.
+        let holder = pg.spawn_as(
+            "lockd",
+            TENANT_PW,
+            db,
+            &format!("SELECT pg_advisory_lock({held}); SELECT pg_sleep(120);"),
+        );
+        let _guard = KillOnDrop(holder);
+        wait_for(
+            &pg,
+            db,
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted",
+        );
+        let started = std::time::Instant::now();
+        let err = pg
+            .try_file(db, &file(&ws, "lockd", "apply.sql"))
+            .unwrap_err();
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "the wait is bounded"
+        );
+        assert!(
+            err.contains(&format!(
+                "app \"lockd\": gave up waiting 10s for the postgrest-gen lock {what} in database \"lock_db\""
+            )),
+            "{err}"
+        );
+        assert!(err.contains("role lockd"), "names the holder: {err}");
+        assert_eq!(roles_exist(&pg, "lockd"), "0", "nothing was created");
+        // The holder's backend outlives its killed client while it sleeps: end it.
+        pg.sql(
+            db,
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_locks WHERE locktype = 'advisory'",
+        );
+        wait_for(
+            &pg,
+            db,
+            "SELECT (count(*) = 0)::int FROM pg_locks WHERE locktype = 'advisory'",
+        );
+    }
 }
 
 /// Polls `count_sql` (a count) until it says 1, for at most 5 s.

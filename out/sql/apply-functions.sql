@@ -7,26 +7,7 @@
 -- its queries, once. Each name carries a hash of the step's text: another version's function
 -- is never called. Calls are always schema-qualified (pg_temp.): PostgreSQL never looks up a
 -- function there otherwise.
--- Serialises applies and purges in this database (concurrent GRANTs fail with "tuple
--- concurrently updated"). Anyone can hold an advisory lock, a tenant included, so the wait is
--- bounded by lock_timeout and a timeout names the app and the sessions holding the lock.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_lock_9941fa22acd83c79() RETURNS void LANGUAGE plpgsql AS $lock$
-BEGIN
-  PERFORM pg_advisory_xact_lock(8099568299125599744);
-EXCEPTION WHEN lock_not_available THEN
-  RAISE EXCEPTION 'postgrest-gen: app "%": gave up waiting 10s for the postgrest-gen lock in database "%"',
-    current_setting('postgrest_gen.app'), current_database()
-    USING DETAIL = regexp_replace(format('Held by: %s.', coalesce((
-      SELECT string_agg(format('pid %s (role %I, application %L)', a.pid, a.usename, a.application_name), ', ')
-        FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-       WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
-         AND l.classid = (8099568299125599744::bigint >> 32)::oid
-         AND l.objid = (8099568299125599744::bigint & 4294967295)::oid
-         AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())), 'a session that has ended')), '[[:cntrl:]]', '?', 'g'),
-    HINT = 'Another apply or purge may still run here; otherwise end the holder (pg_terminate_backend) and re-run.';
-END
-$lock$ \;
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_verify_994e81f724ffaa0f() RETURNS void LANGUAGE plpgsql AS $verify$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_verify_4498b0ca56de04da() RETURNS void LANGUAGE plpgsql AS $verify$
 DECLARE
   -- The app's objects by oid, read once per block from the settings (NULL when missing).
   -- Every lookup goes through a catalog index or cache (to_regrole: the role cache by name), so
@@ -48,11 +29,17 @@ DECLARE
   -- Roles postgrest-gen made for this app before and no longer declares (a JWT role removed
   -- from apps.toml, the anonymous role after anonymous = false): they carry the app's marker
   -- (a role comment a tenant cannot set); apply revokes everything they hold and drops them.
-  -- (pg_shdescription has no index on the comment: one pass over a row per role, a plain
-  -- comparison each.)
-  retired oid[] := ARRAY(SELECT objoid FROM pg_shdescription
-                          WHERE classoid = 'pg_authid'::regclass AND description = current_setting('postgrest_gen.marker')
-                            AND objoid IS DISTINCT FROM auth AND NOT objoid = ANY(api_roles));
+  -- pg_shdescription has no index on the comment: one pass over a row per role, so it is made
+  -- once per transaction, by the first block, and kept in a transaction-local setting (the
+  -- settings block empties it when the transaction opens, so nothing from before, a database
+  -- setting included, is ever read). No block changes which roles carry the marker: roles
+  -- declared now are excluded, and only the last block drops retired ones.
+  retired oid[] := CASE WHEN current_setting('postgrest_gen.retired') = ''
+                     THEN ARRAY(SELECT objoid FROM pg_shdescription
+                                 WHERE classoid = 'pg_authid'::regclass AND description = current_setting('postgrest_gen.marker')
+                                   AND objoid IS DISTINCT FROM auth AND NOT objoid = ANY(api_roles) ORDER BY 1)
+                     ELSE current_setting('postgrest_gen.retired')::oid[] END;
+  retired_kept text := set_config('postgrest_gen.retired', retired::text, true);
   -- Every role of the app; on purge also the anonymous role, marked or not.
   app_roles oid[] := ARRAY(SELECT DISTINCT x FROM unnest(auth || api_roles || retired
                                                           || CASE WHEN present THEN NULL::oid ELSE anon END) x
@@ -75,6 +62,12 @@ BEGIN
     RAISE EXCEPTION 'postgrest-gen: connected to database "%", but app "%" lives in "%"',
       current_database(), current_setting('postgrest_gen.app'), current_setting('postgrest_gen.database')
       USING HINT = format('Run: psql -X -v ON_ERROR_STOP=1 -d %I -f apply.sql', current_setting('postgrest_gen.database'));
+  END IF;
+  -- A new app (no authenticator yet) is not converged, and the checks below would only say
+  -- how far from it: the steps run.
+  IF present AND auth IS NULL THEN
+    PERFORM set_config('postgrest_gen.converged', 'false', true);
+    RETURN;
   END IF;
   IF NOT present THEN
     FOR r IN SELECT rolname FROM pg_roles WHERE oid = ANY(app_roles) ORDER BY 1 LOOP
@@ -383,10 +376,10 @@ UNION ALL
 -- hence the plain copy from array_cat (an empty result, of no dimension, is an empty ACL).
 -- Another database's app role here is looked for among what a role other than a superuser (a
 -- tenant never is one) granted.
-SELECT 'database', format('DATABASE %I', d.datname), NULL, d.datdba, g.grantor, g.grantee, g.privilege_type, g.is_grantable,
-       format('DATABASE %I', d.datname),
-       format('REVOKE %s ON DATABASE %I FROM %s CASCADE', g.privilege_type, d.datname, g.grantee::regrole),
-       coalesce(present AND NOT g.is_grantable AND g.grantor = d.datdba AND g.grantee = auth AND g.privilege_type = 'CONNECT', false)
+SELECT 'database' AS kind, format('DATABASE %I', d.datname) AS what, NULL::name AS col, d.datdba AS owner_id, g.grantor, g.grantee,
+       g.privilege_type AS priv, g.is_grantable, format('DATABASE %I', d.datname) AS label,
+       format('REVOKE %s ON DATABASE %I FROM %s CASCADE', g.privilege_type, d.datname, g.grantee::regrole) AS revoke,
+       coalesce(present AND NOT g.is_grantable AND g.grantor = d.datdba AND g.grantee = auth AND g.privilege_type = 'CONNECT', false) AS expected
   FROM pg_database d CROSS JOIN LATERAL (SELECT rolsuper AS dba_super FROM pg_roles WHERE oid = d.datdba) s
   CROSS JOIN LATERAL aclexplode(nullif(array_cat(d.datacl, '{}'::aclitem[]), '{}')) g
  WHERE d.oid = this_db
@@ -429,11 +422,37 @@ SELECT 'database', format('DATABASE %I', d.datname), NULL, d.datdba, g.grantor, 
   PERFORM set_config('postgrest_gen.converged', (cardinality(problems) = 0)::text, true);
 END
 $verify$ \;
+-- Serialises the applies and purges of the apps of one owner in this database: they grant on
+-- the same schemas, relations and default privileges, and concurrent GRANTs on one catalog
+-- row fail with "tuple concurrently updated". Apps of different owners run side by side; the
+-- database's own ACL, which every app of a shared database writes, has a lock of its own,
+-- which the database step takes last (owner's lock first, always: no two runs wait on each
+-- other in a circle).
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_lock_7fbec592b0031f0a() RETURNS void LANGUAGE plpgsql AS $lock$
+DECLARE
+  owner oid := to_regrole(quote_ident(current_setting('postgrest_gen.owner')));
+BEGIN
+  BEGIN
+    PERFORM pg_advisory_xact_lock(1885827700, coalesce(owner, 0)::int4);
+  EXCEPTION WHEN lock_not_available THEN
+    RAISE EXCEPTION 'postgrest-gen: app "%": gave up waiting 10s for the postgrest-gen lock % in database "%"',
+      current_setting('postgrest_gen.app'), format('of owner %I', current_setting('postgrest_gen.owner')), current_database()
+      USING DETAIL = regexp_replace(format('Held by: %s.', coalesce((
+        SELECT string_agg(format('pid %s (role %I, application %L)', a.pid, a.usename, a.application_name), ', ')
+          FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+         WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
+           AND l.classid = (1885827700)::oid AND l.objid = (coalesce(owner, 0))::oid
+           AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())), 'a session that has ended')), '[[:cntrl:]]', '?', 'g'),
+      HINT = 'Another apply or purge may still run here; otherwise end the holder (pg_terminate_backend) and re-run.';
+  END;
+
+END
+$lock$ \;
 -- Preflight: nothing is changed unless all of this holds. The app's roles are adopted only
 -- when they carry postgrest-gen's marker (converged before) or hold nothing but what apply
 -- grants; they never own anything, and apply cannot reach other databases, so what they hold
 -- there is named instead of silently kept.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_preflight_078bfca6540ebee8() RETURNS void LANGUAGE plpgsql AS $preflight$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_preflight_22900adf12394b37() RETURNS void LANGUAGE plpgsql AS $preflight$
 DECLARE
   -- The app's objects by oid, read once per block from the settings (NULL when missing).
   -- Every lookup goes through a catalog index or cache (to_regrole: the role cache by name), so
@@ -455,11 +474,17 @@ DECLARE
   -- Roles postgrest-gen made for this app before and no longer declares (a JWT role removed
   -- from apps.toml, the anonymous role after anonymous = false): they carry the app's marker
   -- (a role comment a tenant cannot set); apply revokes everything they hold and drops them.
-  -- (pg_shdescription has no index on the comment: one pass over a row per role, a plain
-  -- comparison each.)
-  retired oid[] := ARRAY(SELECT objoid FROM pg_shdescription
-                          WHERE classoid = 'pg_authid'::regclass AND description = current_setting('postgrest_gen.marker')
-                            AND objoid IS DISTINCT FROM auth AND NOT objoid = ANY(api_roles));
+  -- pg_shdescription has no index on the comment: one pass over a row per role, so it is made
+  -- once per transaction, by the first block, and kept in a transaction-local setting (the
+  -- settings block empties it when the transaction opens, so nothing from before, a database
+  -- setting included, is ever read). No block changes which roles carry the marker: roles
+  -- declared now are excluded, and only the last block drops retired ones.
+  retired oid[] := CASE WHEN current_setting('postgrest_gen.retired') = ''
+                     THEN ARRAY(SELECT objoid FROM pg_shdescription
+                                 WHERE classoid = 'pg_authid'::regclass AND description = current_setting('postgrest_gen.marker')
+                                   AND objoid IS DISTINCT FROM auth AND NOT objoid = ANY(api_roles) ORDER BY 1)
+                     ELSE current_setting('postgrest_gen.retired')::oid[] END;
+  retired_kept text := set_config('postgrest_gen.retired', retired::text, true);
   -- Every role of the app; on purge also the anonymous role, marked or not.
   app_roles oid[] := ARRAY(SELECT DISTINCT x FROM unnest(auth || api_roles || retired
                                                           || CASE WHEN present THEN NULL::oid ELSE anon END) x
@@ -634,10 +659,10 @@ UNION ALL
 -- hence the plain copy from array_cat (an empty result, of no dimension, is an empty ACL).
 -- Another database's app role here is looked for among what a role other than a superuser (a
 -- tenant never is one) granted.
-SELECT 'database', format('DATABASE %I', d.datname), NULL, d.datdba, g.grantor, g.grantee, g.privilege_type, g.is_grantable,
-       format('DATABASE %I', d.datname),
-       format('REVOKE %s ON DATABASE %I FROM %s CASCADE', g.privilege_type, d.datname, g.grantee::regrole),
-       coalesce(present AND NOT g.is_grantable AND g.grantor = d.datdba AND g.grantee = auth AND g.privilege_type = 'CONNECT', false)
+SELECT 'database' AS kind, format('DATABASE %I', d.datname) AS what, NULL::name AS col, d.datdba AS owner_id, g.grantor, g.grantee,
+       g.privilege_type AS priv, g.is_grantable, format('DATABASE %I', d.datname) AS label,
+       format('REVOKE %s ON DATABASE %I FROM %s CASCADE', g.privilege_type, d.datname, g.grantee::regrole) AS revoke,
+       coalesce(present AND NOT g.is_grantable AND g.grantor = d.datdba AND g.grantee = auth AND g.privilege_type = 'CONNECT', false) AS expected
   FROM pg_database d CROSS JOIN LATERAL (SELECT rolsuper AS dba_super FROM pg_roles WHERE oid = d.datdba) s
   CROSS JOIN LATERAL aclexplode(nullif(array_cat(d.datacl, '{}'::aclitem[]), '{}')) g
  WHERE d.oid = this_db
@@ -898,10 +923,10 @@ UNION ALL
 -- hence the plain copy from array_cat (an empty result, of no dimension, is an empty ACL).
 -- Another database's app role here is looked for among what a role other than a superuser (a
 -- tenant never is one) granted.
-SELECT 'database', format('DATABASE %I', d.datname), NULL, d.datdba, g.grantor, g.grantee, g.privilege_type, g.is_grantable,
-       format('DATABASE %I', d.datname),
-       format('REVOKE %s ON DATABASE %I FROM %s CASCADE', g.privilege_type, d.datname, g.grantee::regrole),
-       coalesce(present AND NOT g.is_grantable AND g.grantor = d.datdba AND g.grantee = auth AND g.privilege_type = 'CONNECT', false)
+SELECT 'database' AS kind, format('DATABASE %I', d.datname) AS what, NULL::name AS col, d.datdba AS owner_id, g.grantor, g.grantee,
+       g.privilege_type AS priv, g.is_grantable, format('DATABASE %I', d.datname) AS label,
+       format('REVOKE %s ON DATABASE %I FROM %s CASCADE', g.privilege_type, d.datname, g.grantee::regrole) AS revoke,
+       coalesce(present AND NOT g.is_grantable AND g.grantor = d.datdba AND g.grantee = auth AND g.privilege_type = 'CONNECT', false) AS expected
   FROM pg_database d CROSS JOIN LATERAL (SELECT rolsuper AS dba_super FROM pg_roles WHERE oid = d.datdba) s
   CROSS JOIN LATERAL aclexplode(nullif(array_cat(d.datacl, '{}'::aclitem[]), '{}')) g
  WHERE d.oid = this_db
@@ -1035,7 +1060,7 @@ $roles$ \;
 -- Membership: exactly each role PostgREST switches to granted to the authenticator (SET, no
 -- INHERIT, no ADMIN), so it can become those roles and no other; every other membership
 -- naming one of the app's roles, either way round, is revoked (a retired role's included).
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_membership_f4c6e575c4dc89ea() RETURNS void LANGUAGE plpgsql AS $membership$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_membership_7ef5d0105f09c551() RETURNS void LANGUAGE plpgsql AS $membership$
 DECLARE
   -- The app's objects by oid, read once per block from the settings (NULL when missing).
   -- Every lookup goes through a catalog index or cache (to_regrole: the role cache by name), so
@@ -1057,11 +1082,17 @@ DECLARE
   -- Roles postgrest-gen made for this app before and no longer declares (a JWT role removed
   -- from apps.toml, the anonymous role after anonymous = false): they carry the app's marker
   -- (a role comment a tenant cannot set); apply revokes everything they hold and drops them.
-  -- (pg_shdescription has no index on the comment: one pass over a row per role, a plain
-  -- comparison each.)
-  retired oid[] := ARRAY(SELECT objoid FROM pg_shdescription
-                          WHERE classoid = 'pg_authid'::regclass AND description = current_setting('postgrest_gen.marker')
-                            AND objoid IS DISTINCT FROM auth AND NOT objoid = ANY(api_roles));
+  -- pg_shdescription has no index on the comment: one pass over a row per role, so it is made
+  -- once per transaction, by the first block, and kept in a transaction-local setting (the
+  -- settings block empties it when the transaction opens, so nothing from before, a database
+  -- setting included, is ever read). No block changes which roles carry the marker: roles
+  -- declared now are excluded, and only the last block drops retired ones.
+  retired oid[] := CASE WHEN current_setting('postgrest_gen.retired') = ''
+                     THEN ARRAY(SELECT objoid FROM pg_shdescription
+                                 WHERE classoid = 'pg_authid'::regclass AND description = current_setting('postgrest_gen.marker')
+                                   AND objoid IS DISTINCT FROM auth AND NOT objoid = ANY(api_roles) ORDER BY 1)
+                     ELSE current_setting('postgrest_gen.retired')::oid[] END;
+  retired_kept text := set_config('postgrest_gen.retired', retired::text, true);
   -- Every role of the app; on purge also the anonymous role, marked or not.
   app_roles oid[] := ARRAY(SELECT DISTINCT x FROM unnest(auth || api_roles || retired
                                                           || CASE WHEN present THEN NULL::oid ELSE anon END) x
@@ -1116,17 +1147,17 @@ BEGIN
   END LOOP;
 END
 $membership$ \;
--- Privileges: exactly CONNECT on this database for the authenticator and, for each role
--- PostgREST switches to, USAGE on every exposed schema and its declared privileges on every
--- relation (SELECT, INSERT, UPDATE, DELETE) and routine (EXECUTE) there, each granted by the
--- object's owner (nothing at all on purge, nor for a retired role). Every other ACL entry
--- naming one of the app's roles, default privileges included, is revoked, whoever granted it.
+-- Privileges: for each role PostgREST switches to, exactly USAGE on every exposed schema and
+-- its declared privileges on every relation (SELECT, INSERT, UPDATE, DELETE) and routine
+-- (EXECUTE) there, each granted by the object's owner (nothing at all on purge, nor for a
+-- retired role). Every other ACL entry naming one of the app's roles, default privileges
+-- included, is revoked, whoever granted it; this database's own ACL apart (the database step).
 -- Each GRANT and REVOKE is made as the role it is recorded for: the owner for a grant, the
 -- entry's grantor for a revoke (SET ROLE just for that statement; GRANT and REVOKE run no
 -- user code); a superuser's plain REVOKE acts as the owner already. Never as a non-superuser
 -- administrator itself: PostgreSQL would pick the grantor among the roles it inherits, which
 -- tenants can steer with grant options. CASCADE takes along what the role passed on.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_privileges_35f4e24a82a3a737() RETURNS void LANGUAGE plpgsql AS $privileges$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_privileges_f4d042fbfd7a3ba0() RETURNS void LANGUAGE plpgsql AS $privileges$
 DECLARE
   -- The app's objects by oid, read once per block from the settings (NULL when missing).
   -- Every lookup goes through a catalog index or cache (to_regrole: the role cache by name), so
@@ -1148,11 +1179,17 @@ DECLARE
   -- Roles postgrest-gen made for this app before and no longer declares (a JWT role removed
   -- from apps.toml, the anonymous role after anonymous = false): they carry the app's marker
   -- (a role comment a tenant cannot set); apply revokes everything they hold and drops them.
-  -- (pg_shdescription has no index on the comment: one pass over a row per role, a plain
-  -- comparison each.)
-  retired oid[] := ARRAY(SELECT objoid FROM pg_shdescription
-                          WHERE classoid = 'pg_authid'::regclass AND description = current_setting('postgrest_gen.marker')
-                            AND objoid IS DISTINCT FROM auth AND NOT objoid = ANY(api_roles));
+  -- pg_shdescription has no index on the comment: one pass over a row per role, so it is made
+  -- once per transaction, by the first block, and kept in a transaction-local setting (the
+  -- settings block empties it when the transaction opens, so nothing from before, a database
+  -- setting included, is ever read). No block changes which roles carry the marker: roles
+  -- declared now are excluded, and only the last block drops retired ones.
+  retired oid[] := CASE WHEN current_setting('postgrest_gen.retired') = ''
+                     THEN ARRAY(SELECT objoid FROM pg_shdescription
+                                 WHERE classoid = 'pg_authid'::regclass AND description = current_setting('postgrest_gen.marker')
+                                   AND objoid IS DISTINCT FROM auth AND NOT objoid = ANY(api_roles) ORDER BY 1)
+                     ELSE current_setting('postgrest_gen.retired')::oid[] END;
+  retired_kept text := set_config('postgrest_gen.retired', retired::text, true);
   -- Every role of the app; on purge also the anonymous role, marked or not.
   app_roles oid[] := ARRAY(SELECT DISTINCT x FROM unnest(auth || api_roles || retired
                                                           || CASE WHEN present THEN NULL::oid ELSE anon END) x
@@ -1252,31 +1289,6 @@ SELECT o.kind, o.what, o.col, o.owner_id, g.grantor, g.grantee, g.privilege_type
                       AND starts_with(s.description, 'postgrest-gen: app ')
                       AND right(s.description, length(' in database ' || current_database()))
                           <> ' in database ' || current_database()))
-UNION ALL
--- This database: its ACL holds an entry per app when the database is shared, so it is read in
--- one pass. aclexplode reads a compressed array afresh for every entry it returns (quadratic),
--- hence the plain copy from array_cat (an empty result, of no dimension, is an empty ACL).
--- Another database's app role here is looked for among what a role other than a superuser (a
--- tenant never is one) granted.
-SELECT 'database', format('DATABASE %I', d.datname), NULL, d.datdba, g.grantor, g.grantee, g.privilege_type, g.is_grantable,
-       format('DATABASE %I', d.datname),
-       format('REVOKE %s ON DATABASE %I FROM %s CASCADE', g.privilege_type, d.datname, g.grantee::regrole),
-       coalesce(present AND NOT g.is_grantable AND g.grantor = d.datdba AND g.grantee = auth AND g.privilege_type = 'CONNECT', false)
-  FROM pg_database d CROSS JOIN LATERAL (SELECT rolsuper AS dba_super FROM pg_roles WHERE oid = d.datdba) s
-  CROSS JOIN LATERAL aclexplode(nullif(array_cat(d.datacl, '{}'::aclitem[]), '{}')) g
- WHERE d.oid = this_db
-   AND (g.grantee = ANY(app_roles)
-        OR CASE WHEN g.grantee = 0 THEN false
-                WHEN g.grantor = d.datdba THEN NOT s.dba_super AND EXISTS (SELECT FROM pg_shdescription s
-                    WHERE s.objoid = g.grantee AND s.classoid = 'pg_authid'::regclass
-                      AND starts_with(s.description, 'postgrest-gen: app ')
-                      AND right(s.description, length(' in database ' || current_database()))
-                          <> ' in database ' || current_database())
-                ELSE NOT coalesce((SELECT rolsuper FROM pg_roles WHERE oid = g.grantor), false) AND EXISTS (SELECT FROM pg_shdescription s
-                    WHERE s.objoid = g.grantee AND s.classoid = 'pg_authid'::regclass
-                      AND starts_with(s.description, 'postgrest-gen: app ')
-                      AND right(s.description, length(' in database ' || current_database()))
-                          <> ' in database ' || current_database()) END)
 ) x WHERE NOT x.expected
               ORDER BY x.kind, x.what, x.col, x.grantee, x.priv
     LOOP
@@ -1305,13 +1317,8 @@ SELECT 'database', format('DATABASE %I', d.datname), NULL, d.datdba, g.grantor, 
     EXIT WHEN seen = 0;
   END LOOP;
 
+
   IF present THEN
-    IF NOT EXISTS (SELECT FROM pg_database d CROSS JOIN LATERAL aclexplode(d.datacl) g
-                   WHERE d.oid = this_db AND g.grantee = auth AND g.privilege_type = 'CONNECT') THEN
-      EXECUTE format('SET LOCAL ROLE %s', (SELECT datdba::regrole FROM pg_database WHERE oid = this_db));
-      EXECUTE format('GRANT CONNECT ON DATABASE %I TO %s', current_database(), auth::regrole);
-      SET LOCAL ROLE NONE;
-    END IF;
     FOR r IN
       SELECT n.oid::regnamespace AS nsp, ro AS role FROM pg_namespace n CROSS JOIN unnest(api_roles) ro
        WHERE n.oid = ANY(schemas)
@@ -1376,7 +1383,7 @@ $privileges$ \;
 -- Default privileges FOR ROLE <owner> in each exposed schema, for each role PostgREST switches
 -- to: relations and routines the owner creates later carry the declared privileges at once.
 -- (Every other default-privilege entry naming an app role went with the privileges above.)
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_defaults_baed5bbc89c3e371() RETURNS void LANGUAGE plpgsql AS $defaults$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_defaults_43693890936dde42() RETURNS void LANGUAGE plpgsql AS $defaults$
 DECLARE
   -- The app's objects by oid, read once per block from the settings (NULL when missing).
   -- Every lookup goes through a catalog index or cache (to_regrole: the role cache by name), so
@@ -1398,11 +1405,17 @@ DECLARE
   -- Roles postgrest-gen made for this app before and no longer declares (a JWT role removed
   -- from apps.toml, the anonymous role after anonymous = false): they carry the app's marker
   -- (a role comment a tenant cannot set); apply revokes everything they hold and drops them.
-  -- (pg_shdescription has no index on the comment: one pass over a row per role, a plain
-  -- comparison each.)
-  retired oid[] := ARRAY(SELECT objoid FROM pg_shdescription
-                          WHERE classoid = 'pg_authid'::regclass AND description = current_setting('postgrest_gen.marker')
-                            AND objoid IS DISTINCT FROM auth AND NOT objoid = ANY(api_roles));
+  -- pg_shdescription has no index on the comment: one pass over a row per role, so it is made
+  -- once per transaction, by the first block, and kept in a transaction-local setting (the
+  -- settings block empties it when the transaction opens, so nothing from before, a database
+  -- setting included, is ever read). No block changes which roles carry the marker: roles
+  -- declared now are excluded, and only the last block drops retired ones.
+  retired oid[] := CASE WHEN current_setting('postgrest_gen.retired') = ''
+                     THEN ARRAY(SELECT objoid FROM pg_shdescription
+                                 WHERE classoid = 'pg_authid'::regclass AND description = current_setting('postgrest_gen.marker')
+                                   AND objoid IS DISTINCT FROM auth AND NOT objoid = ANY(api_roles) ORDER BY 1)
+                     ELSE current_setting('postgrest_gen.retired')::oid[] END;
+  retired_kept text := set_config('postgrest_gen.retired', retired::text, true);
   -- Every role of the app; on purge also the anonymous role, marked or not.
   app_roles oid[] := ARRAY(SELECT DISTINCT x FROM unnest(auth || api_roles || retired
                                                           || CASE WHEN present THEN NULL::oid ELSE anon END) x
@@ -1445,9 +1458,13 @@ EXCEPTION WHEN lock_not_available THEN
     HINT = 'End the transaction holding the lock (pg_terminate_backend) and re-run.';
 END
 $defaults$ \;
--- Fail closed: any privilege an app role still holds here or on a shared object that is not
--- one apply grants (an object type the loops above do not know) stops the run, named.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_leftovers_85f004af51352875() RETURNS void LANGUAGE plpgsql AS $leftovers$
+-- This database's own ACL: exactly CONNECT for the authenticator, granted by the database's
+-- owner (nothing on purge, nor for a retired role); every other entry naming one of the app's
+-- roles is revoked as its grantor. Every app of a shared database writes this one catalog row,
+-- so the writes take the database's postgrest-gen lock, and as the last writes before the
+-- checks: apps of different owners run side by side until here. A converged ACL is read and
+-- left without the lock.
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_database_3fd500d7d7ceaa9b() RETURNS void LANGUAGE plpgsql AS $database$
 DECLARE
   -- The app's objects by oid, read once per block from the settings (NULL when missing).
   -- Every lookup goes through a catalog index or cache (to_regrole: the role cache by name), so
@@ -1469,11 +1486,215 @@ DECLARE
   -- Roles postgrest-gen made for this app before and no longer declares (a JWT role removed
   -- from apps.toml, the anonymous role after anonymous = false): they carry the app's marker
   -- (a role comment a tenant cannot set); apply revokes everything they hold and drops them.
-  -- (pg_shdescription has no index on the comment: one pass over a row per role, a plain
-  -- comparison each.)
-  retired oid[] := ARRAY(SELECT objoid FROM pg_shdescription
-                          WHERE classoid = 'pg_authid'::regclass AND description = current_setting('postgrest_gen.marker')
-                            AND objoid IS DISTINCT FROM auth AND NOT objoid = ANY(api_roles));
+  -- pg_shdescription has no index on the comment: one pass over a row per role, so it is made
+  -- once per transaction, by the first block, and kept in a transaction-local setting (the
+  -- settings block empties it when the transaction opens, so nothing from before, a database
+  -- setting included, is ever read). No block changes which roles carry the marker: roles
+  -- declared now are excluded, and only the last block drops retired ones.
+  retired oid[] := CASE WHEN current_setting('postgrest_gen.retired') = ''
+                     THEN ARRAY(SELECT objoid FROM pg_shdescription
+                                 WHERE classoid = 'pg_authid'::regclass AND description = current_setting('postgrest_gen.marker')
+                                   AND objoid IS DISTINCT FROM auth AND NOT objoid = ANY(api_roles) ORDER BY 1)
+                     ELSE current_setting('postgrest_gen.retired')::oid[] END;
+  retired_kept text := set_config('postgrest_gen.retired', retired::text, true);
+  -- Every role of the app; on purge also the anonymous role, marked or not.
+  app_roles oid[] := ARRAY(SELECT DISTINCT x FROM unnest(auth || api_roles || retired
+                                                          || CASE WHEN present THEN NULL::oid ELSE anon END) x
+                            WHERE x IS NOT NULL);
+
+  is_super boolean := (SELECT rolsuper FROM pg_roles WHERE rolname = current_user);
+  seen int;
+  r record;
+BEGIN
+  IF EXISTS (SELECT FROM (-- Every ACL entry, in this database and on shared objects, whose grantee is one of the app's
+-- roles, whoever granted it, default privileges included; and every entry whose grantee is a
+-- role postgrest-gen manages for another database's app (a tenant may grant to those; that
+-- app's apply cannot reach here) on what the app's owner owns here or is named in (the tenant
+-- acts as the owner: whatever it grants carries the owner as the object's owner or as grantor)
+-- and on this database unless a superuser granted it.
+-- The objects come from pg_shdepend, which records every role an ACL names (grantee and
+-- grantor alike) and every owner, looked up by the roles' oids: index lookups, never a pass
+-- over a catalog, so an app's cost does not grow with the number of apps. A table found stands
+-- for its columns too. This database is read on its own (see the end).
+-- `expected` marks exactly what apply.sql grants (by the object's owner, without grant option):
+-- CONNECT for the authenticator; for each role PostgREST switches to, USAGE on each exposed
+-- schema and its declared privileges on the schema's relations (SELECT, INSERT, UPDATE,
+-- DELETE), routines (EXECUTE) and the owner's default privileges there. Everything else is
+-- revoked with `revoke`, run as `grantor` (for a default privilege the grantor is its FOR
+-- ROLE). `label` names the entry in messages. Needs the block's _vars.
+-- This database: its ACL holds an entry per app when the database is shared, so it is read in
+-- one pass. aclexplode reads a compressed array afresh for every entry it returns (quadratic),
+-- hence the plain copy from array_cat (an empty result, of no dimension, is an empty ACL).
+-- Another database's app role here is looked for among what a role other than a superuser (a
+-- tenant never is one) granted.
+SELECT 'database' AS kind, format('DATABASE %I', d.datname) AS what, NULL::name AS col, d.datdba AS owner_id, g.grantor, g.grantee,
+       g.privilege_type AS priv, g.is_grantable, format('DATABASE %I', d.datname) AS label,
+       format('REVOKE %s ON DATABASE %I FROM %s CASCADE', g.privilege_type, d.datname, g.grantee::regrole) AS revoke,
+       coalesce(present AND NOT g.is_grantable AND g.grantor = d.datdba AND g.grantee = auth AND g.privilege_type = 'CONNECT', false) AS expected
+  FROM pg_database d CROSS JOIN LATERAL (SELECT rolsuper AS dba_super FROM pg_roles WHERE oid = d.datdba) s
+  CROSS JOIN LATERAL aclexplode(nullif(array_cat(d.datacl, '{}'::aclitem[]), '{}')) g
+ WHERE d.oid = this_db
+   AND (g.grantee = ANY(app_roles)
+        OR CASE WHEN g.grantee = 0 THEN false
+                WHEN g.grantor = d.datdba THEN NOT s.dba_super AND EXISTS (SELECT FROM pg_shdescription s
+                    WHERE s.objoid = g.grantee AND s.classoid = 'pg_authid'::regclass
+                      AND starts_with(s.description, 'postgrest-gen: app ')
+                      AND right(s.description, length(' in database ' || current_database()))
+                          <> ' in database ' || current_database())
+                ELSE NOT coalesce((SELECT rolsuper FROM pg_roles WHERE oid = g.grantor), false) AND EXISTS (SELECT FROM pg_shdescription s
+                    WHERE s.objoid = g.grantee AND s.classoid = 'pg_authid'::regclass
+                      AND starts_with(s.description, 'postgrest-gen: app ')
+                      AND right(s.description, length(' in database ' || current_database()))
+                          <> ' in database ' || current_database()) END)
+) x WHERE NOT x.expected)
+     OR (present AND auth IS NOT NULL AND (SELECT aclcontains(datacl, makeaclitem(auth, datdba, 'CONNECT', false))
+                                             FROM pg_database WHERE oid = this_db) IS NOT TRUE) THEN
+  BEGIN
+    PERFORM pg_advisory_xact_lock(8099568299125599744);
+  EXCEPTION WHEN lock_not_available THEN
+    RAISE EXCEPTION 'postgrest-gen: app "%": gave up waiting 10s for the postgrest-gen lock % in database "%"',
+      current_setting('postgrest_gen.app'), 'of the database''s ACL', current_database()
+      USING DETAIL = regexp_replace(format('Held by: %s.', coalesce((
+        SELECT string_agg(format('pid %s (role %I, application %L)', a.pid, a.usename, a.application_name), ', ')
+          FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+         WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+           AND l.classid = ((8099568299125599744::bigint >> 32))::oid AND l.objid = ((8099568299125599744::bigint & 4294967295))::oid
+           AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())), 'a session that has ended')), '[[:cntrl:]]', '?', 'g'),
+      HINT = 'Another apply or purge may still run here; otherwise end the holder (pg_terminate_backend) and re-run.';
+  END;
+
+  -- Pass over what is there, revoking each entry as its grantor. In the first pass, entries
+  -- granted by one of the app's roles are left to the CASCADE of that role's own revoke. A
+  -- pass that finds nothing ends the loop (a converged database costs one query); an entry
+  -- that survives three passes stops the run instead of looping.
+  FOR pass IN 1..4 LOOP
+    seen := 0;
+    FOR r IN SELECT x.* FROM (-- Every ACL entry, in this database and on shared objects, whose grantee is one of the app's
+-- roles, whoever granted it, default privileges included; and every entry whose grantee is a
+-- role postgrest-gen manages for another database's app (a tenant may grant to those; that
+-- app's apply cannot reach here) on what the app's owner owns here or is named in (the tenant
+-- acts as the owner: whatever it grants carries the owner as the object's owner or as grantor)
+-- and on this database unless a superuser granted it.
+-- The objects come from pg_shdepend, which records every role an ACL names (grantee and
+-- grantor alike) and every owner, looked up by the roles' oids: index lookups, never a pass
+-- over a catalog, so an app's cost does not grow with the number of apps. A table found stands
+-- for its columns too. This database is read on its own (see the end).
+-- `expected` marks exactly what apply.sql grants (by the object's owner, without grant option):
+-- CONNECT for the authenticator; for each role PostgREST switches to, USAGE on each exposed
+-- schema and its declared privileges on the schema's relations (SELECT, INSERT, UPDATE,
+-- DELETE), routines (EXECUTE) and the owner's default privileges there. Everything else is
+-- revoked with `revoke`, run as `grantor` (for a default privilege the grantor is its FOR
+-- ROLE). `label` names the entry in messages. Needs the block's _vars.
+-- This database: its ACL holds an entry per app when the database is shared, so it is read in
+-- one pass. aclexplode reads a compressed array afresh for every entry it returns (quadratic),
+-- hence the plain copy from array_cat (an empty result, of no dimension, is an empty ACL).
+-- Another database's app role here is looked for among what a role other than a superuser (a
+-- tenant never is one) granted.
+SELECT 'database' AS kind, format('DATABASE %I', d.datname) AS what, NULL::name AS col, d.datdba AS owner_id, g.grantor, g.grantee,
+       g.privilege_type AS priv, g.is_grantable, format('DATABASE %I', d.datname) AS label,
+       format('REVOKE %s ON DATABASE %I FROM %s CASCADE', g.privilege_type, d.datname, g.grantee::regrole) AS revoke,
+       coalesce(present AND NOT g.is_grantable AND g.grantor = d.datdba AND g.grantee = auth AND g.privilege_type = 'CONNECT', false) AS expected
+  FROM pg_database d CROSS JOIN LATERAL (SELECT rolsuper AS dba_super FROM pg_roles WHERE oid = d.datdba) s
+  CROSS JOIN LATERAL aclexplode(nullif(array_cat(d.datacl, '{}'::aclitem[]), '{}')) g
+ WHERE d.oid = this_db
+   AND (g.grantee = ANY(app_roles)
+        OR CASE WHEN g.grantee = 0 THEN false
+                WHEN g.grantor = d.datdba THEN NOT s.dba_super AND EXISTS (SELECT FROM pg_shdescription s
+                    WHERE s.objoid = g.grantee AND s.classoid = 'pg_authid'::regclass
+                      AND starts_with(s.description, 'postgrest-gen: app ')
+                      AND right(s.description, length(' in database ' || current_database()))
+                          <> ' in database ' || current_database())
+                ELSE NOT coalesce((SELECT rolsuper FROM pg_roles WHERE oid = g.grantor), false) AND EXISTS (SELECT FROM pg_shdescription s
+                    WHERE s.objoid = g.grantee AND s.classoid = 'pg_authid'::regclass
+                      AND starts_with(s.description, 'postgrest-gen: app ')
+                      AND right(s.description, length(' in database ' || current_database()))
+                          <> ' in database ' || current_database()) END)
+) x WHERE NOT x.expected
+              ORDER BY x.kind, x.what, x.col, x.grantee, x.priv
+    LOOP
+      seen := seen + 1;
+      CONTINUE WHEN pass = 1 AND r.grantor = ANY(app_roles);
+      IF pass = 4 THEN
+        RAISE EXCEPTION 'postgrest-gen: app "%": privileges survive three rounds of REVOKE: % (granted by %)',
+          current_setting('postgrest_gen.app'), r.revoke, r.grantor::regrole;
+      END IF;
+      IF r.kind = 'parameter' OR (is_super AND r.grantor = r.owner_id) THEN
+        -- A superuser's plain REVOKE acts as the object's owner, and needs no USAGE on the
+        -- object's schema (which its owner may lack: a schema someone else owns).
+        EXECUTE r.revoke;
+      ELSE
+        EXECUTE format('SET LOCAL ROLE %s', r.grantor::regrole);
+        BEGIN
+          EXECUTE r.revoke;
+        EXCEPTION WHEN insufficient_privilege THEN
+          RAISE EXCEPTION 'postgrest-gen: app "%": % cannot be made as its grantor %, nothing was changed: %',
+            current_setting('postgrest_gen.app'), r.revoke, r.grantor::regrole, SQLERRM
+            USING HINT = 'The grantor cannot reach the object (no USAGE on its schema, say): have a superuser or the grantor, given that access, revoke it, then re-run.';
+        END;
+        SET LOCAL ROLE NONE;
+      END IF;
+    END LOOP;
+    EXIT WHEN seen = 0;
+  END LOOP;
+
+
+    -- aclcontains: a plain scan of the ACL (aclexplode would read it afresh for each entry).
+    IF present AND (SELECT aclcontains(datacl, makeaclitem(auth, datdba, 'CONNECT', false))
+                      FROM pg_database WHERE oid = this_db) IS NOT TRUE THEN
+      EXECUTE format('SET LOCAL ROLE %s', (SELECT datdba::regrole FROM pg_database WHERE oid = this_db));
+      EXECUTE format('GRANT CONNECT ON DATABASE %I TO %s', current_database(), auth::regrole);
+      SET LOCAL ROLE NONE;
+    END IF;
+  END IF;
+-- A DO block's EXCEPTION clause: a lock wait that ran out (lock_timeout in the preamble) names
+-- the app and the transactions that were open here for longer than the wait. A tenant's open
+-- transaction that changed one of its objects holds that object's catalog row.
+EXCEPTION WHEN lock_not_available THEN
+  RAISE EXCEPTION 'postgrest-gen: app "%": gave up waiting 10s for a lock in database "%": %',
+    current_setting('postgrest_gen.app'), current_database(), SQLERRM
+    USING DETAIL = regexp_replace(format('Transactions open here for longer than that: %s.', coalesce((
+      SELECT string_agg(format('pid %s (role %I, %s since %s)', a.pid, a.usename, a.state, a.xact_start), ', ' ORDER BY a.pid)
+        FROM pg_stat_activity a
+       WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
+         AND a.xact_start < clock_timestamp() - interval '10s'), 'none')), '[[:cntrl:]]', '?', 'g'),
+    HINT = 'End the transaction holding the lock (pg_terminate_backend) and re-run.';
+END
+$database$ \;
+-- Fail closed: any privilege an app role still holds here or on a shared object that is not
+-- one apply grants (an object type the loops above do not know) stops the run, named.
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_leftovers_a71d1d5f0dd18bd0() RETURNS void LANGUAGE plpgsql AS $leftovers$
+DECLARE
+  -- The app's objects by oid, read once per block from the settings (NULL when missing).
+  -- Every lookup goes through a catalog index or cache (to_regrole: the role cache by name), so
+  -- a block costs the same whether the cluster has ten apps or thousands.
+  present boolean := current_setting('postgrest_gen.ensure') = 'present';
+  this_db oid := (SELECT oid FROM pg_database WHERE datname = current_database());
+  auth oid := to_regrole(quote_ident(current_setting('postgrest_gen.authenticator')));
+  anon oid := to_regrole(quote_ident(current_setting('postgrest_gen.anon')));
+  owner oid := to_regrole(quote_ident(current_setting('postgrest_gen.owner')));
+  -- The exposed schemas that exist (the settings hold plain identifiers, comma-separated).
+  schemas oid[] := ARRAY(SELECT n FROM unnest(string_to_array(current_setting('postgrest_gen.schemas'), ',')) s,
+                                       to_regnamespace(quote_ident(s)) n WHERE n IS NOT NULL);
+  -- The roles PostgREST switches to (the anonymous role unless anonymous = false, and every
+  -- JWT role) that exist, and what each may do, keyed by its oid as text.
+  grants jsonb := current_setting('postgrest_gen.grants')::jsonb;
+  api_roles oid[] := ARRAY(SELECT r FROM jsonb_object_keys(grants) k, to_regrole(quote_ident(k)) r WHERE r IS NOT NULL);
+  declared jsonb := (SELECT coalesce(jsonb_object_agg(r::oid::text, g.value), '{}'::jsonb)
+                       FROM jsonb_each(grants) g, to_regrole(quote_ident(g.key)) r WHERE r IS NOT NULL);
+  -- Roles postgrest-gen made for this app before and no longer declares (a JWT role removed
+  -- from apps.toml, the anonymous role after anonymous = false): they carry the app's marker
+  -- (a role comment a tenant cannot set); apply revokes everything they hold and drops them.
+  -- pg_shdescription has no index on the comment: one pass over a row per role, so it is made
+  -- once per transaction, by the first block, and kept in a transaction-local setting (the
+  -- settings block empties it when the transaction opens, so nothing from before, a database
+  -- setting included, is ever read). No block changes which roles carry the marker: roles
+  -- declared now are excluded, and only the last block drops retired ones.
+  retired oid[] := CASE WHEN current_setting('postgrest_gen.retired') = ''
+                     THEN ARRAY(SELECT objoid FROM pg_shdescription
+                                 WHERE classoid = 'pg_authid'::regclass AND description = current_setting('postgrest_gen.marker')
+                                   AND objoid IS DISTINCT FROM auth AND NOT objoid = ANY(api_roles) ORDER BY 1)
+                     ELSE current_setting('postgrest_gen.retired')::oid[] END;
+  retired_kept text := set_config('postgrest_gen.retired', retired::text, true);
   -- Every role of the app; on purge also the anonymous role, marked or not.
   app_roles oid[] := ARRAY(SELECT DISTINCT x FROM unnest(auth || api_roles || retired
                                                           || CASE WHEN present THEN NULL::oid ELSE anon END) x
@@ -1509,7 +1730,7 @@ $leftovers$ \;
 -- Drops the roles in `retired` (every role of the app on purge, the retired ones on
 -- apply), which by now hold nothing here. It never drops an object: a role that still owns
 -- something or holds privileges elsewhere stops the run with the server's own list.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_drop_roles_f936754228239836() RETURNS void LANGUAGE plpgsql AS $drop_roles$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_drop_roles_1576d2fdab779c97() RETURNS void LANGUAGE plpgsql AS $drop_roles$
 DECLARE
   -- The app's objects by oid, read once per block from the settings (NULL when missing).
   -- Every lookup goes through a catalog index or cache (to_regrole: the role cache by name), so
@@ -1531,11 +1752,17 @@ DECLARE
   -- Roles postgrest-gen made for this app before and no longer declares (a JWT role removed
   -- from apps.toml, the anonymous role after anonymous = false): they carry the app's marker
   -- (a role comment a tenant cannot set); apply revokes everything they hold and drops them.
-  -- (pg_shdescription has no index on the comment: one pass over a row per role, a plain
-  -- comparison each.)
-  retired oid[] := ARRAY(SELECT objoid FROM pg_shdescription
-                          WHERE classoid = 'pg_authid'::regclass AND description = current_setting('postgrest_gen.marker')
-                            AND objoid IS DISTINCT FROM auth AND NOT objoid = ANY(api_roles));
+  -- pg_shdescription has no index on the comment: one pass over a row per role, so it is made
+  -- once per transaction, by the first block, and kept in a transaction-local setting (the
+  -- settings block empties it when the transaction opens, so nothing from before, a database
+  -- setting included, is ever read). No block changes which roles carry the marker: roles
+  -- declared now are excluded, and only the last block drops retired ones.
+  retired oid[] := CASE WHEN current_setting('postgrest_gen.retired') = ''
+                     THEN ARRAY(SELECT objoid FROM pg_shdescription
+                                 WHERE classoid = 'pg_authid'::regclass AND description = current_setting('postgrest_gen.marker')
+                                   AND objoid IS DISTINCT FROM auth AND NOT objoid = ANY(api_roles) ORDER BY 1)
+                     ELSE current_setting('postgrest_gen.retired')::oid[] END;
+  retired_kept text := set_config('postgrest_gen.retired', retired::text, true);
   -- Every role of the app; on purge also the anonymous role, marked or not.
   app_roles oid[] := ARRAY(SELECT DISTINCT x FROM unnest(auth || api_roles || retired
                                                           || CASE WHEN present THEN NULL::oid ELSE anon END) x

@@ -9,20 +9,23 @@
 DO $guard$ BEGIN RAISE EXCEPTION 'postgrest-gen: run out/apps/<app>/sql/apply.sql, which includes this file'; END $guard$;
 \endif
 
-SELECT pg_temp.postgrest_gen_lock_9941fa22acd83c79() AS postgrest_gen_void \gset
 -- First verify's checks, cheap lookups only: a converged app (the common case of a re-apply)
--- skips the steps below, which would each confirm that nothing is to change.
-SELECT pg_temp.postgrest_gen_verify_994e81f724ffaa0f() AS postgrest_gen_void \gset
+-- skips the steps below, which would each confirm that nothing is to change. They take no
+-- lock (they write nothing), so the converged apps of a database are checked side by side;
+-- the first step takes the lock.
+SELECT pg_temp.postgrest_gen_verify_4498b0ca56de04da() AS postgrest_gen_void \gset
 SELECT current_setting('postgrest_gen.converged')::boolean AS postgrest_gen_converged \gset
 \if :postgrest_gen_converged
 \else
-SELECT pg_temp.postgrest_gen_preflight_078bfca6540ebee8() AS postgrest_gen_void \gset
+SELECT pg_temp.postgrest_gen_lock_7fbec592b0031f0a() AS postgrest_gen_void \gset
+SELECT pg_temp.postgrest_gen_preflight_22900adf12394b37() AS postgrest_gen_void \gset
 SELECT pg_temp.postgrest_gen_roles_9d84d94cbe79c5ec() AS postgrest_gen_void \gset
-SELECT pg_temp.postgrest_gen_membership_f4c6e575c4dc89ea() AS postgrest_gen_void \gset
-SELECT pg_temp.postgrest_gen_privileges_35f4e24a82a3a737() AS postgrest_gen_void \gset
-SELECT pg_temp.postgrest_gen_defaults_baed5bbc89c3e371() AS postgrest_gen_void \gset
-SELECT pg_temp.postgrest_gen_leftovers_85f004af51352875() AS postgrest_gen_void \gset
-SELECT pg_temp.postgrest_gen_drop_roles_f936754228239836() AS postgrest_gen_void \gset
+SELECT pg_temp.postgrest_gen_membership_7ef5d0105f09c551() AS postgrest_gen_void \gset
+SELECT pg_temp.postgrest_gen_privileges_f4d042fbfd7a3ba0() AS postgrest_gen_void \gset
+SELECT pg_temp.postgrest_gen_defaults_43693890936dde42() AS postgrest_gen_void \gset
+SELECT pg_temp.postgrest_gen_database_3fd500d7d7ceaa9b() AS postgrest_gen_void \gset
+SELECT pg_temp.postgrest_gen_leftovers_a71d1d5f0dd18bd0() AS postgrest_gen_void \gset
+SELECT pg_temp.postgrest_gen_drop_roles_1576d2fdab779c97() AS postgrest_gen_void \gset
 \endif
 -- Running instances reload their schema cache when this transaction commits.
 NOTIFY pgrst, 'reload schema';

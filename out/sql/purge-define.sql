@@ -6,12 +6,13 @@
 -- this does; out/sql/purge-functions.sql holds them, and psql reads it only when needed
 -- (a file in a branch \if skips is still read, and reading theirs costs more than running a
 -- converged app's steps).
-SELECT to_regprocedure('pg_temp.postgrest_gen_lock_9941fa22acd83c79()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_preflight_6e9161353b74e47b()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_privileges_35f4e24a82a3a737()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_defaults_baed5bbc89c3e371()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_leftovers_1f5bb4c2507ffe9f()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_drop_roles_85dc6e13966b019c()') IS NULL AS postgrest_gen_define \gset
+SELECT to_regprocedure('pg_temp.postgrest_gen_lock_7fbec592b0031f0a()') IS NULL
+    OR to_regprocedure('pg_temp.postgrest_gen_preflight_558ffeb0dc17b973()') IS NULL
+    OR to_regprocedure('pg_temp.postgrest_gen_privileges_f4d042fbfd7a3ba0()') IS NULL
+    OR to_regprocedure('pg_temp.postgrest_gen_defaults_43693890936dde42()') IS NULL
+    OR to_regprocedure('pg_temp.postgrest_gen_database_3fd500d7d7ceaa9b()') IS NULL
+    OR to_regprocedure('pg_temp.postgrest_gen_leftovers_69677337e68c51be()') IS NULL
+    OR to_regprocedure('pg_temp.postgrest_gen_drop_roles_e5164a5f0bcc8ade()') IS NULL AS postgrest_gen_define \gset
 \if :postgrest_gen_define
 -- The steps are functions in the session's temporary schema: that takes TEMPORARY on the
 -- database (PUBLIC's by default; an owner may revoke it, and bootstrap does, granting it to

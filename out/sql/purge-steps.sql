@@ -9,10 +9,11 @@
 DO $guard$ BEGIN RAISE EXCEPTION 'postgrest-gen: run out/apps/<app>/sql/purge.sql, which includes this file'; END $guard$;
 \endif
 
-SELECT pg_temp.postgrest_gen_lock_9941fa22acd83c79() AS postgrest_gen_void \gset
-SELECT pg_temp.postgrest_gen_preflight_6e9161353b74e47b() AS postgrest_gen_void \gset
-SELECT pg_temp.postgrest_gen_privileges_35f4e24a82a3a737() AS postgrest_gen_void \gset
-SELECT pg_temp.postgrest_gen_defaults_baed5bbc89c3e371() AS postgrest_gen_void \gset
-SELECT pg_temp.postgrest_gen_leftovers_1f5bb4c2507ffe9f() AS postgrest_gen_void \gset
-SELECT pg_temp.postgrest_gen_drop_roles_85dc6e13966b019c() AS postgrest_gen_void \gset
+SELECT pg_temp.postgrest_gen_lock_7fbec592b0031f0a() AS postgrest_gen_void \gset
+SELECT pg_temp.postgrest_gen_preflight_558ffeb0dc17b973() AS postgrest_gen_void \gset
+SELECT pg_temp.postgrest_gen_privileges_f4d042fbfd7a3ba0() AS postgrest_gen_void \gset
+SELECT pg_temp.postgrest_gen_defaults_43693890936dde42() AS postgrest_gen_void \gset
+SELECT pg_temp.postgrest_gen_database_3fd500d7d7ceaa9b() AS postgrest_gen_void \gset
+SELECT pg_temp.postgrest_gen_leftovers_69677337e68c51be() AS postgrest_gen_void \gset
+SELECT pg_temp.postgrest_gen_drop_roles_e5164a5f0bcc8ade() AS postgrest_gen_void \gset
 NOTIFY pgrst, 'reload schema';

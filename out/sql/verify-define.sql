@@ -6,7 +6,7 @@
 -- this does; out/sql/verify-functions.sql holds them, and psql reads it only when needed
 -- (a file in a branch \if skips is still read, and reading theirs costs more than running a
 -- converged app's steps).
-SELECT to_regprocedure('pg_temp.postgrest_gen_verify_a273cbd3b1c6ac45()') IS NULL AS postgrest_gen_define \gset
+SELECT to_regprocedure('pg_temp.postgrest_gen_verify_d51ccf96cfb4a971()') IS NULL AS postgrest_gen_define \gset
 \if :postgrest_gen_define
 -- The steps are functions in the session's temporary schema: that takes TEMPORARY on the
 -- database (PUBLIC's by default; an owner may revoke it, and bootstrap does, granting it to

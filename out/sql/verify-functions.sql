@@ -7,7 +7,7 @@
 -- its queries, once. Each name carries a hash of the step's text: another version's function
 -- is never called. Calls are always schema-qualified (pg_temp.): PostgreSQL never looks up a
 -- function there otherwise.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_verify_a273cbd3b1c6ac45() RETURNS void LANGUAGE plpgsql AS $verify$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_verify_d51ccf96cfb4a971() RETURNS void LANGUAGE plpgsql AS $verify$
 DECLARE
   -- The app's objects by oid, read once per block from the settings (NULL when missing).
   -- Every lookup goes through a catalog index or cache (to_regrole: the role cache by name), so
@@ -29,11 +29,17 @@ DECLARE
   -- Roles postgrest-gen made for this app before and no longer declares (a JWT role removed
   -- from apps.toml, the anonymous role after anonymous = false): they carry the app's marker
   -- (a role comment a tenant cannot set); apply revokes everything they hold and drops them.
-  -- (pg_shdescription has no index on the comment: one pass over a row per role, a plain
-  -- comparison each.)
-  retired oid[] := ARRAY(SELECT objoid FROM pg_shdescription
-                          WHERE classoid = 'pg_authid'::regclass AND description = current_setting('postgrest_gen.marker')
-                            AND objoid IS DISTINCT FROM auth AND NOT objoid = ANY(api_roles));
+  -- pg_shdescription has no index on the comment: one pass over a row per role, so it is made
+  -- once per transaction, by the first block, and kept in a transaction-local setting (the
+  -- settings block empties it when the transaction opens, so nothing from before, a database
+  -- setting included, is ever read). No block changes which roles carry the marker: roles
+  -- declared now are excluded, and only the last block drops retired ones.
+  retired oid[] := CASE WHEN current_setting('postgrest_gen.retired') = ''
+                     THEN ARRAY(SELECT objoid FROM pg_shdescription
+                                 WHERE classoid = 'pg_authid'::regclass AND description = current_setting('postgrest_gen.marker')
+                                   AND objoid IS DISTINCT FROM auth AND NOT objoid = ANY(api_roles) ORDER BY 1)
+                     ELSE current_setting('postgrest_gen.retired')::oid[] END;
+  retired_kept text := set_config('postgrest_gen.retired', retired::text, true);
   -- Every role of the app; on purge also the anonymous role, marked or not.
   app_roles oid[] := ARRAY(SELECT DISTINCT x FROM unnest(auth || api_roles || retired
                                                           || CASE WHEN present THEN NULL::oid ELSE anon END) x
@@ -364,10 +370,10 @@ UNION ALL
 -- hence the plain copy from array_cat (an empty result, of no dimension, is an empty ACL).
 -- Another database's app role here is looked for among what a role other than a superuser (a
 -- tenant never is one) granted.
-SELECT 'database', format('DATABASE %I', d.datname), NULL, d.datdba, g.grantor, g.grantee, g.privilege_type, g.is_grantable,
-       format('DATABASE %I', d.datname),
-       format('REVOKE %s ON DATABASE %I FROM %s CASCADE', g.privilege_type, d.datname, g.grantee::regrole),
-       coalesce(present AND NOT g.is_grantable AND g.grantor = d.datdba AND g.grantee = auth AND g.privilege_type = 'CONNECT', false)
+SELECT 'database' AS kind, format('DATABASE %I', d.datname) AS what, NULL::name AS col, d.datdba AS owner_id, g.grantor, g.grantee,
+       g.privilege_type AS priv, g.is_grantable, format('DATABASE %I', d.datname) AS label,
+       format('REVOKE %s ON DATABASE %I FROM %s CASCADE', g.privilege_type, d.datname, g.grantee::regrole) AS revoke,
+       coalesce(present AND NOT g.is_grantable AND g.grantor = d.datdba AND g.grantee = auth AND g.privilege_type = 'CONNECT', false) AS expected
   FROM pg_database d CROSS JOIN LATERAL (SELECT rolsuper AS dba_super FROM pg_roles WHERE oid = d.datdba) s
   CROSS JOIN LATERAL aclexplode(nullif(array_cat(d.datacl, '{}'::aclitem[]), '{}')) g
  WHERE d.oid = this_db

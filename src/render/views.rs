@@ -116,6 +116,8 @@ pub struct AppSqlView<'a> {
 pub struct StepsView {
     pub source: String,
     pub lock_key: i64,
+    /// The first of the two int4 keys of an owner's lock (the second is the owner's oid).
+    pub owner_lock_space: i32,
     pub lock_wait: &'static str,
     /// `steps`, `define` or `functions`: which file of a kind's steps.
     pub part: &'static str,
@@ -126,6 +128,7 @@ impl StepsView {
         Self {
             source: source.to_owned(),
             lock_key: LOCK_KEY,
+            owner_lock_space: (LOCK_KEY >> 32) as i32,
             lock_wait: LOCK_WAIT,
             part,
         }

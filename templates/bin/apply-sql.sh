@@ -22,11 +22,13 @@
 # (30 ms each here), and Debian's psql, a Perl wrapper, adds 47 ms per start. So each of up to
 # APPLY_JOBS psql processes (psql 13 or later) gets a share of the databases and walks them
 # with \connect. Every apply.sql is its own transaction, so a session killed mid-way rolls back
-# exactly the app it was in. apply.sql's advisory lock is per database: a database's apps are
-# walked by one session, and sessions in different databases write different catalog rows
-# (each app has its own roles), except when one app's roles hold privileges on another app's
-# database (drift); then one of the two may fail with "tuple concurrently updated", is named,
-# and a re-run converges.
+# exactly the app it was in. A shared database's apps are spread over the sessions too: apps
+# write different catalog rows (each app has its own roles), apps of one owner are serialised
+# by apply.sql's lock per owner, and the database's own ACL, written by all, by its lock per
+# database, held only from those writes to the commit. A converged app takes no lock. Only
+# drift can make two apps write one row (one app's roles holding privileges on another app's
+# objects or database); then one of the two may fail with "tuple concurrently updated", is
+# named, and a re-run converges.
 set -euo pipefail
 (( BASH_VERSINFO[0] * 100 + BASH_VERSINFO[1] >= 501 )) || { echo "apply-sql: needs bash 5.1 or later (wait -n -p), not $BASH_VERSION" >&2; exit 2; }
 out=${1:?usage: apply-sql.sh OUT apply|purge|verify}
@@ -257,14 +259,12 @@ fi
 
 
 # Largest share first onto the least loaded session, so one big shared database does not
-# leave the other sessions idle at the end. A share is a database's apps; for verify, which is
-# read-only and takes no lock, a database with more than its fair part of the apps is cut into
-# shares of that size, so one shared database keeps every session busy. (apply.sql's advisory
-# lock would serialise them anyway.) $work/W.list: the session's "database<TAB>app" lines.
+# leave the other sessions idle at the end. A share is a database's apps; a database with more
+# than its fair part of the apps is cut into shares of that size, so one shared database keeps
+# every session busy. $work/W.list: the session's "database<TAB>app" lines.
 total=0
 for db in "${order[@]}"; do c=${apps_of[$db]//[^ ]/}; total=$(( total + ${#c} )); done
-piece=$total
-[ "$mode" = verify ] && piece=$(( (total + jobs - 1) / jobs ))
+piece=$(( (total + jobs - 1) / jobs ))
 shares=()
 for db in "${order[@]}"; do
   read -ra list <<< "${apps_of[$db]}"

@@ -23,7 +23,9 @@ SET transaction_timeout = 0;
 \endif
 -- The rest go to the server as one query string (psql's \;), one round trip instead of
 -- twenty: the server parses the whole string before running any of it, so none of them
--- relies on another's effect on parsing (their literals hold no backslash and no quote).
+-- relies on another's effect on parsing (their literals hold no backslash). plan_cache_mode:
+-- the session's step functions plan each query once and reuse the plan for every app (a
+-- custom plan, made afresh on each call, costs more than running the query).
 SET standard_conforming_strings = on \;
 SET backslash_quote = safe_encoding \;
 SET client_encoding = 'UTF8' \;
@@ -41,6 +43,7 @@ SET row_security = on \;
 SET DateStyle = 'ISO, MDY' \;
 SET IntervalStyle = postgres \;
 SET TimeZone = 'UTC' \;
+SET plan_cache_mode = force_generic_plan \;
 SET extra_float_digits = 1;
 -- PostgreSQL 16+: what a CREATEROLE administrator receives on the roles it creates is ADMIN
 -- only; a database setting must not add INHERIT or SET (the privileges of the app's roles).
@@ -71,6 +74,7 @@ SELECT set_config('postgrest_gen.app', 'atlas', true) AS app,
        set_config('postgrest_gen.anon', 'atlas_web_anon', true) AS anon,
        set_config('postgrest_gen.grants', '{"atlas_web_anon":["SELECT","EXECUTE"],"atlas_web_user":["SELECT","INSERT","UPDATE","DELETE","EXECUTE","USAGE"]}', true) AS grants,
        set_config('postgrest_gen.marker', 'postgrest-gen: app atlas in database atlas_db', true) AS marker,
+       set_config('postgrest_gen.retired', '', true) AS retired,
        set_config('postgrest_gen.verifier', 'SCRAM-SHA-256$4096:Hoh0N3pkOyjo0Hwf7AOxGg==$kIE+DA1xjxmZ1a+dE6ai4+QmoFK6WZ4m1gc7+RyappA=:Zu2aZwo3fHFkSx4PmYJRnZEAadkcHUL4NT5rCLysgE4=', true) AS verifier,
        set_config('postgrest_gen.statement_timeout', '5s', true) AS statement_timeout,
        set_config('postgrest_gen.connection_limit', '33', true) AS connection_limit

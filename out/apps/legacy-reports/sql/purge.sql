@@ -23,7 +23,9 @@ SET transaction_timeout = 0;
 \endif
 -- The rest go to the server as one query string (psql's \;), one round trip instead of
 -- twenty: the server parses the whole string before running any of it, so none of them
--- relies on another's effect on parsing (their literals hold no backslash and no quote).
+-- relies on another's effect on parsing (their literals hold no backslash). plan_cache_mode:
+-- the session's step functions plan each query once and reuse the plan for every app (a
+-- custom plan, made afresh on each call, costs more than running the query).
 SET standard_conforming_strings = on \;
 SET backslash_quote = safe_encoding \;
 SET client_encoding = 'UTF8' \;
@@ -41,6 +43,7 @@ SET row_security = on \;
 SET DateStyle = 'ISO, MDY' \;
 SET IntervalStyle = postgres \;
 SET TimeZone = 'UTC' \;
+SET plan_cache_mode = force_generic_plan \;
 SET extra_float_digits = 1;
 -- PostgreSQL 16+: what a CREATEROLE administrator receives on the roles it creates is ADMIN
 -- only; a database setting must not add INHERIT or SET (the privileges of the app's roles).
@@ -74,7 +77,8 @@ SELECT set_config('postgrest_gen.app', 'legacy-reports', true) AS app,
        set_config('postgrest_gen.authenticator', 'legacy_reports_authenticator', true) AS authenticator,
        set_config('postgrest_gen.anon', 'legacy_reports_web_anon', true) AS anon,
        set_config('postgrest_gen.grants', '{"legacy_reports_web_anon":["SELECT"]}', true) AS grants,
-       set_config('postgrest_gen.marker', 'postgrest-gen: app legacy-reports in database reports', true) AS marker
+       set_config('postgrest_gen.marker', 'postgrest-gen: app legacy-reports in database reports', true) AS marker,
+       set_config('postgrest_gen.retired', '', true) AS retired
 \gset postgrest_gen_
 
 \ir '../../../sql/purge-steps.sql'
