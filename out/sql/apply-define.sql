@@ -6,15 +6,16 @@
 -- this does; out/sql/apply-functions.sql holds them, and psql reads it only when needed
 -- (a file in a branch \if skips is still read, and reading theirs costs more than running a
 -- converged app's steps).
-SELECT to_regprocedure('pg_temp.postgrest_gen_verify_4498b0ca56de04da()') IS NULL
+SELECT to_regprocedure('pg_temp.postgrest_gen_acl_bd358b0bc259e1c4(text, oid[], oid, oid, oid[], oid[], jsonb, boolean, oid)') IS NULL
+    OR to_regprocedure('pg_temp.postgrest_gen_verify_9aa11ec9ae5f0111()') IS NULL
     OR to_regprocedure('pg_temp.postgrest_gen_lock_7fbec592b0031f0a()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_preflight_22900adf12394b37()') IS NULL
+    OR to_regprocedure('pg_temp.postgrest_gen_preflight_8f1a8bbc8e5981ec()') IS NULL
     OR to_regprocedure('pg_temp.postgrest_gen_roles_9d84d94cbe79c5ec()') IS NULL
     OR to_regprocedure('pg_temp.postgrest_gen_membership_7ef5d0105f09c551()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_privileges_f4d042fbfd7a3ba0()') IS NULL
+    OR to_regprocedure('pg_temp.postgrest_gen_privileges_83ef25d8fad37d5f()') IS NULL
     OR to_regprocedure('pg_temp.postgrest_gen_defaults_43693890936dde42()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_database_3fd500d7d7ceaa9b()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_leftovers_a71d1d5f0dd18bd0()') IS NULL
+    OR to_regprocedure('pg_temp.postgrest_gen_database_9b59a04cf4af9964()') IS NULL
+    OR to_regprocedure('pg_temp.postgrest_gen_leftovers_129110369021cc6b()') IS NULL
     OR to_regprocedure('pg_temp.postgrest_gen_drop_roles_1576d2fdab779c97()') IS NULL AS postgrest_gen_define \gset
 \if :postgrest_gen_define
 -- The steps are functions in the session's temporary schema: that takes TEMPORARY on the

@@ -7,7 +7,159 @@
 -- its queries, once. Each name carries a hash of the step's text: another version's function
 -- is never called. Calls are always schema-qualified (pg_temp.): PostgreSQL never looks up a
 -- function there otherwise.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_verify_4498b0ca56de04da() RETURNS void LANGUAGE plpgsql AS $verify$
+-- The ACL entries an app's blocks look at, as one function of the session: the other blocks
+-- call it with their values (`part`: 'objects', every object but this database; 'database',
+-- this database's own ACL; 'all', both). It returns every entry, in this database and on
+-- shared objects, whose grantee is one of the app's roles, whoever granted it, default
+-- privileges included; and every entry whose grantee is a role postgrest-gen manages for
+-- another database's app (a tenant may grant to those; that app's apply cannot reach here)
+-- on what the app's owner owns here or is named in (the tenant acts as the owner: whatever it
+-- grants carries the owner as the object's owner or as grantor), and on this database unless
+-- a superuser granted it.
+-- The objects come from pg_shdepend, which records every role an ACL names (grantee and
+-- grantor alike) and every owner, looked up by the roles' oids: index lookups, never a pass
+-- over a catalog, so an app's cost does not grow with the number of apps. A table found stands
+-- for its columns too. Each object is read by a small query of its own catalog, chosen by
+-- its class: every apply writes a schema's ACL, which makes every session replan every query,
+-- and one query over all fourteen catalogs cost more to plan than everything else an app does.
+-- `expected` marks exactly what apply.sql grants (by the object's owner, without grant option):
+-- CONNECT on this database for the authenticator; for each role PostgREST switches to, USAGE
+-- on each exposed schema and its declared privileges on the schema's relations (SELECT,
+-- INSERT, UPDATE, DELETE; USAGE on sequences), routines (EXECUTE) and the owner's default
+-- privileges there. Everything else is revoked with `revoke`, run as `grantor` (for a default
+-- privilege the grantor is its FOR ROLE). `label` names the entry in messages.
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_acl_bd358b0bc259e1c4(part text, app_roles oid[], owner oid, auth oid, api_roles oid[], schemas oid[], declared jsonb, present boolean, this_db oid) RETURNS TABLE (kind text, what text, col name, owner_id oid, grantor oid, grantee oid, priv text, is_grantable boolean, label text, revoke text, expected boolean) LANGUAGE plpgsql AS $acl$
+DECLARE
+  t record;
+  o_kind text;
+  o_id oid;
+  o_owner oid;
+  o_acl aclitem[];
+  o_what text;
+  o_nsp oid;
+  o_relkind "char";
+  o_col name;
+  o_scope text;
+  -- This database's owner is a superuser: what it granted is no tenant's doing.
+  dba_super boolean;
+BEGIN
+  FOR t IN
+    -- What names the app's roles here or on shared objects, and the owner's objects and grants
+    -- here; a table's columns with an ACL as rows of their own (objsubid: the column).
+    SELECT d.classid, d.objid, c.objsubid
+      FROM (SELECT d.classid, d.objid FROM pg_shdepend d
+             WHERE part <> 'database'
+               AND d.refclassid = 'pg_authid'::regclass AND d.refobjid = ANY(app_roles || owner) AND d.dbid IN (0, this_db)
+               AND CASE WHEN d.refobjid = ANY(app_roles) THEN d.deptype = 'a' ELSE d.dbid = this_db END
+               AND NOT (d.classid = 'pg_database'::regclass AND d.objid = this_db)
+             GROUP BY 1, 2) d
+      CROSS JOIN LATERAL (SELECT 0::int2 UNION ALL
+                          SELECT a.attnum FROM pg_attribute a
+                           WHERE d.classid = 'pg_class'::regclass AND a.attrelid = d.objid AND a.attacl IS NOT NULL) c(objsubid)
+    UNION ALL
+    -- This database: its ACL holds an entry per app when the database is shared; read once.
+    SELECT 'pg_database'::regclass::oid, this_db, 0::int2 WHERE part <> 'objects'
+    ORDER BY 1, 2, 3
+  LOOP
+    o_nsp := NULL; o_relkind := NULL; o_col := NULL; o_scope := NULL; o_acl := NULL;
+    IF t.classid = 'pg_database'::regclass THEN
+      SELECT 'database', oid, datdba, datacl, format('DATABASE %I', datname)
+        INTO o_kind, o_id, o_owner, o_acl, o_what FROM pg_database WHERE oid = t.objid;
+      dba_super := (SELECT rolsuper FROM pg_roles WHERE oid = o_owner);
+    ELSIF t.classid = 'pg_class'::regclass AND t.objsubid = 0 THEN
+      SELECT 'relation', oid, relowner, relacl, CASE relkind WHEN 'S' THEN 'SEQUENCE ' ELSE 'TABLE ' END || oid::regclass::text,
+             relnamespace, relkind
+        INTO o_kind, o_id, o_owner, o_acl, o_what, o_nsp, o_relkind FROM pg_class WHERE oid = t.objid;
+    ELSIF t.classid = 'pg_class'::regclass THEN
+      SELECT 'column', c.oid, c.relowner, a.attacl, 'TABLE ' || c.oid::regclass::text, a.attname
+        INTO o_kind, o_id, o_owner, o_acl, o_what, o_col
+        FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = t.objsubid WHERE c.oid = t.objid;
+    ELSIF t.classid = 'pg_namespace'::regclass THEN
+      SELECT 'schema', oid, nspowner, nspacl, format('SCHEMA %I', nspname)
+        INTO o_kind, o_id, o_owner, o_acl, o_what FROM pg_namespace WHERE oid = t.objid;
+    ELSIF t.classid = 'pg_proc'::regclass THEN
+      SELECT 'routine', oid, proowner, proacl, 'ROUTINE ' || oid::regprocedure::text, pronamespace, prokind
+        INTO o_kind, o_id, o_owner, o_acl, o_what, o_nsp, o_relkind FROM pg_proc WHERE oid = t.objid;
+    ELSIF t.classid = 'pg_default_acl'::regclass THEN
+      SELECT 'default privilege', oid, defaclrole, defaclacl,
+             CASE defaclobjtype WHEN 'r' THEN 'TABLES' WHEN 'S' THEN 'SEQUENCES' WHEN 'f' THEN 'FUNCTIONS'
+                                WHEN 'T' THEN 'TYPES' WHEN 'n' THEN 'SCHEMAS' ELSE 'LARGE OBJECTS' END,
+             defaclnamespace, defaclobjtype,
+             'DEFAULT PRIVILEGES FOR ROLE ' || defaclrole::regrole::text
+               || CASE WHEN defaclnamespace = 0 THEN '' ELSE ' IN SCHEMA ' || defaclnamespace::regnamespace::text END
+        INTO o_kind, o_id, o_owner, o_acl, o_what, o_nsp, o_relkind, o_scope FROM pg_default_acl WHERE oid = t.objid;
+    ELSIF t.classid = 'pg_type'::regclass THEN
+      SELECT 'type', oid, typowner, typacl, CASE typtype WHEN 'd' THEN 'DOMAIN ' ELSE 'TYPE ' END || oid::regtype::text
+        INTO o_kind, o_id, o_owner, o_acl, o_what FROM pg_type WHERE oid = t.objid;
+    ELSIF t.classid = 'pg_tablespace'::regclass THEN
+      SELECT 'tablespace', oid, spcowner, spcacl, format('TABLESPACE %I', spcname)
+        INTO o_kind, o_id, o_owner, o_acl, o_what FROM pg_tablespace WHERE oid = t.objid;
+    ELSIF t.classid = 'pg_parameter_acl'::regclass THEN
+      SELECT 'parameter', oid, 10, paracl, 'PARAMETER ' || array_to_string(ARRAY(
+               SELECT quote_ident(p) FROM unnest(string_to_array(parname, '.')) WITH ORDINALITY u(p, i) ORDER BY i), '.')
+        INTO o_kind, o_id, o_owner, o_acl, o_what FROM pg_parameter_acl WHERE oid = t.objid;
+    ELSIF t.classid = 'pg_language'::regclass THEN
+      SELECT 'language', oid, lanowner, lanacl, format('LANGUAGE %I', lanname)
+        INTO o_kind, o_id, o_owner, o_acl, o_what FROM pg_language WHERE oid = t.objid;
+    ELSIF t.classid IN ('pg_largeobject'::regclass, 'pg_largeobject_metadata'::regclass) THEN
+      SELECT 'large object', oid, lomowner, lomacl, 'LARGE OBJECT ' || oid::text
+        INTO o_kind, o_id, o_owner, o_acl, o_what FROM pg_largeobject_metadata WHERE oid = t.objid;
+    ELSIF t.classid = 'pg_foreign_data_wrapper'::regclass THEN
+      SELECT 'foreign data wrapper', oid, fdwowner, fdwacl, format('FOREIGN DATA WRAPPER %I', fdwname)
+        INTO o_kind, o_id, o_owner, o_acl, o_what FROM pg_foreign_data_wrapper WHERE oid = t.objid;
+    ELSIF t.classid = 'pg_foreign_server'::regclass THEN
+      SELECT 'foreign server', oid, srvowner, srvacl, format('FOREIGN SERVER %I', srvname)
+        INTO o_kind, o_id, o_owner, o_acl, o_what FROM pg_foreign_server WHERE oid = t.objid;
+    ELSE
+      CONTINUE;  -- owns or is named by something without an ACL (pg_holdings reports ownership)
+    END IF;
+    CONTINUE WHEN o_acl IS NULL;
+    -- nullif(array_cat(...)): a plain copy of the ACL (aclexplode reads a compressed or
+    -- expanded array afresh for every entry it returns, which is quadratic in a shared
+    -- database's ACL); an empty result, of no dimension, is an empty ACL.
+    RETURN QUERY
+      SELECT o_kind, o_what, o_col, o_owner, g.grantor, g.grantee, g.privilege_type, g.is_grantable,
+             coalesce(o_scope || ' ON ', '') || o_what,
+             CASE WHEN o_scope IS NULL
+               THEN format('REVOKE %s%s ON %s FROM %s CASCADE', g.privilege_type,
+                           CASE WHEN o_col IS NULL THEN '' ELSE format(' (%I)', o_col) END, o_what, g.grantee::regrole)
+               ELSE format('ALTER %s REVOKE %s ON %s FROM %s', o_scope, g.privilege_type, o_what, g.grantee::regrole)
+             END,
+             coalesce(present AND NOT g.is_grantable AND g.grantor = o_owner AND o_col IS NULL AND (
+                  (o_kind = 'database' AND o_id = this_db AND g.grantee = auth AND g.privilege_type = 'CONNECT')
+               OR (o_kind = 'schema' AND o_id = ANY(schemas) AND g.grantee = ANY(api_roles) AND g.privilege_type = 'USAGE')
+               OR (o_kind = 'relation' AND o_nsp = ANY(schemas) AND o_owner = owner
+                   AND ((o_relkind IN ('r', 'v', 'm', 'f', 'p') AND g.privilege_type IN ('SELECT', 'INSERT', 'UPDATE', 'DELETE'))
+                        OR (o_relkind = 'S' AND g.privilege_type = 'USAGE'))
+                   AND (declared -> g.grantee::text) ? g.privilege_type)
+               OR (o_kind = 'routine' AND o_nsp = ANY(schemas) AND o_owner = owner AND g.privilege_type = 'EXECUTE'
+                   AND (declared -> g.grantee::text) ? g.privilege_type)
+               OR (o_kind = 'default privilege' AND o_owner = owner AND o_nsp = ANY(schemas)
+                   AND ((o_relkind = 'r' AND g.privilege_type IN ('SELECT', 'INSERT', 'UPDATE', 'DELETE'))
+                        OR (o_relkind = 'f' AND g.privilege_type = 'EXECUTE')
+                        OR (o_relkind = 'S' AND g.privilege_type = 'USAGE'))
+                   AND (declared -> g.grantee::text) ? g.privilege_type)), false)
+        FROM aclexplode(nullif(array_cat(o_acl, '{}'::aclitem[]), '{}')) g
+       WHERE g.grantee = ANY(app_roles)
+          OR CASE WHEN o_kind IN ('tablespace', 'parameter') OR (o_kind = 'database' AND o_id <> this_db) OR g.grantee = 0 THEN false
+                  -- This database: another database's app role is looked for among what a role
+                  -- other than a superuser (a tenant never is one) granted.
+                  WHEN o_kind = 'database' AND g.grantor = o_owner THEN NOT dba_super AND coalesce((SELECT starts_with(s.description, 'postgrest-gen: app ')
+                           AND right(s.description, length(' in database ' || current_database()))
+                               <> ' in database ' || current_database()
+                      FROM pg_shdescription s WHERE s.objoid = g.grantee AND s.classoid = 'pg_authid'::regclass), false)
+                  WHEN o_kind = 'database' THEN NOT coalesce((SELECT rolsuper FROM pg_roles WHERE oid = g.grantor), false) AND coalesce((SELECT starts_with(s.description, 'postgrest-gen: app ')
+                           AND right(s.description, length(' in database ' || current_database()))
+                               <> ' in database ' || current_database()
+                      FROM pg_shdescription s WHERE s.objoid = g.grantee AND s.classoid = 'pg_authid'::regclass), false)
+                  ELSE coalesce((SELECT starts_with(s.description, 'postgrest-gen: app ')
+                           AND right(s.description, length(' in database ' || current_database()))
+                               <> ' in database ' || current_database()
+                      FROM pg_shdescription s WHERE s.objoid = g.grantee AND s.classoid = 'pg_authid'::regclass), false) END;
+  END LOOP;
+END
+$acl$ \;
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_verify_9aa11ec9ae5f0111() RETURNS void LANGUAGE plpgsql AS $verify$
 DECLARE
   -- The app's objects by oid, read once per block from the settings (NULL when missing).
   -- Every lookup goes through a catalog index or cache (to_regrole: the role cache by name), so
@@ -286,116 +438,7 @@ SELECT ro.rolname AS role, ro.oid AS role_id, d.deptype, coalesce(db.datname, ''
     END LOOP;
   END IF;
 
-  FOR r IN SELECT x.* FROM (-- Every ACL entry, in this database and on shared objects, whose grantee is one of the app's
--- roles, whoever granted it, default privileges included; and every entry whose grantee is a
--- role postgrest-gen manages for another database's app (a tenant may grant to those; that
--- app's apply cannot reach here) on what the app's owner owns here or is named in (the tenant
--- acts as the owner: whatever it grants carries the owner as the object's owner or as grantor)
--- and on this database unless a superuser granted it.
--- The objects come from pg_shdepend, which records every role an ACL names (grantee and
--- grantor alike) and every owner, looked up by the roles' oids: index lookups, never a pass
--- over a catalog, so an app's cost does not grow with the number of apps. A table found stands
--- for its columns too. This database is read on its own (see the end).
--- `expected` marks exactly what apply.sql grants (by the object's owner, without grant option):
--- CONNECT for the authenticator; for each role PostgREST switches to, USAGE on each exposed
--- schema and its declared privileges on the schema's relations (SELECT, INSERT, UPDATE,
--- DELETE), routines (EXECUTE) and the owner's default privileges there. Everything else is
--- revoked with `revoke`, run as `grantor` (for a default privilege the grantor is its FOR
--- ROLE). `label` names the entry in messages. Needs the block's _vars.
-SELECT o.kind, o.what, o.col, o.owner_id, g.grantor, g.grantee, g.privilege_type AS priv, g.is_grantable,
-       coalesce(o.scope || ' ON ', '') || o.what AS label,
-       CASE WHEN o.scope IS NULL
-         THEN format('REVOKE %s%s ON %s FROM %s CASCADE', g.privilege_type,
-                     CASE WHEN o.col IS NULL THEN '' ELSE format(' (%I)', o.col) END, o.what, g.grantee::regrole)
-         ELSE format('ALTER %s REVOKE %s ON %s FROM %s', o.scope, g.privilege_type, o.what, g.grantee::regrole)
-       END AS revoke,
-       coalesce(present AND NOT g.is_grantable AND g.grantor = o.owner_id AND o.col IS NULL AND (
-            (o.kind = 'database' AND o.id = this_db AND g.grantee = auth AND g.privilege_type = 'CONNECT')
-         OR (o.kind = 'schema' AND o.id = ANY(schemas) AND g.grantee = ANY(api_roles) AND g.privilege_type = 'USAGE')
-         OR (o.kind = 'relation' AND o.nsp = ANY(schemas) AND o.owner_id = owner
-             AND ((o.relkind IN ('r', 'v', 'm', 'f', 'p') AND g.privilege_type IN ('SELECT', 'INSERT', 'UPDATE', 'DELETE'))
-                  OR (o.relkind = 'S' AND g.privilege_type = 'USAGE'))
-             AND (declared -> g.grantee::text) ? g.privilege_type)
-         OR (o.kind = 'routine' AND o.nsp = ANY(schemas) AND o.owner_id = owner AND g.privilege_type = 'EXECUTE'
-             AND (declared -> g.grantee::text) ? g.privilege_type)
-         OR (o.kind = 'default privilege' AND o.owner_id = owner AND o.nsp = ANY(schemas)
-             AND ((o.relkind = 'r' AND g.privilege_type IN ('SELECT', 'INSERT', 'UPDATE', 'DELETE'))
-                  OR (o.relkind = 'f' AND g.privilege_type = 'EXECUTE')
-                  OR (o.relkind = 'S' AND g.privilege_type = 'USAGE'))
-             AND (declared -> g.grantee::text) ? g.privilege_type)), false) AS expected
-  FROM (
-    -- What names the app's roles here or on shared objects, and the owner's objects and grants
-    -- here (this database apart).
-    SELECT d.classid, d.objid FROM pg_shdepend d
-     WHERE d.refclassid = 'pg_authid'::regclass AND d.refobjid = ANY(app_roles || owner) AND d.dbid IN (0, this_db)
-       AND CASE WHEN d.refobjid = ANY(app_roles) THEN d.deptype = 'a' ELSE d.dbid = this_db END
-       AND NOT (d.classid = 'pg_database'::regclass AND d.objid = this_db)
-     GROUP BY 1, 2
-  ) t CROSS JOIN LATERAL (
-    SELECT 'database' AS kind, oid AS id, datdba AS owner_id, datacl AS acl, format('DATABASE %I', datname) AS what,
-           NULL::oid AS nsp, NULL::"char" AS relkind, NULL::name AS col, NULL::text AS scope FROM pg_database WHERE t.classid = 'pg_database'::regclass AND oid = t.objid
-    UNION ALL SELECT 'tablespace', oid, spcowner, spcacl, format('TABLESPACE %I', spcname), NULL, NULL, NULL, NULL FROM pg_tablespace WHERE t.classid = 'pg_tablespace'::regclass AND oid = t.objid
-    UNION ALL SELECT 'parameter', oid, 10, paracl, 'PARAMETER ' || array_to_string(ARRAY(
-                       SELECT quote_ident(p) FROM unnest(string_to_array(parname, '.')) WITH ORDINALITY u(p, i) ORDER BY i), '.'),
-                     NULL, NULL, NULL, NULL FROM pg_parameter_acl WHERE t.classid = 'pg_parameter_acl'::regclass AND oid = t.objid
-    UNION ALL SELECT 'schema', oid, nspowner, nspacl, format('SCHEMA %I', nspname), NULL, NULL, NULL, NULL FROM pg_namespace WHERE t.classid = 'pg_namespace'::regclass AND oid = t.objid
-    UNION ALL SELECT 'relation', oid, relowner, relacl,
-                     CASE relkind WHEN 'S' THEN 'SEQUENCE ' ELSE 'TABLE ' END || oid::regclass::text,
-                     relnamespace, relkind, NULL, NULL FROM pg_class WHERE t.classid = 'pg_class'::regclass AND oid = t.objid
-    UNION ALL SELECT 'column', c.oid, c.relowner, a.attacl, 'TABLE ' || c.oid::regclass::text, NULL, NULL, a.attname, NULL
-                FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
-               WHERE t.classid = 'pg_class'::regclass AND c.oid = t.objid AND a.attacl IS NOT NULL
-    UNION ALL SELECT 'routine', oid, proowner, proacl, 'ROUTINE ' || oid::regprocedure::text, pronamespace, prokind, NULL, NULL
-                FROM pg_proc WHERE t.classid = 'pg_proc'::regclass AND oid = t.objid
-    UNION ALL SELECT 'type', oid, typowner, typacl, CASE typtype WHEN 'd' THEN 'DOMAIN ' ELSE 'TYPE ' END || oid::regtype::text,
-                     NULL, NULL, NULL, NULL FROM pg_type WHERE t.classid = 'pg_type'::regclass AND oid = t.objid
-    UNION ALL SELECT 'language', oid, lanowner, lanacl, format('LANGUAGE %I', lanname), NULL, NULL, NULL, NULL FROM pg_language WHERE t.classid = 'pg_language'::regclass AND oid = t.objid
-    UNION ALL SELECT 'large object', oid, lomowner, lomacl, 'LARGE OBJECT ' || oid::text, NULL, NULL, NULL, NULL
-                FROM pg_largeobject_metadata WHERE t.classid IN ('pg_largeobject'::regclass, 'pg_largeobject_metadata'::regclass)
-                 AND oid = t.objid
-    UNION ALL SELECT 'foreign data wrapper', oid, fdwowner, fdwacl, format('FOREIGN DATA WRAPPER %I', fdwname), NULL, NULL, NULL, NULL
-                FROM pg_foreign_data_wrapper WHERE t.classid = 'pg_foreign_data_wrapper'::regclass AND oid = t.objid
-    UNION ALL SELECT 'foreign server', oid, srvowner, srvacl, format('FOREIGN SERVER %I', srvname), NULL, NULL, NULL, NULL
-                FROM pg_foreign_server WHERE t.classid = 'pg_foreign_server'::regclass AND oid = t.objid
-    UNION ALL SELECT 'default privilege', oid, defaclrole, defaclacl,
-                     CASE defaclobjtype WHEN 'r' THEN 'TABLES' WHEN 'S' THEN 'SEQUENCES' WHEN 'f' THEN 'FUNCTIONS'
-                                        WHEN 'T' THEN 'TYPES' WHEN 'n' THEN 'SCHEMAS' ELSE 'LARGE OBJECTS' END,
-                     defaclnamespace, defaclobjtype, NULL,
-                     'DEFAULT PRIVILEGES FOR ROLE ' || defaclrole::regrole::text
-                       || CASE WHEN defaclnamespace = 0 THEN '' ELSE ' IN SCHEMA ' || defaclnamespace::regnamespace::text END
-                FROM pg_default_acl WHERE t.classid = 'pg_default_acl'::regclass AND oid = t.objid
-  ) o CROSS JOIN LATERAL aclexplode(o.acl) g
- WHERE g.grantee = ANY(app_roles) OR (o.kind NOT IN ('database', 'tablespace', 'parameter') AND EXISTS (SELECT FROM pg_shdescription s
-                    WHERE s.objoid = g.grantee AND s.classoid = 'pg_authid'::regclass
-                      AND starts_with(s.description, 'postgrest-gen: app ')
-                      AND right(s.description, length(' in database ' || current_database()))
-                          <> ' in database ' || current_database()))
-UNION ALL
--- This database: its ACL holds an entry per app when the database is shared, so it is read in
--- one pass. aclexplode reads a compressed array afresh for every entry it returns (quadratic),
--- hence the plain copy from array_cat (an empty result, of no dimension, is an empty ACL).
--- Another database's app role here is looked for among what a role other than a superuser (a
--- tenant never is one) granted.
-SELECT 'database' AS kind, format('DATABASE %I', d.datname) AS what, NULL::name AS col, d.datdba AS owner_id, g.grantor, g.grantee,
-       g.privilege_type AS priv, g.is_grantable, format('DATABASE %I', d.datname) AS label,
-       format('REVOKE %s ON DATABASE %I FROM %s CASCADE', g.privilege_type, d.datname, g.grantee::regrole) AS revoke,
-       coalesce(present AND NOT g.is_grantable AND g.grantor = d.datdba AND g.grantee = auth AND g.privilege_type = 'CONNECT', false) AS expected
-  FROM pg_database d CROSS JOIN LATERAL (SELECT rolsuper AS dba_super FROM pg_roles WHERE oid = d.datdba) s
-  CROSS JOIN LATERAL aclexplode(nullif(array_cat(d.datacl, '{}'::aclitem[]), '{}')) g
- WHERE d.oid = this_db
-   AND (g.grantee = ANY(app_roles)
-        OR CASE WHEN g.grantee = 0 THEN false
-                WHEN g.grantor = d.datdba THEN NOT s.dba_super AND EXISTS (SELECT FROM pg_shdescription s
-                    WHERE s.objoid = g.grantee AND s.classoid = 'pg_authid'::regclass
-                      AND starts_with(s.description, 'postgrest-gen: app ')
-                      AND right(s.description, length(' in database ' || current_database()))
-                          <> ' in database ' || current_database())
-                ELSE NOT coalesce((SELECT rolsuper FROM pg_roles WHERE oid = g.grantor), false) AND EXISTS (SELECT FROM pg_shdescription s
-                    WHERE s.objoid = g.grantee AND s.classoid = 'pg_authid'::regclass
-                      AND starts_with(s.description, 'postgrest-gen: app ')
-                      AND right(s.description, length(' in database ' || current_database()))
-                          <> ' in database ' || current_database()) END)
-) x WHERE NOT x.expected
+  FOR r IN SELECT x.* FROM pg_temp.postgrest_gen_acl_bd358b0bc259e1c4('all', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected
             ORDER BY x.grantee, x.what, x.col, x.priv LOOP
     problems := problems || format('unexpected privilege: %s holds %s%s on %s (granted by %s%s)', r.grantee::regrole, r.priv,
       CASE WHEN r.col IS NULL THEN '' ELSE format(' (%I)', r.col) END, r.label, r.grantor::regrole, CASE WHEN r.is_grantable THEN ', with grant option' ELSE '' END);
@@ -410,12 +453,12 @@ SELECT 'database' AS kind, format('DATABASE %I', d.datname) AS what, NULL::name 
        OR (d.refobjid = ANY(api_roles) AND d.objsubid = 0 AND (
               (d.classid = 'pg_namespace'::regclass AND d.objid = ANY(schemas))
            OR (d.classid = 'pg_class'::regclass
-               AND EXISTS (SELECT FROM pg_class WHERE oid = d.objid AND relnamespace = ANY(schemas) AND relkind IN ('r', 'v', 'm', 'f', 'p', 'S')))
+               AND coalesce((SELECT relnamespace = ANY(schemas) AND relkind IN ('r', 'v', 'm', 'f', 'p', 'S') FROM pg_class WHERE oid = d.objid), false))
            OR (d.classid = 'pg_proc'::regclass
-               AND EXISTS (SELECT FROM pg_proc WHERE oid = d.objid AND pronamespace = ANY(schemas)))
+               AND coalesce((SELECT pronamespace = ANY(schemas) FROM pg_proc WHERE oid = d.objid), false))
            OR (d.classid = 'pg_default_acl'::regclass
-               AND EXISTS (SELECT FROM pg_default_acl WHERE oid = d.objid AND defaclrole = owner AND defaclnamespace = ANY(schemas)
-                             AND defaclobjtype IN ('r', 'f', 'S')))))))
+               AND coalesce((SELECT defaclrole = owner AND defaclnamespace = ANY(schemas) AND defaclobjtype IN ('r', 'f', 'S')
+                               FROM pg_default_acl WHERE oid = d.objid), false))))))
 ) THEN
     problems := problems || 'privileges of an unknown kind'::text;
   END IF;
@@ -452,7 +495,7 @@ $lock$ \;
 -- when they carry postgrest-gen's marker (converged before) or hold nothing but what apply
 -- grants; they never own anything, and apply cannot reach other databases, so what they hold
 -- there is named instead of silently kept.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_preflight_22900adf12394b37() RETURNS void LANGUAGE plpgsql AS $preflight$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_preflight_8f1a8bbc8e5981ec() RETURNS void LANGUAGE plpgsql AS $preflight$
 DECLARE
   -- The app's objects by oid, read once per block from the settings (NULL when missing).
   -- Every lookup goes through a catalog index or cache (to_regrole: the role cache by name), so
@@ -569,116 +612,7 @@ BEGIN
     -- What the privileges step will revoke: each entry acts as its object's owner (a plain
     -- REVOKE by a role with the owner's privileges) or as its grantor (SET ROLE).
     FOR r IN SELECT x.*, (SELECT rolsuper FROM pg_roles WHERE oid = x.grantor) AS grantor_super
-               FROM (-- Every ACL entry, in this database and on shared objects, whose grantee is one of the app's
--- roles, whoever granted it, default privileges included; and every entry whose grantee is a
--- role postgrest-gen manages for another database's app (a tenant may grant to those; that
--- app's apply cannot reach here) on what the app's owner owns here or is named in (the tenant
--- acts as the owner: whatever it grants carries the owner as the object's owner or as grantor)
--- and on this database unless a superuser granted it.
--- The objects come from pg_shdepend, which records every role an ACL names (grantee and
--- grantor alike) and every owner, looked up by the roles' oids: index lookups, never a pass
--- over a catalog, so an app's cost does not grow with the number of apps. A table found stands
--- for its columns too. This database is read on its own (see the end).
--- `expected` marks exactly what apply.sql grants (by the object's owner, without grant option):
--- CONNECT for the authenticator; for each role PostgREST switches to, USAGE on each exposed
--- schema and its declared privileges on the schema's relations (SELECT, INSERT, UPDATE,
--- DELETE), routines (EXECUTE) and the owner's default privileges there. Everything else is
--- revoked with `revoke`, run as `grantor` (for a default privilege the grantor is its FOR
--- ROLE). `label` names the entry in messages. Needs the block's _vars.
-SELECT o.kind, o.what, o.col, o.owner_id, g.grantor, g.grantee, g.privilege_type AS priv, g.is_grantable,
-       coalesce(o.scope || ' ON ', '') || o.what AS label,
-       CASE WHEN o.scope IS NULL
-         THEN format('REVOKE %s%s ON %s FROM %s CASCADE', g.privilege_type,
-                     CASE WHEN o.col IS NULL THEN '' ELSE format(' (%I)', o.col) END, o.what, g.grantee::regrole)
-         ELSE format('ALTER %s REVOKE %s ON %s FROM %s', o.scope, g.privilege_type, o.what, g.grantee::regrole)
-       END AS revoke,
-       coalesce(present AND NOT g.is_grantable AND g.grantor = o.owner_id AND o.col IS NULL AND (
-            (o.kind = 'database' AND o.id = this_db AND g.grantee = auth AND g.privilege_type = 'CONNECT')
-         OR (o.kind = 'schema' AND o.id = ANY(schemas) AND g.grantee = ANY(api_roles) AND g.privilege_type = 'USAGE')
-         OR (o.kind = 'relation' AND o.nsp = ANY(schemas) AND o.owner_id = owner
-             AND ((o.relkind IN ('r', 'v', 'm', 'f', 'p') AND g.privilege_type IN ('SELECT', 'INSERT', 'UPDATE', 'DELETE'))
-                  OR (o.relkind = 'S' AND g.privilege_type = 'USAGE'))
-             AND (declared -> g.grantee::text) ? g.privilege_type)
-         OR (o.kind = 'routine' AND o.nsp = ANY(schemas) AND o.owner_id = owner AND g.privilege_type = 'EXECUTE'
-             AND (declared -> g.grantee::text) ? g.privilege_type)
-         OR (o.kind = 'default privilege' AND o.owner_id = owner AND o.nsp = ANY(schemas)
-             AND ((o.relkind = 'r' AND g.privilege_type IN ('SELECT', 'INSERT', 'UPDATE', 'DELETE'))
-                  OR (o.relkind = 'f' AND g.privilege_type = 'EXECUTE')
-                  OR (o.relkind = 'S' AND g.privilege_type = 'USAGE'))
-             AND (declared -> g.grantee::text) ? g.privilege_type)), false) AS expected
-  FROM (
-    -- What names the app's roles here or on shared objects, and the owner's objects and grants
-    -- here (this database apart).
-    SELECT d.classid, d.objid FROM pg_shdepend d
-     WHERE d.refclassid = 'pg_authid'::regclass AND d.refobjid = ANY(app_roles || owner) AND d.dbid IN (0, this_db)
-       AND CASE WHEN d.refobjid = ANY(app_roles) THEN d.deptype = 'a' ELSE d.dbid = this_db END
-       AND NOT (d.classid = 'pg_database'::regclass AND d.objid = this_db)
-     GROUP BY 1, 2
-  ) t CROSS JOIN LATERAL (
-    SELECT 'database' AS kind, oid AS id, datdba AS owner_id, datacl AS acl, format('DATABASE %I', datname) AS what,
-           NULL::oid AS nsp, NULL::"char" AS relkind, NULL::name AS col, NULL::text AS scope FROM pg_database WHERE t.classid = 'pg_database'::regclass AND oid = t.objid
-    UNION ALL SELECT 'tablespace', oid, spcowner, spcacl, format('TABLESPACE %I', spcname), NULL, NULL, NULL, NULL FROM pg_tablespace WHERE t.classid = 'pg_tablespace'::regclass AND oid = t.objid
-    UNION ALL SELECT 'parameter', oid, 10, paracl, 'PARAMETER ' || array_to_string(ARRAY(
-                       SELECT quote_ident(p) FROM unnest(string_to_array(parname, '.')) WITH ORDINALITY u(p, i) ORDER BY i), '.'),
-                     NULL, NULL, NULL, NULL FROM pg_parameter_acl WHERE t.classid = 'pg_parameter_acl'::regclass AND oid = t.objid
-    UNION ALL SELECT 'schema', oid, nspowner, nspacl, format('SCHEMA %I', nspname), NULL, NULL, NULL, NULL FROM pg_namespace WHERE t.classid = 'pg_namespace'::regclass AND oid = t.objid
-    UNION ALL SELECT 'relation', oid, relowner, relacl,
-                     CASE relkind WHEN 'S' THEN 'SEQUENCE ' ELSE 'TABLE ' END || oid::regclass::text,
-                     relnamespace, relkind, NULL, NULL FROM pg_class WHERE t.classid = 'pg_class'::regclass AND oid = t.objid
-    UNION ALL SELECT 'column', c.oid, c.relowner, a.attacl, 'TABLE ' || c.oid::regclass::text, NULL, NULL, a.attname, NULL
-                FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
-               WHERE t.classid = 'pg_class'::regclass AND c.oid = t.objid AND a.attacl IS NOT NULL
-    UNION ALL SELECT 'routine', oid, proowner, proacl, 'ROUTINE ' || oid::regprocedure::text, pronamespace, prokind, NULL, NULL
-                FROM pg_proc WHERE t.classid = 'pg_proc'::regclass AND oid = t.objid
-    UNION ALL SELECT 'type', oid, typowner, typacl, CASE typtype WHEN 'd' THEN 'DOMAIN ' ELSE 'TYPE ' END || oid::regtype::text,
-                     NULL, NULL, NULL, NULL FROM pg_type WHERE t.classid = 'pg_type'::regclass AND oid = t.objid
-    UNION ALL SELECT 'language', oid, lanowner, lanacl, format('LANGUAGE %I', lanname), NULL, NULL, NULL, NULL FROM pg_language WHERE t.classid = 'pg_language'::regclass AND oid = t.objid
-    UNION ALL SELECT 'large object', oid, lomowner, lomacl, 'LARGE OBJECT ' || oid::text, NULL, NULL, NULL, NULL
-                FROM pg_largeobject_metadata WHERE t.classid IN ('pg_largeobject'::regclass, 'pg_largeobject_metadata'::regclass)
-                 AND oid = t.objid
-    UNION ALL SELECT 'foreign data wrapper', oid, fdwowner, fdwacl, format('FOREIGN DATA WRAPPER %I', fdwname), NULL, NULL, NULL, NULL
-                FROM pg_foreign_data_wrapper WHERE t.classid = 'pg_foreign_data_wrapper'::regclass AND oid = t.objid
-    UNION ALL SELECT 'foreign server', oid, srvowner, srvacl, format('FOREIGN SERVER %I', srvname), NULL, NULL, NULL, NULL
-                FROM pg_foreign_server WHERE t.classid = 'pg_foreign_server'::regclass AND oid = t.objid
-    UNION ALL SELECT 'default privilege', oid, defaclrole, defaclacl,
-                     CASE defaclobjtype WHEN 'r' THEN 'TABLES' WHEN 'S' THEN 'SEQUENCES' WHEN 'f' THEN 'FUNCTIONS'
-                                        WHEN 'T' THEN 'TYPES' WHEN 'n' THEN 'SCHEMAS' ELSE 'LARGE OBJECTS' END,
-                     defaclnamespace, defaclobjtype, NULL,
-                     'DEFAULT PRIVILEGES FOR ROLE ' || defaclrole::regrole::text
-                       || CASE WHEN defaclnamespace = 0 THEN '' ELSE ' IN SCHEMA ' || defaclnamespace::regnamespace::text END
-                FROM pg_default_acl WHERE t.classid = 'pg_default_acl'::regclass AND oid = t.objid
-  ) o CROSS JOIN LATERAL aclexplode(o.acl) g
- WHERE g.grantee = ANY(app_roles) OR (o.kind NOT IN ('database', 'tablespace', 'parameter') AND EXISTS (SELECT FROM pg_shdescription s
-                    WHERE s.objoid = g.grantee AND s.classoid = 'pg_authid'::regclass
-                      AND starts_with(s.description, 'postgrest-gen: app ')
-                      AND right(s.description, length(' in database ' || current_database()))
-                          <> ' in database ' || current_database()))
-UNION ALL
--- This database: its ACL holds an entry per app when the database is shared, so it is read in
--- one pass. aclexplode reads a compressed array afresh for every entry it returns (quadratic),
--- hence the plain copy from array_cat (an empty result, of no dimension, is an empty ACL).
--- Another database's app role here is looked for among what a role other than a superuser (a
--- tenant never is one) granted.
-SELECT 'database' AS kind, format('DATABASE %I', d.datname) AS what, NULL::name AS col, d.datdba AS owner_id, g.grantor, g.grantee,
-       g.privilege_type AS priv, g.is_grantable, format('DATABASE %I', d.datname) AS label,
-       format('REVOKE %s ON DATABASE %I FROM %s CASCADE', g.privilege_type, d.datname, g.grantee::regrole) AS revoke,
-       coalesce(present AND NOT g.is_grantable AND g.grantor = d.datdba AND g.grantee = auth AND g.privilege_type = 'CONNECT', false) AS expected
-  FROM pg_database d CROSS JOIN LATERAL (SELECT rolsuper AS dba_super FROM pg_roles WHERE oid = d.datdba) s
-  CROSS JOIN LATERAL aclexplode(nullif(array_cat(d.datacl, '{}'::aclitem[]), '{}')) g
- WHERE d.oid = this_db
-   AND (g.grantee = ANY(app_roles)
-        OR CASE WHEN g.grantee = 0 THEN false
-                WHEN g.grantor = d.datdba THEN NOT s.dba_super AND EXISTS (SELECT FROM pg_shdescription s
-                    WHERE s.objoid = g.grantee AND s.classoid = 'pg_authid'::regclass
-                      AND starts_with(s.description, 'postgrest-gen: app ')
-                      AND right(s.description, length(' in database ' || current_database()))
-                          <> ' in database ' || current_database())
-                ELSE NOT coalesce((SELECT rolsuper FROM pg_roles WHERE oid = g.grantor), false) AND EXISTS (SELECT FROM pg_shdescription s
-                    WHERE s.objoid = g.grantee AND s.classoid = 'pg_authid'::regclass
-                      AND starts_with(s.description, 'postgrest-gen: app ')
-                      AND right(s.description, length(' in database ' || current_database()))
-                          <> ' in database ' || current_database()) END)
-) x WHERE NOT x.expected
+               FROM pg_temp.postgrest_gen_acl_bd358b0bc259e1c4('all', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected
               ORDER BY x.kind, x.what, x.col, x.grantee, x.priv LOOP
       IF r.kind = 'parameter' OR r.grantor_super THEN
         problems := problems || format('role %s holds %s on %s, granted by a superuser, which only a superuser may revoke; as a superuser, run: %s;',
@@ -833,116 +767,7 @@ SELECT ro.rolname AS role, ro.oid AS role_id, d.deptype, coalesce(db.datname, ''
   END IF;
   -- Converged roles (the common case) skip the catalog-wide scan.
   IF present AND cardinality(unmarked) > 0 THEN
-    FOR r IN SELECT x.* FROM (-- Every ACL entry, in this database and on shared objects, whose grantee is one of the app's
--- roles, whoever granted it, default privileges included; and every entry whose grantee is a
--- role postgrest-gen manages for another database's app (a tenant may grant to those; that
--- app's apply cannot reach here) on what the app's owner owns here or is named in (the tenant
--- acts as the owner: whatever it grants carries the owner as the object's owner or as grantor)
--- and on this database unless a superuser granted it.
--- The objects come from pg_shdepend, which records every role an ACL names (grantee and
--- grantor alike) and every owner, looked up by the roles' oids: index lookups, never a pass
--- over a catalog, so an app's cost does not grow with the number of apps. A table found stands
--- for its columns too. This database is read on its own (see the end).
--- `expected` marks exactly what apply.sql grants (by the object's owner, without grant option):
--- CONNECT for the authenticator; for each role PostgREST switches to, USAGE on each exposed
--- schema and its declared privileges on the schema's relations (SELECT, INSERT, UPDATE,
--- DELETE), routines (EXECUTE) and the owner's default privileges there. Everything else is
--- revoked with `revoke`, run as `grantor` (for a default privilege the grantor is its FOR
--- ROLE). `label` names the entry in messages. Needs the block's _vars.
-SELECT o.kind, o.what, o.col, o.owner_id, g.grantor, g.grantee, g.privilege_type AS priv, g.is_grantable,
-       coalesce(o.scope || ' ON ', '') || o.what AS label,
-       CASE WHEN o.scope IS NULL
-         THEN format('REVOKE %s%s ON %s FROM %s CASCADE', g.privilege_type,
-                     CASE WHEN o.col IS NULL THEN '' ELSE format(' (%I)', o.col) END, o.what, g.grantee::regrole)
-         ELSE format('ALTER %s REVOKE %s ON %s FROM %s', o.scope, g.privilege_type, o.what, g.grantee::regrole)
-       END AS revoke,
-       coalesce(present AND NOT g.is_grantable AND g.grantor = o.owner_id AND o.col IS NULL AND (
-            (o.kind = 'database' AND o.id = this_db AND g.grantee = auth AND g.privilege_type = 'CONNECT')
-         OR (o.kind = 'schema' AND o.id = ANY(schemas) AND g.grantee = ANY(api_roles) AND g.privilege_type = 'USAGE')
-         OR (o.kind = 'relation' AND o.nsp = ANY(schemas) AND o.owner_id = owner
-             AND ((o.relkind IN ('r', 'v', 'm', 'f', 'p') AND g.privilege_type IN ('SELECT', 'INSERT', 'UPDATE', 'DELETE'))
-                  OR (o.relkind = 'S' AND g.privilege_type = 'USAGE'))
-             AND (declared -> g.grantee::text) ? g.privilege_type)
-         OR (o.kind = 'routine' AND o.nsp = ANY(schemas) AND o.owner_id = owner AND g.privilege_type = 'EXECUTE'
-             AND (declared -> g.grantee::text) ? g.privilege_type)
-         OR (o.kind = 'default privilege' AND o.owner_id = owner AND o.nsp = ANY(schemas)
-             AND ((o.relkind = 'r' AND g.privilege_type IN ('SELECT', 'INSERT', 'UPDATE', 'DELETE'))
-                  OR (o.relkind = 'f' AND g.privilege_type = 'EXECUTE')
-                  OR (o.relkind = 'S' AND g.privilege_type = 'USAGE'))
-             AND (declared -> g.grantee::text) ? g.privilege_type)), false) AS expected
-  FROM (
-    -- What names the app's roles here or on shared objects, and the owner's objects and grants
-    -- here (this database apart).
-    SELECT d.classid, d.objid FROM pg_shdepend d
-     WHERE d.refclassid = 'pg_authid'::regclass AND d.refobjid = ANY(app_roles || owner) AND d.dbid IN (0, this_db)
-       AND CASE WHEN d.refobjid = ANY(app_roles) THEN d.deptype = 'a' ELSE d.dbid = this_db END
-       AND NOT (d.classid = 'pg_database'::regclass AND d.objid = this_db)
-     GROUP BY 1, 2
-  ) t CROSS JOIN LATERAL (
-    SELECT 'database' AS kind, oid AS id, datdba AS owner_id, datacl AS acl, format('DATABASE %I', datname) AS what,
-           NULL::oid AS nsp, NULL::"char" AS relkind, NULL::name AS col, NULL::text AS scope FROM pg_database WHERE t.classid = 'pg_database'::regclass AND oid = t.objid
-    UNION ALL SELECT 'tablespace', oid, spcowner, spcacl, format('TABLESPACE %I', spcname), NULL, NULL, NULL, NULL FROM pg_tablespace WHERE t.classid = 'pg_tablespace'::regclass AND oid = t.objid
-    UNION ALL SELECT 'parameter', oid, 10, paracl, 'PARAMETER ' || array_to_string(ARRAY(
-                       SELECT quote_ident(p) FROM unnest(string_to_array(parname, '.')) WITH ORDINALITY u(p, i) ORDER BY i), '.'),
-                     NULL, NULL, NULL, NULL FROM pg_parameter_acl WHERE t.classid = 'pg_parameter_acl'::regclass AND oid = t.objid
-    UNION ALL SELECT 'schema', oid, nspowner, nspacl, format('SCHEMA %I', nspname), NULL, NULL, NULL, NULL FROM pg_namespace WHERE t.classid = 'pg_namespace'::regclass AND oid = t.objid
-    UNION ALL SELECT 'relation', oid, relowner, relacl,
-                     CASE relkind WHEN 'S' THEN 'SEQUENCE ' ELSE 'TABLE ' END || oid::regclass::text,
-                     relnamespace, relkind, NULL, NULL FROM pg_class WHERE t.classid = 'pg_class'::regclass AND oid = t.objid
-    UNION ALL SELECT 'column', c.oid, c.relowner, a.attacl, 'TABLE ' || c.oid::regclass::text, NULL, NULL, a.attname, NULL
-                FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
-               WHERE t.classid = 'pg_class'::regclass AND c.oid = t.objid AND a.attacl IS NOT NULL
-    UNION ALL SELECT 'routine', oid, proowner, proacl, 'ROUTINE ' || oid::regprocedure::text, pronamespace, prokind, NULL, NULL
-                FROM pg_proc WHERE t.classid = 'pg_proc'::regclass AND oid = t.objid
-    UNION ALL SELECT 'type', oid, typowner, typacl, CASE typtype WHEN 'd' THEN 'DOMAIN ' ELSE 'TYPE ' END || oid::regtype::text,
-                     NULL, NULL, NULL, NULL FROM pg_type WHERE t.classid = 'pg_type'::regclass AND oid = t.objid
-    UNION ALL SELECT 'language', oid, lanowner, lanacl, format('LANGUAGE %I', lanname), NULL, NULL, NULL, NULL FROM pg_language WHERE t.classid = 'pg_language'::regclass AND oid = t.objid
-    UNION ALL SELECT 'large object', oid, lomowner, lomacl, 'LARGE OBJECT ' || oid::text, NULL, NULL, NULL, NULL
-                FROM pg_largeobject_metadata WHERE t.classid IN ('pg_largeobject'::regclass, 'pg_largeobject_metadata'::regclass)
-                 AND oid = t.objid
-    UNION ALL SELECT 'foreign data wrapper', oid, fdwowner, fdwacl, format('FOREIGN DATA WRAPPER %I', fdwname), NULL, NULL, NULL, NULL
-                FROM pg_foreign_data_wrapper WHERE t.classid = 'pg_foreign_data_wrapper'::regclass AND oid = t.objid
-    UNION ALL SELECT 'foreign server', oid, srvowner, srvacl, format('FOREIGN SERVER %I', srvname), NULL, NULL, NULL, NULL
-                FROM pg_foreign_server WHERE t.classid = 'pg_foreign_server'::regclass AND oid = t.objid
-    UNION ALL SELECT 'default privilege', oid, defaclrole, defaclacl,
-                     CASE defaclobjtype WHEN 'r' THEN 'TABLES' WHEN 'S' THEN 'SEQUENCES' WHEN 'f' THEN 'FUNCTIONS'
-                                        WHEN 'T' THEN 'TYPES' WHEN 'n' THEN 'SCHEMAS' ELSE 'LARGE OBJECTS' END,
-                     defaclnamespace, defaclobjtype, NULL,
-                     'DEFAULT PRIVILEGES FOR ROLE ' || defaclrole::regrole::text
-                       || CASE WHEN defaclnamespace = 0 THEN '' ELSE ' IN SCHEMA ' || defaclnamespace::regnamespace::text END
-                FROM pg_default_acl WHERE t.classid = 'pg_default_acl'::regclass AND oid = t.objid
-  ) o CROSS JOIN LATERAL aclexplode(o.acl) g
- WHERE g.grantee = ANY(app_roles) OR (o.kind NOT IN ('database', 'tablespace', 'parameter') AND EXISTS (SELECT FROM pg_shdescription s
-                    WHERE s.objoid = g.grantee AND s.classoid = 'pg_authid'::regclass
-                      AND starts_with(s.description, 'postgrest-gen: app ')
-                      AND right(s.description, length(' in database ' || current_database()))
-                          <> ' in database ' || current_database()))
-UNION ALL
--- This database: its ACL holds an entry per app when the database is shared, so it is read in
--- one pass. aclexplode reads a compressed array afresh for every entry it returns (quadratic),
--- hence the plain copy from array_cat (an empty result, of no dimension, is an empty ACL).
--- Another database's app role here is looked for among what a role other than a superuser (a
--- tenant never is one) granted.
-SELECT 'database' AS kind, format('DATABASE %I', d.datname) AS what, NULL::name AS col, d.datdba AS owner_id, g.grantor, g.grantee,
-       g.privilege_type AS priv, g.is_grantable, format('DATABASE %I', d.datname) AS label,
-       format('REVOKE %s ON DATABASE %I FROM %s CASCADE', g.privilege_type, d.datname, g.grantee::regrole) AS revoke,
-       coalesce(present AND NOT g.is_grantable AND g.grantor = d.datdba AND g.grantee = auth AND g.privilege_type = 'CONNECT', false) AS expected
-  FROM pg_database d CROSS JOIN LATERAL (SELECT rolsuper AS dba_super FROM pg_roles WHERE oid = d.datdba) s
-  CROSS JOIN LATERAL aclexplode(nullif(array_cat(d.datacl, '{}'::aclitem[]), '{}')) g
- WHERE d.oid = this_db
-   AND (g.grantee = ANY(app_roles)
-        OR CASE WHEN g.grantee = 0 THEN false
-                WHEN g.grantor = d.datdba THEN NOT s.dba_super AND EXISTS (SELECT FROM pg_shdescription s
-                    WHERE s.objoid = g.grantee AND s.classoid = 'pg_authid'::regclass
-                      AND starts_with(s.description, 'postgrest-gen: app ')
-                      AND right(s.description, length(' in database ' || current_database()))
-                          <> ' in database ' || current_database())
-                ELSE NOT coalesce((SELECT rolsuper FROM pg_roles WHERE oid = g.grantor), false) AND EXISTS (SELECT FROM pg_shdescription s
-                    WHERE s.objoid = g.grantee AND s.classoid = 'pg_authid'::regclass
-                      AND starts_with(s.description, 'postgrest-gen: app ')
-                      AND right(s.description, length(' in database ' || current_database()))
-                          <> ' in database ' || current_database()) END)
-) x
+    FOR r IN SELECT x.* FROM pg_temp.postgrest_gen_acl_bd358b0bc259e1c4('all', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x
               WHERE NOT x.expected AND x.grantee = ANY(unmarked) ORDER BY x.grantee, x.what, x.priv
     LOOP
       problems := problems || format('role %s existed before postgrest-gen managed it and holds %s%s on %s (granted by %s); adopt it only once it holds nothing but what apply grants: %s;',
@@ -1157,7 +982,7 @@ $membership$ \;
 -- user code); a superuser's plain REVOKE acts as the owner already. Never as a non-superuser
 -- administrator itself: PostgreSQL would pick the grantor among the roles it inherits, which
 -- tenants can steer with grant options. CASCADE takes along what the role passed on.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_privileges_f4d042fbfd7a3ba0() RETURNS void LANGUAGE plpgsql AS $privileges$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_privileges_83ef25d8fad37d5f() RETURNS void LANGUAGE plpgsql AS $privileges$
 DECLARE
   -- The app's objects by oid, read once per block from the settings (NULL when missing).
   -- Every lookup goes through a catalog index or cache (to_regrole: the role cache by name), so
@@ -1205,91 +1030,7 @@ BEGIN
   -- that survives three passes stops the run instead of looping.
   FOR pass IN 1..4 LOOP
     seen := 0;
-    FOR r IN SELECT x.* FROM (-- Every ACL entry, in this database and on shared objects, whose grantee is one of the app's
--- roles, whoever granted it, default privileges included; and every entry whose grantee is a
--- role postgrest-gen manages for another database's app (a tenant may grant to those; that
--- app's apply cannot reach here) on what the app's owner owns here or is named in (the tenant
--- acts as the owner: whatever it grants carries the owner as the object's owner or as grantor)
--- and on this database unless a superuser granted it.
--- The objects come from pg_shdepend, which records every role an ACL names (grantee and
--- grantor alike) and every owner, looked up by the roles' oids: index lookups, never a pass
--- over a catalog, so an app's cost does not grow with the number of apps. A table found stands
--- for its columns too. This database is read on its own (see the end).
--- `expected` marks exactly what apply.sql grants (by the object's owner, without grant option):
--- CONNECT for the authenticator; for each role PostgREST switches to, USAGE on each exposed
--- schema and its declared privileges on the schema's relations (SELECT, INSERT, UPDATE,
--- DELETE), routines (EXECUTE) and the owner's default privileges there. Everything else is
--- revoked with `revoke`, run as `grantor` (for a default privilege the grantor is its FOR
--- ROLE). `label` names the entry in messages. Needs the block's _vars.
-SELECT o.kind, o.what, o.col, o.owner_id, g.grantor, g.grantee, g.privilege_type AS priv, g.is_grantable,
-       coalesce(o.scope || ' ON ', '') || o.what AS label,
-       CASE WHEN o.scope IS NULL
-         THEN format('REVOKE %s%s ON %s FROM %s CASCADE', g.privilege_type,
-                     CASE WHEN o.col IS NULL THEN '' ELSE format(' (%I)', o.col) END, o.what, g.grantee::regrole)
-         ELSE format('ALTER %s REVOKE %s ON %s FROM %s', o.scope, g.privilege_type, o.what, g.grantee::regrole)
-       END AS revoke,
-       coalesce(present AND NOT g.is_grantable AND g.grantor = o.owner_id AND o.col IS NULL AND (
-            (o.kind = 'database' AND o.id = this_db AND g.grantee = auth AND g.privilege_type = 'CONNECT')
-         OR (o.kind = 'schema' AND o.id = ANY(schemas) AND g.grantee = ANY(api_roles) AND g.privilege_type = 'USAGE')
-         OR (o.kind = 'relation' AND o.nsp = ANY(schemas) AND o.owner_id = owner
-             AND ((o.relkind IN ('r', 'v', 'm', 'f', 'p') AND g.privilege_type IN ('SELECT', 'INSERT', 'UPDATE', 'DELETE'))
-                  OR (o.relkind = 'S' AND g.privilege_type = 'USAGE'))
-             AND (declared -> g.grantee::text) ? g.privilege_type)
-         OR (o.kind = 'routine' AND o.nsp = ANY(schemas) AND o.owner_id = owner AND g.privilege_type = 'EXECUTE'
-             AND (declared -> g.grantee::text) ? g.privilege_type)
-         OR (o.kind = 'default privilege' AND o.owner_id = owner AND o.nsp = ANY(schemas)
-             AND ((o.relkind = 'r' AND g.privilege_type IN ('SELECT', 'INSERT', 'UPDATE', 'DELETE'))
-                  OR (o.relkind = 'f' AND g.privilege_type = 'EXECUTE')
-                  OR (o.relkind = 'S' AND g.privilege_type = 'USAGE'))
-             AND (declared -> g.grantee::text) ? g.privilege_type)), false) AS expected
-  FROM (
-    -- What names the app's roles here or on shared objects, and the owner's objects and grants
-    -- here (this database apart).
-    SELECT d.classid, d.objid FROM pg_shdepend d
-     WHERE d.refclassid = 'pg_authid'::regclass AND d.refobjid = ANY(app_roles || owner) AND d.dbid IN (0, this_db)
-       AND CASE WHEN d.refobjid = ANY(app_roles) THEN d.deptype = 'a' ELSE d.dbid = this_db END
-       AND NOT (d.classid = 'pg_database'::regclass AND d.objid = this_db)
-     GROUP BY 1, 2
-  ) t CROSS JOIN LATERAL (
-    SELECT 'database' AS kind, oid AS id, datdba AS owner_id, datacl AS acl, format('DATABASE %I', datname) AS what,
-           NULL::oid AS nsp, NULL::"char" AS relkind, NULL::name AS col, NULL::text AS scope FROM pg_database WHERE t.classid = 'pg_database'::regclass AND oid = t.objid
-    UNION ALL SELECT 'tablespace', oid, spcowner, spcacl, format('TABLESPACE %I', spcname), NULL, NULL, NULL, NULL FROM pg_tablespace WHERE t.classid = 'pg_tablespace'::regclass AND oid = t.objid
-    UNION ALL SELECT 'parameter', oid, 10, paracl, 'PARAMETER ' || array_to_string(ARRAY(
-                       SELECT quote_ident(p) FROM unnest(string_to_array(parname, '.')) WITH ORDINALITY u(p, i) ORDER BY i), '.'),
-                     NULL, NULL, NULL, NULL FROM pg_parameter_acl WHERE t.classid = 'pg_parameter_acl'::regclass AND oid = t.objid
-    UNION ALL SELECT 'schema', oid, nspowner, nspacl, format('SCHEMA %I', nspname), NULL, NULL, NULL, NULL FROM pg_namespace WHERE t.classid = 'pg_namespace'::regclass AND oid = t.objid
-    UNION ALL SELECT 'relation', oid, relowner, relacl,
-                     CASE relkind WHEN 'S' THEN 'SEQUENCE ' ELSE 'TABLE ' END || oid::regclass::text,
-                     relnamespace, relkind, NULL, NULL FROM pg_class WHERE t.classid = 'pg_class'::regclass AND oid = t.objid
-    UNION ALL SELECT 'column', c.oid, c.relowner, a.attacl, 'TABLE ' || c.oid::regclass::text, NULL, NULL, a.attname, NULL
-                FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
-               WHERE t.classid = 'pg_class'::regclass AND c.oid = t.objid AND a.attacl IS NOT NULL
-    UNION ALL SELECT 'routine', oid, proowner, proacl, 'ROUTINE ' || oid::regprocedure::text, pronamespace, prokind, NULL, NULL
-                FROM pg_proc WHERE t.classid = 'pg_proc'::regclass AND oid = t.objid
-    UNION ALL SELECT 'type', oid, typowner, typacl, CASE typtype WHEN 'd' THEN 'DOMAIN ' ELSE 'TYPE ' END || oid::regtype::text,
-                     NULL, NULL, NULL, NULL FROM pg_type WHERE t.classid = 'pg_type'::regclass AND oid = t.objid
-    UNION ALL SELECT 'language', oid, lanowner, lanacl, format('LANGUAGE %I', lanname), NULL, NULL, NULL, NULL FROM pg_language WHERE t.classid = 'pg_language'::regclass AND oid = t.objid
-    UNION ALL SELECT 'large object', oid, lomowner, lomacl, 'LARGE OBJECT ' || oid::text, NULL, NULL, NULL, NULL
-                FROM pg_largeobject_metadata WHERE t.classid IN ('pg_largeobject'::regclass, 'pg_largeobject_metadata'::regclass)
-                 AND oid = t.objid
-    UNION ALL SELECT 'foreign data wrapper', oid, fdwowner, fdwacl, format('FOREIGN DATA WRAPPER %I', fdwname), NULL, NULL, NULL, NULL
-                FROM pg_foreign_data_wrapper WHERE t.classid = 'pg_foreign_data_wrapper'::regclass AND oid = t.objid
-    UNION ALL SELECT 'foreign server', oid, srvowner, srvacl, format('FOREIGN SERVER %I', srvname), NULL, NULL, NULL, NULL
-                FROM pg_foreign_server WHERE t.classid = 'pg_foreign_server'::regclass AND oid = t.objid
-    UNION ALL SELECT 'default privilege', oid, defaclrole, defaclacl,
-                     CASE defaclobjtype WHEN 'r' THEN 'TABLES' WHEN 'S' THEN 'SEQUENCES' WHEN 'f' THEN 'FUNCTIONS'
-                                        WHEN 'T' THEN 'TYPES' WHEN 'n' THEN 'SCHEMAS' ELSE 'LARGE OBJECTS' END,
-                     defaclnamespace, defaclobjtype, NULL,
-                     'DEFAULT PRIVILEGES FOR ROLE ' || defaclrole::regrole::text
-                       || CASE WHEN defaclnamespace = 0 THEN '' ELSE ' IN SCHEMA ' || defaclnamespace::regnamespace::text END
-                FROM pg_default_acl WHERE t.classid = 'pg_default_acl'::regclass AND oid = t.objid
-  ) o CROSS JOIN LATERAL aclexplode(o.acl) g
- WHERE g.grantee = ANY(app_roles) OR (o.kind NOT IN ('database', 'tablespace', 'parameter') AND EXISTS (SELECT FROM pg_shdescription s
-                    WHERE s.objoid = g.grantee AND s.classoid = 'pg_authid'::regclass
-                      AND starts_with(s.description, 'postgrest-gen: app ')
-                      AND right(s.description, length(' in database ' || current_database()))
-                          <> ' in database ' || current_database()))
-) x WHERE NOT x.expected
+    FOR r IN SELECT x.* FROM pg_temp.postgrest_gen_acl_bd358b0bc259e1c4('objects', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected
               ORDER BY x.kind, x.what, x.col, x.grantee, x.priv
     LOOP
       seen := seen + 1;
@@ -1464,7 +1205,7 @@ $defaults$ \;
 -- so the writes take the database's postgrest-gen lock, and as the last writes before the
 -- checks: apps of different owners run side by side until here. A converged ACL is read and
 -- left without the lock.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_database_3fd500d7d7ceaa9b() RETURNS void LANGUAGE plpgsql AS $database$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_database_9b59a04cf4af9964() RETURNS void LANGUAGE plpgsql AS $database$
 DECLARE
   -- The app's objects by oid, read once per block from the settings (NULL when missing).
   -- Every lookup goes through a catalog index or cache (to_regrole: the role cache by name), so
@@ -1505,48 +1246,12 @@ DECLARE
   is_super boolean := (SELECT rolsuper FROM pg_roles WHERE rolname = current_user);
   seen int;
   r record;
+  -- Read before the lock, and not again under it when nothing is to be revoked: only this
+  -- app's runs change its roles' entries (a tenant's grant made meanwhile is like one made just
+  -- after the commit: verify reports it, the next apply revokes it).
+  unexpected boolean := EXISTS (SELECT FROM pg_temp.postgrest_gen_acl_bd358b0bc259e1c4('database', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected);
 BEGIN
-  IF EXISTS (SELECT FROM (-- Every ACL entry, in this database and on shared objects, whose grantee is one of the app's
--- roles, whoever granted it, default privileges included; and every entry whose grantee is a
--- role postgrest-gen manages for another database's app (a tenant may grant to those; that
--- app's apply cannot reach here) on what the app's owner owns here or is named in (the tenant
--- acts as the owner: whatever it grants carries the owner as the object's owner or as grantor)
--- and on this database unless a superuser granted it.
--- The objects come from pg_shdepend, which records every role an ACL names (grantee and
--- grantor alike) and every owner, looked up by the roles' oids: index lookups, never a pass
--- over a catalog, so an app's cost does not grow with the number of apps. A table found stands
--- for its columns too. This database is read on its own (see the end).
--- `expected` marks exactly what apply.sql grants (by the object's owner, without grant option):
--- CONNECT for the authenticator; for each role PostgREST switches to, USAGE on each exposed
--- schema and its declared privileges on the schema's relations (SELECT, INSERT, UPDATE,
--- DELETE), routines (EXECUTE) and the owner's default privileges there. Everything else is
--- revoked with `revoke`, run as `grantor` (for a default privilege the grantor is its FOR
--- ROLE). `label` names the entry in messages. Needs the block's _vars.
--- This database: its ACL holds an entry per app when the database is shared, so it is read in
--- one pass. aclexplode reads a compressed array afresh for every entry it returns (quadratic),
--- hence the plain copy from array_cat (an empty result, of no dimension, is an empty ACL).
--- Another database's app role here is looked for among what a role other than a superuser (a
--- tenant never is one) granted.
-SELECT 'database' AS kind, format('DATABASE %I', d.datname) AS what, NULL::name AS col, d.datdba AS owner_id, g.grantor, g.grantee,
-       g.privilege_type AS priv, g.is_grantable, format('DATABASE %I', d.datname) AS label,
-       format('REVOKE %s ON DATABASE %I FROM %s CASCADE', g.privilege_type, d.datname, g.grantee::regrole) AS revoke,
-       coalesce(present AND NOT g.is_grantable AND g.grantor = d.datdba AND g.grantee = auth AND g.privilege_type = 'CONNECT', false) AS expected
-  FROM pg_database d CROSS JOIN LATERAL (SELECT rolsuper AS dba_super FROM pg_roles WHERE oid = d.datdba) s
-  CROSS JOIN LATERAL aclexplode(nullif(array_cat(d.datacl, '{}'::aclitem[]), '{}')) g
- WHERE d.oid = this_db
-   AND (g.grantee = ANY(app_roles)
-        OR CASE WHEN g.grantee = 0 THEN false
-                WHEN g.grantor = d.datdba THEN NOT s.dba_super AND EXISTS (SELECT FROM pg_shdescription s
-                    WHERE s.objoid = g.grantee AND s.classoid = 'pg_authid'::regclass
-                      AND starts_with(s.description, 'postgrest-gen: app ')
-                      AND right(s.description, length(' in database ' || current_database()))
-                          <> ' in database ' || current_database())
-                ELSE NOT coalesce((SELECT rolsuper FROM pg_roles WHERE oid = g.grantor), false) AND EXISTS (SELECT FROM pg_shdescription s
-                    WHERE s.objoid = g.grantee AND s.classoid = 'pg_authid'::regclass
-                      AND starts_with(s.description, 'postgrest-gen: app ')
-                      AND right(s.description, length(' in database ' || current_database()))
-                          <> ' in database ' || current_database()) END)
-) x WHERE NOT x.expected)
+  IF unexpected
      OR (present AND auth IS NOT NULL AND (SELECT aclcontains(datacl, makeaclitem(auth, datdba, 'CONNECT', false))
                                              FROM pg_database WHERE oid = this_db) IS NOT TRUE) THEN
   BEGIN
@@ -1563,53 +1268,15 @@ SELECT 'database' AS kind, format('DATABASE %I', d.datname) AS what, NULL::name 
       HINT = 'Another apply or purge may still run here; otherwise end the holder (pg_terminate_backend) and re-run.';
   END;
 
+
+    IF unexpected THEN
   -- Pass over what is there, revoking each entry as its grantor. In the first pass, entries
   -- granted by one of the app's roles are left to the CASCADE of that role's own revoke. A
   -- pass that finds nothing ends the loop (a converged database costs one query); an entry
   -- that survives three passes stops the run instead of looping.
   FOR pass IN 1..4 LOOP
     seen := 0;
-    FOR r IN SELECT x.* FROM (-- Every ACL entry, in this database and on shared objects, whose grantee is one of the app's
--- roles, whoever granted it, default privileges included; and every entry whose grantee is a
--- role postgrest-gen manages for another database's app (a tenant may grant to those; that
--- app's apply cannot reach here) on what the app's owner owns here or is named in (the tenant
--- acts as the owner: whatever it grants carries the owner as the object's owner or as grantor)
--- and on this database unless a superuser granted it.
--- The objects come from pg_shdepend, which records every role an ACL names (grantee and
--- grantor alike) and every owner, looked up by the roles' oids: index lookups, never a pass
--- over a catalog, so an app's cost does not grow with the number of apps. A table found stands
--- for its columns too. This database is read on its own (see the end).
--- `expected` marks exactly what apply.sql grants (by the object's owner, without grant option):
--- CONNECT for the authenticator; for each role PostgREST switches to, USAGE on each exposed
--- schema and its declared privileges on the schema's relations (SELECT, INSERT, UPDATE,
--- DELETE), routines (EXECUTE) and the owner's default privileges there. Everything else is
--- revoked with `revoke`, run as `grantor` (for a default privilege the grantor is its FOR
--- ROLE). `label` names the entry in messages. Needs the block's _vars.
--- This database: its ACL holds an entry per app when the database is shared, so it is read in
--- one pass. aclexplode reads a compressed array afresh for every entry it returns (quadratic),
--- hence the plain copy from array_cat (an empty result, of no dimension, is an empty ACL).
--- Another database's app role here is looked for among what a role other than a superuser (a
--- tenant never is one) granted.
-SELECT 'database' AS kind, format('DATABASE %I', d.datname) AS what, NULL::name AS col, d.datdba AS owner_id, g.grantor, g.grantee,
-       g.privilege_type AS priv, g.is_grantable, format('DATABASE %I', d.datname) AS label,
-       format('REVOKE %s ON DATABASE %I FROM %s CASCADE', g.privilege_type, d.datname, g.grantee::regrole) AS revoke,
-       coalesce(present AND NOT g.is_grantable AND g.grantor = d.datdba AND g.grantee = auth AND g.privilege_type = 'CONNECT', false) AS expected
-  FROM pg_database d CROSS JOIN LATERAL (SELECT rolsuper AS dba_super FROM pg_roles WHERE oid = d.datdba) s
-  CROSS JOIN LATERAL aclexplode(nullif(array_cat(d.datacl, '{}'::aclitem[]), '{}')) g
- WHERE d.oid = this_db
-   AND (g.grantee = ANY(app_roles)
-        OR CASE WHEN g.grantee = 0 THEN false
-                WHEN g.grantor = d.datdba THEN NOT s.dba_super AND EXISTS (SELECT FROM pg_shdescription s
-                    WHERE s.objoid = g.grantee AND s.classoid = 'pg_authid'::regclass
-                      AND starts_with(s.description, 'postgrest-gen: app ')
-                      AND right(s.description, length(' in database ' || current_database()))
-                          <> ' in database ' || current_database())
-                ELSE NOT coalesce((SELECT rolsuper FROM pg_roles WHERE oid = g.grantor), false) AND EXISTS (SELECT FROM pg_shdescription s
-                    WHERE s.objoid = g.grantee AND s.classoid = 'pg_authid'::regclass
-                      AND starts_with(s.description, 'postgrest-gen: app ')
-                      AND right(s.description, length(' in database ' || current_database()))
-                          <> ' in database ' || current_database()) END)
-) x WHERE NOT x.expected
+    FOR r IN SELECT x.* FROM pg_temp.postgrest_gen_acl_bd358b0bc259e1c4('database', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected
               ORDER BY x.kind, x.what, x.col, x.grantee, x.priv
     LOOP
       seen := seen + 1;
@@ -1638,6 +1305,7 @@ SELECT 'database' AS kind, format('DATABASE %I', d.datname) AS what, NULL::name 
   END LOOP;
 
 
+    END IF;
     -- aclcontains: a plain scan of the ACL (aclexplode would read it afresh for each entry).
     IF present AND (SELECT aclcontains(datacl, makeaclitem(auth, datdba, 'CONNECT', false))
                       FROM pg_database WHERE oid = this_db) IS NOT TRUE THEN
@@ -1662,7 +1330,7 @@ END
 $database$ \;
 -- Fail closed: any privilege an app role still holds here or on a shared object that is not
 -- one apply grants (an object type the loops above do not know) stops the run, named.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_leftovers_a71d1d5f0dd18bd0() RETURNS void LANGUAGE plpgsql AS $leftovers$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_leftovers_129110369021cc6b() RETURNS void LANGUAGE plpgsql AS $leftovers$
 DECLARE
   -- The app's objects by oid, read once per block from the settings (NULL when missing).
   -- Every lookup goes through a catalog index or cache (to_regrole: the role cache by name), so
@@ -1713,12 +1381,12 @@ BEGIN
        OR (d.refobjid = ANY(api_roles) AND d.objsubid = 0 AND (
               (d.classid = 'pg_namespace'::regclass AND d.objid = ANY(schemas))
            OR (d.classid = 'pg_class'::regclass
-               AND EXISTS (SELECT FROM pg_class WHERE oid = d.objid AND relnamespace = ANY(schemas) AND relkind IN ('r', 'v', 'm', 'f', 'p', 'S')))
+               AND coalesce((SELECT relnamespace = ANY(schemas) AND relkind IN ('r', 'v', 'm', 'f', 'p', 'S') FROM pg_class WHERE oid = d.objid), false))
            OR (d.classid = 'pg_proc'::regclass
-               AND EXISTS (SELECT FROM pg_proc WHERE oid = d.objid AND pronamespace = ANY(schemas)))
+               AND coalesce((SELECT pronamespace = ANY(schemas) FROM pg_proc WHERE oid = d.objid), false))
            OR (d.classid = 'pg_default_acl'::regclass
-               AND EXISTS (SELECT FROM pg_default_acl WHERE oid = d.objid AND defaclrole = owner AND defaclnamespace = ANY(schemas)
-                             AND defaclobjtype IN ('r', 'f', 'S')))))))
+               AND coalesce((SELECT defaclrole = owner AND defaclnamespace = ANY(schemas) AND defaclobjtype IN ('r', 'f', 'S')
+                               FROM pg_default_acl WHERE oid = d.objid), false))))))
 ;
   IF left_over IS NOT NULL THEN
     RAISE EXCEPTION 'postgrest-gen: app "%": privileges remain that apply.sql does not know how to revoke: %',

@@ -13,18 +13,18 @@ DO $guard$ BEGIN RAISE EXCEPTION 'postgrest-gen: run out/apps/<app>/sql/apply.sq
 -- skips the steps below, which would each confirm that nothing is to change. They take no
 -- lock (they write nothing), so the converged apps of a database are checked side by side;
 -- the first step takes the lock.
-SELECT pg_temp.postgrest_gen_verify_4498b0ca56de04da() AS postgrest_gen_void \gset
+SELECT pg_temp.postgrest_gen_verify_9aa11ec9ae5f0111() AS postgrest_gen_void \gset
 SELECT current_setting('postgrest_gen.converged')::boolean AS postgrest_gen_converged \gset
 \if :postgrest_gen_converged
 \else
 SELECT pg_temp.postgrest_gen_lock_7fbec592b0031f0a() AS postgrest_gen_void \gset
-SELECT pg_temp.postgrest_gen_preflight_22900adf12394b37() AS postgrest_gen_void \gset
+SELECT pg_temp.postgrest_gen_preflight_8f1a8bbc8e5981ec() AS postgrest_gen_void \gset
 SELECT pg_temp.postgrest_gen_roles_9d84d94cbe79c5ec() AS postgrest_gen_void \gset
 SELECT pg_temp.postgrest_gen_membership_7ef5d0105f09c551() AS postgrest_gen_void \gset
-SELECT pg_temp.postgrest_gen_privileges_f4d042fbfd7a3ba0() AS postgrest_gen_void \gset
+SELECT pg_temp.postgrest_gen_privileges_83ef25d8fad37d5f() AS postgrest_gen_void \gset
 SELECT pg_temp.postgrest_gen_defaults_43693890936dde42() AS postgrest_gen_void \gset
-SELECT pg_temp.postgrest_gen_database_3fd500d7d7ceaa9b() AS postgrest_gen_void \gset
-SELECT pg_temp.postgrest_gen_leftovers_a71d1d5f0dd18bd0() AS postgrest_gen_void \gset
+SELECT pg_temp.postgrest_gen_database_9b59a04cf4af9964() AS postgrest_gen_void \gset
+SELECT pg_temp.postgrest_gen_leftovers_129110369021cc6b() AS postgrest_gen_void \gset
 SELECT pg_temp.postgrest_gen_drop_roles_1576d2fdab779c97() AS postgrest_gen_void \gset
 \endif
 -- Running instances reload their schema cache when this transaction commits.

@@ -6,12 +6,13 @@
 -- this does; out/sql/purge-functions.sql holds them, and psql reads it only when needed
 -- (a file in a branch \if skips is still read, and reading theirs costs more than running a
 -- converged app's steps).
-SELECT to_regprocedure('pg_temp.postgrest_gen_lock_7fbec592b0031f0a()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_preflight_558ffeb0dc17b973()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_privileges_f4d042fbfd7a3ba0()') IS NULL
+SELECT to_regprocedure('pg_temp.postgrest_gen_acl_bd358b0bc259e1c4(text, oid[], oid, oid, oid[], oid[], jsonb, boolean, oid)') IS NULL
+    OR to_regprocedure('pg_temp.postgrest_gen_lock_7fbec592b0031f0a()') IS NULL
+    OR to_regprocedure('pg_temp.postgrest_gen_preflight_4e663a9a87c5d6e2()') IS NULL
+    OR to_regprocedure('pg_temp.postgrest_gen_privileges_83ef25d8fad37d5f()') IS NULL
     OR to_regprocedure('pg_temp.postgrest_gen_defaults_43693890936dde42()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_database_3fd500d7d7ceaa9b()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_leftovers_69677337e68c51be()') IS NULL
+    OR to_regprocedure('pg_temp.postgrest_gen_database_9b59a04cf4af9964()') IS NULL
+    OR to_regprocedure('pg_temp.postgrest_gen_leftovers_a6df0b4489322819()') IS NULL
     OR to_regprocedure('pg_temp.postgrest_gen_drop_roles_e5164a5f0bcc8ade()') IS NULL AS postgrest_gen_define \gset
 \if :postgrest_gen_define
 -- The steps are functions in the session's temporary schema: that takes TEMPORARY on the

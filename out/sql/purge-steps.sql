@@ -10,10 +10,10 @@ DO $guard$ BEGIN RAISE EXCEPTION 'postgrest-gen: run out/apps/<app>/sql/purge.sq
 \endif
 
 SELECT pg_temp.postgrest_gen_lock_7fbec592b0031f0a() AS postgrest_gen_void \gset
-SELECT pg_temp.postgrest_gen_preflight_558ffeb0dc17b973() AS postgrest_gen_void \gset
-SELECT pg_temp.postgrest_gen_privileges_f4d042fbfd7a3ba0() AS postgrest_gen_void \gset
+SELECT pg_temp.postgrest_gen_preflight_4e663a9a87c5d6e2() AS postgrest_gen_void \gset
+SELECT pg_temp.postgrest_gen_privileges_83ef25d8fad37d5f() AS postgrest_gen_void \gset
 SELECT pg_temp.postgrest_gen_defaults_43693890936dde42() AS postgrest_gen_void \gset
-SELECT pg_temp.postgrest_gen_database_3fd500d7d7ceaa9b() AS postgrest_gen_void \gset
-SELECT pg_temp.postgrest_gen_leftovers_69677337e68c51be() AS postgrest_gen_void \gset
+SELECT pg_temp.postgrest_gen_database_9b59a04cf4af9964() AS postgrest_gen_void \gset
+SELECT pg_temp.postgrest_gen_leftovers_a6df0b4489322819() AS postgrest_gen_void \gset
 SELECT pg_temp.postgrest_gen_drop_roles_e5164a5f0bcc8ade() AS postgrest_gen_void \gset
 NOTIFY pgrst, 'reload schema';

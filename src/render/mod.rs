@@ -40,6 +40,7 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "sql/_lock_wait.sql.j2",
     "sql/_vars.sql.j2",
     "sql/_acl.sql.j2",
+    "sql/_acl_call.sql.j2",
     "sql/_owned.sql.j2",
     "sql/_holdings.sql.j2",
     "sql/_check_database.sql.j2",
@@ -110,6 +111,7 @@ fn env() -> Environment<'static> {
     env.add_filter("sh", |v: &str| filters::sh(v));
     env.add_filter("fn_name", |v: &str| blocks::fn_name(v));
     env.add_filter("fn_create", |v: &str| blocks::fn_create(v));
+    env.add_filter("fn_sig", |v: &str| blocks::fn_sig(v));
     for (name, source) in TEMPLATES {
         env.add_template(name, source)
             .expect("embedded templates parse");
