@@ -368,9 +368,10 @@ fn held_advisory_locks_bound_the_wait() {
     let ws = Workspace::new("[apps.lockd]\ndatabase = \"lock_db\"\nowner = \"lockd\"\n");
     ws.ok(&["build"]);
     tenant(&pg, db, "lockd");
-    // The keys are in the steps every app's apply.sql defines (out/sql/apply-functions.sql):
+    // The keys are in the steps apply.sql defines when it changes something
+    // (out/sql/apply-write-functions.sql):
     // the owner's lock is a pair (a constant, the owner's oid), the database's one bigint.
-    let steps = std::fs::read_to_string(ws.out("sql/apply-functions.sql")).unwrap();
+    let steps = std::fs::read_to_string(ws.out("sql/apply-write-functions.sql")).unwrap();
     let args: Vec<&str> = steps
         .split("PERFORM pg_advisory_xact_lock(")
         .skip(1)

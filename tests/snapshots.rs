@@ -47,7 +47,8 @@ fn scenario(name: &str) {
 }
 
 /// The SQL steps every app's apply.sql, purge.sql and verify.sql include, once: per kind the
-/// functions, the file that defines them when missing, and the calls.
+/// functions, the file that defines them when missing, and the calls (apply has a second pair
+/// of define and functions files, for its steps that change something).
 #[test]
 fn sql_steps() {
     let ws = Workspace::fixture("basic");
@@ -58,7 +59,7 @@ fn sql_steps() {
         .filter(|(p, _)| is_steps(p))
         .map(|(p, c)| format!("===== {p}\n{c}"))
         .collect();
-    assert_eq!(steps.matches("===== ").count(), 9);
+    assert_eq!(steps.matches("===== ").count(), 11);
     insta::assert_snapshot!("sql_steps", steps);
 }
 

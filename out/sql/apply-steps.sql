@@ -17,15 +17,8 @@ SELECT pg_temp.postgrest_gen_verify_9aa11ec9ae5f0111() AS postgrest_gen_void \gs
 SELECT current_setting('postgrest_gen.converged')::boolean AS postgrest_gen_converged \gset
 \if :postgrest_gen_converged
 \else
-SELECT pg_temp.postgrest_gen_lock_7fbec592b0031f0a() AS postgrest_gen_void \gset
-SELECT pg_temp.postgrest_gen_preflight_8f1a8bbc8e5981ec() AS postgrest_gen_void \gset
-SELECT pg_temp.postgrest_gen_roles_9d84d94cbe79c5ec() AS postgrest_gen_void \gset
-SELECT pg_temp.postgrest_gen_membership_7ef5d0105f09c551() AS postgrest_gen_void \gset
-SELECT pg_temp.postgrest_gen_privileges_83ef25d8fad37d5f() AS postgrest_gen_void \gset
-SELECT pg_temp.postgrest_gen_defaults_43693890936dde42() AS postgrest_gen_void \gset
-SELECT pg_temp.postgrest_gen_database_9b59a04cf4af9964() AS postgrest_gen_void \gset
-SELECT pg_temp.postgrest_gen_leftovers_129110369021cc6b() AS postgrest_gen_void \gset
-SELECT pg_temp.postgrest_gen_drop_roles_1576d2fdab779c97() AS postgrest_gen_void \gset
+\ir 'apply-write-define.sql'
+SELECT pg_temp.postgrest_gen_run_steps_fb32232b109c1a38() AS postgrest_gen_void \gset
 \endif
 -- Running instances reload their schema cache when this transaction commits.
 NOTIFY pgrst, 'reload schema';

@@ -970,5 +970,18 @@ BEGIN
     END;
   END LOOP;
 END
-$drop_roles$;
+$drop_roles$ \;
+-- Runs the steps in order, in one call: one round trip for them all. The first that fails
+-- ends the transaction, so nothing of the app is left behind.
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_run_steps_a637826f07f23960() RETURNS void LANGUAGE plpgsql AS $run_steps$
+BEGIN
+  PERFORM pg_temp.postgrest_gen_lock_7fbec592b0031f0a();
+  PERFORM pg_temp.postgrest_gen_preflight_4e663a9a87c5d6e2();
+  PERFORM pg_temp.postgrest_gen_privileges_83ef25d8fad37d5f();
+  PERFORM pg_temp.postgrest_gen_defaults_43693890936dde42();
+  PERFORM pg_temp.postgrest_gen_database_9b59a04cf4af9964();
+  PERFORM pg_temp.postgrest_gen_leftovers_a6df0b4489322819();
+  PERFORM pg_temp.postgrest_gen_drop_roles_e5164a5f0bcc8ade();
+END
+$run_steps$;
 

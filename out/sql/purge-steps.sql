@@ -9,11 +9,5 @@
 DO $guard$ BEGIN RAISE EXCEPTION 'postgrest-gen: run out/apps/<app>/sql/purge.sql, which includes this file'; END $guard$;
 \endif
 
-SELECT pg_temp.postgrest_gen_lock_7fbec592b0031f0a() AS postgrest_gen_void \gset
-SELECT pg_temp.postgrest_gen_preflight_4e663a9a87c5d6e2() AS postgrest_gen_void \gset
-SELECT pg_temp.postgrest_gen_privileges_83ef25d8fad37d5f() AS postgrest_gen_void \gset
-SELECT pg_temp.postgrest_gen_defaults_43693890936dde42() AS postgrest_gen_void \gset
-SELECT pg_temp.postgrest_gen_database_9b59a04cf4af9964() AS postgrest_gen_void \gset
-SELECT pg_temp.postgrest_gen_leftovers_a6df0b4489322819() AS postgrest_gen_void \gset
-SELECT pg_temp.postgrest_gen_drop_roles_e5164a5f0bcc8ade() AS postgrest_gen_void \gset
+SELECT pg_temp.postgrest_gen_run_steps_a637826f07f23960() AS postgrest_gen_void \gset
 NOTIFY pgrst, 'reload schema';

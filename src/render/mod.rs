@@ -58,6 +58,7 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "sql/_leftover_entries.sql.j2",
     "sql/_verify_checks.sql.j2",
     "sql/_functions.sql.j2",
+    "sql/_run_steps.sql.j2",
     "sql/_define.sql.j2",
     "sql/_drop_roles.sql.j2",
     "sql/apply.sql.j2",
@@ -241,8 +242,21 @@ pub fn render(plan: &Plan<'_>, source: &str) -> BTreeMap<String, String> {
         // Each kind's steps are functions: `-define.sql` (read by each app's file before its
         // transaction) defines them from `-functions.sql` when the session lacks them, and
         // `-steps.sql` calls them (see templates/sql/_functions.sql.j2).
+        // apply's steps that change something have a define and functions file of their
+        // own: a converged app (most of a re-apply) never reads or defines them.
         for kind in ["apply", "purge", "verify"] {
-            for part in ["steps", "define", "functions"] {
+            let parts: &[&'static str] = if kind == "apply" {
+                &[
+                    "steps",
+                    "define",
+                    "functions",
+                    "write-define",
+                    "write-functions",
+                ]
+            } else {
+                &["steps", "define", "functions"]
+            };
+            for &part in parts {
                 files.insert(
                     format!("sql/{kind}-{part}.sql"),
                     render_one(

@@ -287,15 +287,49 @@ phase=files
 sessions=(); for ((w = 0; w < n; w++)); do sessions+=("$w"); done
 run_sessions "${sessions[@]}"
 
+# Apps of one database applied side by side can collide on a catalog row when one app's roles
+# hold privileges on another app's objects (drift a tenant can make): one of the two fails
+# with "tuple concurrently updated" (or a deadlock) and rolled back whole. So an apply or purge
+# that failed while other sessions ran is tried once more, alone, after all the others; an app
+# that fails for any other reason fails again, and only that second error is shown.
+retried=()
+if [ "$mode" != verify ] && [ "$n" -gt 1 ]; then
+  : > "$work/r.list"
+  for db in "${order[@]}"; do
+    for app in ${apps_of[$db]}; do
+      if [ "${state[$app]:-}" = failed ]; then retried+=("$app"); printf '%s\t%s\n' "$db" "$app" >> "$work/r.list"; fi
+    done
+  done
+  if [ ${#retried[@]} -gt 0 ]; then
+    echo "$mode: $(n_s "${#retried[@]}" app) failed beside others; trying again one at a time: ${retried[*]}"
+    run_sessions r
+  fi
+fi
+declare -A was_retried=(); for app in "${retried[@]}"; do was_retried[$app]=1; done
+# Each session's messages, without the markers, and without a retried app's first attempt.
+messages() {
+  local f line app="" skip=""
+  for f in "$work"/*.err; do
+    [ -f "$f" ] || continue
+    while IFS= read -r line; do
+      case "$line" in
+        "@pgen start "*) app=${line#@pgen start }; skip=""
+                         if [ "${f##*/}" != r.err ] && [ -n "${was_retried[$app]+x}" ]; then skip=1; fi; continue ;;
+        "@pgen "*) skip=""; continue ;;
+      esac
+      [ -n "$skip" ] || printf '%s\n' "$line"
+    done < "$f"
+  done
+}
 # Without a superuser (hosted PostgreSQL) verify cannot read verifiers and says so per app;
 # one line for the run says the same.
-unverified=$(cat "$work"/*.err 2>/dev/null | grep -c 'NOTICE:  postgrest-gen verify: .* is not compared: ' || true)
-cat "$work"/*.err 2>/dev/null | grep -v -e '^@pgen ' -e 'NOTICE:  postgrest-gen verify: .* is not compared: ' >&2 || true
+unverified=$(messages | grep -c 'NOTICE:  postgrest-gen verify: .* is not compared: ' || true)
+messages | grep -v -e 'NOTICE:  postgrest-gen verify: .* is not compared: ' >&2 || true
 # A database the administrator may not connect to (its owner revoked PUBLIC's CONNECT; a
 # superuser is never refused): say what to grant.
 while IFS= read -r d; do
   [ -n "$d" ] && echo "$mode: the administrator may not connect to database $d; its owner can allow it: GRANT CONNECT ON DATABASE $d TO $admin" >&2
-done < <(cat "$work"/*.err 2>/dev/null | sed -n 's/.*FATAL:  permission denied for database "\(.*\)"$/\1/p' | sort -u)
+done < <(messages | sed -n 's/.*FATAL:  permission denied for database "\(.*\)"$/\1/p' | sort -u)
 if [ "${unverified:-0}" -gt 0 ]; then
   echo "verify: note: the authenticator's password was not compared for $(n_s "$unverified" app): reading verifiers (pg_authid) needs a superuser; apply sets it on every run" >&2
 fi
