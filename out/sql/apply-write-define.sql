@@ -8,15 +8,15 @@
 -- when needed (a file in a branch \if skips is still read, and reading theirs costs more than
 -- running a converged app's steps).
 SELECT to_regprocedure('pg_temp.postgrest_gen_lock_7fbec592b0031f0a()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_preflight_8f1a8bbc8e5981ec()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_roles_9d84d94cbe79c5ec()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_membership_7ef5d0105f09c551()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_privileges_83ef25d8fad37d5f()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_defaults_43693890936dde42()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_database_9b59a04cf4af9964()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_leftovers_129110369021cc6b()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_drop_roles_1576d2fdab779c97()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_run_steps_fb32232b109c1a38()') IS NULL AS postgrest_gen_define \gset
+    OR to_regprocedure('pg_temp.postgrest_gen_preflight_009359cc193fec3a()') IS NULL
+    OR to_regprocedure('pg_temp.postgrest_gen_roles_49a62da5f12d13fa()') IS NULL
+    OR to_regprocedure('pg_temp.postgrest_gen_membership_0d8bc34348d031ee()') IS NULL
+    OR to_regprocedure('pg_temp.postgrest_gen_privileges_9b4bd2321451ee0e()') IS NULL
+    OR to_regprocedure('pg_temp.postgrest_gen_defaults_25ba46bf46142d64()') IS NULL
+    OR to_regprocedure('pg_temp.postgrest_gen_database_c460e982577ed662()') IS NULL
+    OR to_regprocedure('pg_temp.postgrest_gen_leftovers_54896d03fb346c75()') IS NULL
+    OR to_regprocedure('pg_temp.postgrest_gen_drop_roles_1a49faa2c4d3c515()') IS NULL
+    OR to_regprocedure('pg_temp.postgrest_gen_run_steps_c4079f3731f1caf6()') IS NULL AS postgrest_gen_define \gset
 \if :postgrest_gen_define
 -- The steps are functions in the session's temporary schema: that takes TEMPORARY on the
 -- database (PUBLIC's by default; an owner may revoke it, and bootstrap does, granting it to

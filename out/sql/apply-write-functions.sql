@@ -37,43 +37,23 @@ $lock$ \;
 -- when they carry postgrest-gen's marker (converged before) or hold nothing but what apply
 -- grants; they never own anything, and apply cannot reach other databases, so what they hold
 -- there is named instead of silently kept.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_preflight_8f1a8bbc8e5981ec() RETURNS void LANGUAGE plpgsql AS $preflight$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_preflight_009359cc193fec3a() RETURNS void LANGUAGE plpgsql AS $preflight$
 DECLARE
-  -- The app's objects by oid, read once per block from the settings (NULL when missing).
-  -- Every lookup goes through a catalog index or cache (to_regrole: the role cache by name), so
-  -- a block costs the same whether the cluster has ten apps or thousands.
+  -- The app's objects by oid (NULL when missing), from the transaction's settings: the
+  -- session function _vars_fn looks them up once (simple expressions here, planned for
+  -- next to nothing).
+  vars_current text := pg_temp.postgrest_gen_vars_08ce7fe28e2bec2c();
   present boolean := current_setting('postgrest_gen.ensure') = 'present';
-  this_db oid := (SELECT oid FROM pg_database WHERE datname = current_database());
-  auth oid := to_regrole(quote_ident(current_setting('postgrest_gen.authenticator')));
-  anon oid := to_regrole(quote_ident(current_setting('postgrest_gen.anon')));
-  owner oid := to_regrole(quote_ident(current_setting('postgrest_gen.owner')));
-  -- The exposed schemas that exist (the settings hold plain identifiers, comma-separated).
-  schemas oid[] := ARRAY(SELECT n FROM unnest(string_to_array(current_setting('postgrest_gen.schemas'), ',')) s,
-                                       to_regnamespace(quote_ident(s)) n WHERE n IS NOT NULL);
-  -- The roles PostgREST switches to (the anonymous role unless anonymous = false, and every
-  -- JWT role) that exist, and what each may do, keyed by its oid as text.
+  this_db oid := current_setting('postgrest_gen.v_this_db')::oid;
+  auth oid := nullif(current_setting('postgrest_gen.v_auth'), '')::oid;
+  anon oid := nullif(current_setting('postgrest_gen.v_anon'), '')::oid;
+  owner oid := nullif(current_setting('postgrest_gen.v_owner'), '')::oid;
+  schemas oid[] := current_setting('postgrest_gen.v_schemas')::oid[];
   grants jsonb := current_setting('postgrest_gen.grants')::jsonb;
-  api_roles oid[] := ARRAY(SELECT r FROM jsonb_object_keys(grants) k, to_regrole(quote_ident(k)) r WHERE r IS NOT NULL);
-  declared jsonb := (SELECT coalesce(jsonb_object_agg(r::oid::text, g.value), '{}'::jsonb)
-                       FROM jsonb_each(grants) g, to_regrole(quote_ident(g.key)) r WHERE r IS NOT NULL);
-  -- Roles postgrest-gen made for this app before and no longer declares (a JWT role removed
-  -- from apps.toml, the anonymous role after anonymous = false): they carry the app's marker
-  -- (a role comment a tenant cannot set); apply revokes everything they hold and drops them.
-  -- pg_shdescription has no index on the comment: one pass over a row per role, so it is made
-  -- once per transaction, by the first block, and kept in a transaction-local setting (the
-  -- settings block empties it when the transaction opens, so nothing from before, a database
-  -- setting included, is ever read). No block changes which roles carry the marker: roles
-  -- declared now are excluded, and only the last block drops retired ones.
-  retired oid[] := CASE WHEN current_setting('postgrest_gen.retired') = ''
-                     THEN ARRAY(SELECT objoid FROM pg_shdescription
-                                 WHERE classoid = 'pg_authid'::regclass AND description = current_setting('postgrest_gen.marker')
-                                   AND objoid IS DISTINCT FROM auth AND NOT objoid = ANY(api_roles) ORDER BY 1)
-                     ELSE current_setting('postgrest_gen.retired')::oid[] END;
-  retired_kept text := set_config('postgrest_gen.retired', retired::text, true);
-  -- Every role of the app; on purge also the anonymous role, marked or not.
-  app_roles oid[] := ARRAY(SELECT DISTINCT x FROM unnest(auth || api_roles || retired
-                                                          || CASE WHEN present THEN NULL::oid ELSE anon END) x
-                            WHERE x IS NOT NULL);
+  api_roles oid[] := current_setting('postgrest_gen.v_api_roles')::oid[];
+  declared jsonb := current_setting('postgrest_gen.v_declared')::jsonb;
+  retired oid[] := current_setting('postgrest_gen.retired')::oid[];
+  app_roles oid[] := current_setting('postgrest_gen.v_app_roles')::oid[];
 
   owner_name text := current_setting('postgrest_gen.owner');
   marker text := current_setting('postgrest_gen.marker');
@@ -139,8 +119,10 @@ BEGIN
       problems := problems || format('administrator %I cannot act as the owner %I, as the grants on its objects and ALTER DEFAULT PRIVILEGES FOR ROLE %I are made; as a superuser or a holder of ADMIN on it, run: GRANT %I TO %I%s;',
         current_user, owner_name, owner_name, owner_name, current_user, act_options);
     END IF;
-    IF present AND NOT EXISTS (SELECT FROM pg_database d CROSS JOIN LATERAL aclexplode(d.datacl) g
-                                WHERE d.oid = this_db AND g.grantee = auth AND g.privilege_type = 'CONNECT' AND g.grantor = d.datdba) THEN
+    -- aclcontains: one plain pass over the database's ACL (aclexplode reads it afresh for
+    -- every entry it returns: quadratic in a shared database's ACL).
+    IF present AND (SELECT aclcontains(datacl, makeaclitem(auth, datdba, 'CONNECT', false))
+                      FROM pg_database WHERE oid = this_db) IS NOT TRUE THEN
       SELECT d.datdba, ro.rolsuper INTO r FROM pg_database d JOIN pg_roles ro ON ro.oid = d.datdba WHERE d.oid = this_db;
       IF r.rolsuper THEN
         problems := problems || format('database %I belongs to the superuser %s, as whom only a superuser may grant CONNECT; as a superuser, run: GRANT CONNECT ON DATABASE %I TO %I;',
@@ -343,7 +325,7 @@ $preflight$ \;
 -- cannot forge it). The authenticator logs in; every role PostgREST switches to (the
 -- anonymous role, the JWT roles) is NOLOGIN, with the statement timeout that bounds each
 -- request. The preflight adopts unmarked roles only when they hold nothing extra.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_roles_9d84d94cbe79c5ec() RETURNS void LANGUAGE plpgsql AS $roles$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_roles_49a62da5f12d13fa() RETURNS void LANGUAGE plpgsql AS $roles$
 DECLARE
   auth text := current_setting('postgrest_gen.authenticator');
   request_roles text[] := ARRAY(SELECT jsonb_object_keys(current_setting('postgrest_gen.grants')::jsonb) ORDER BY 1);
@@ -373,6 +355,8 @@ BEGIN
   LOOP
     IF r.oid IS NULL THEN
       EXECUTE format('CREATE ROLE %I %s', r.name, CASE WHEN r.login THEN 'LOGIN NOINHERIT' ELSE 'NOLOGIN' END);
+      -- The blocks after this one look the app's roles up again (_vars_fn).
+      PERFORM set_config('postgrest_gen.vars', '', true);
       SELECT rolcanlogin, rolinherit, rolsuper, rolcreatedb, rolcreaterole, rolreplication, rolbypassrls, rolconnlimit, rolvaliduntil
         INTO r.rolcanlogin, r.rolinherit, r.rolsuper, r.rolcreatedb, r.rolcreaterole, r.rolreplication, r.rolbypassrls, r.rolconnlimit, r.rolvaliduntil
         FROM pg_roles WHERE rolname = r.name;
@@ -427,43 +411,23 @@ $roles$ \;
 -- Membership: exactly each role PostgREST switches to granted to the authenticator (SET, no
 -- INHERIT, no ADMIN), so it can become those roles and no other; every other membership
 -- naming one of the app's roles, either way round, is revoked (a retired role's included).
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_membership_7ef5d0105f09c551() RETURNS void LANGUAGE plpgsql AS $membership$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_membership_0d8bc34348d031ee() RETURNS void LANGUAGE plpgsql AS $membership$
 DECLARE
-  -- The app's objects by oid, read once per block from the settings (NULL when missing).
-  -- Every lookup goes through a catalog index or cache (to_regrole: the role cache by name), so
-  -- a block costs the same whether the cluster has ten apps or thousands.
+  -- The app's objects by oid (NULL when missing), from the transaction's settings: the
+  -- session function _vars_fn looks them up once (simple expressions here, planned for
+  -- next to nothing).
+  vars_current text := pg_temp.postgrest_gen_vars_08ce7fe28e2bec2c();
   present boolean := current_setting('postgrest_gen.ensure') = 'present';
-  this_db oid := (SELECT oid FROM pg_database WHERE datname = current_database());
-  auth oid := to_regrole(quote_ident(current_setting('postgrest_gen.authenticator')));
-  anon oid := to_regrole(quote_ident(current_setting('postgrest_gen.anon')));
-  owner oid := to_regrole(quote_ident(current_setting('postgrest_gen.owner')));
-  -- The exposed schemas that exist (the settings hold plain identifiers, comma-separated).
-  schemas oid[] := ARRAY(SELECT n FROM unnest(string_to_array(current_setting('postgrest_gen.schemas'), ',')) s,
-                                       to_regnamespace(quote_ident(s)) n WHERE n IS NOT NULL);
-  -- The roles PostgREST switches to (the anonymous role unless anonymous = false, and every
-  -- JWT role) that exist, and what each may do, keyed by its oid as text.
+  this_db oid := current_setting('postgrest_gen.v_this_db')::oid;
+  auth oid := nullif(current_setting('postgrest_gen.v_auth'), '')::oid;
+  anon oid := nullif(current_setting('postgrest_gen.v_anon'), '')::oid;
+  owner oid := nullif(current_setting('postgrest_gen.v_owner'), '')::oid;
+  schemas oid[] := current_setting('postgrest_gen.v_schemas')::oid[];
   grants jsonb := current_setting('postgrest_gen.grants')::jsonb;
-  api_roles oid[] := ARRAY(SELECT r FROM jsonb_object_keys(grants) k, to_regrole(quote_ident(k)) r WHERE r IS NOT NULL);
-  declared jsonb := (SELECT coalesce(jsonb_object_agg(r::oid::text, g.value), '{}'::jsonb)
-                       FROM jsonb_each(grants) g, to_regrole(quote_ident(g.key)) r WHERE r IS NOT NULL);
-  -- Roles postgrest-gen made for this app before and no longer declares (a JWT role removed
-  -- from apps.toml, the anonymous role after anonymous = false): they carry the app's marker
-  -- (a role comment a tenant cannot set); apply revokes everything they hold and drops them.
-  -- pg_shdescription has no index on the comment: one pass over a row per role, so it is made
-  -- once per transaction, by the first block, and kept in a transaction-local setting (the
-  -- settings block empties it when the transaction opens, so nothing from before, a database
-  -- setting included, is ever read). No block changes which roles carry the marker: roles
-  -- declared now are excluded, and only the last block drops retired ones.
-  retired oid[] := CASE WHEN current_setting('postgrest_gen.retired') = ''
-                     THEN ARRAY(SELECT objoid FROM pg_shdescription
-                                 WHERE classoid = 'pg_authid'::regclass AND description = current_setting('postgrest_gen.marker')
-                                   AND objoid IS DISTINCT FROM auth AND NOT objoid = ANY(api_roles) ORDER BY 1)
-                     ELSE current_setting('postgrest_gen.retired')::oid[] END;
-  retired_kept text := set_config('postgrest_gen.retired', retired::text, true);
-  -- Every role of the app; on purge also the anonymous role, marked or not.
-  app_roles oid[] := ARRAY(SELECT DISTINCT x FROM unnest(auth || api_roles || retired
-                                                          || CASE WHEN present THEN NULL::oid ELSE anon END) x
-                            WHERE x IS NOT NULL);
+  api_roles oid[] := current_setting('postgrest_gen.v_api_roles')::oid[];
+  declared jsonb := current_setting('postgrest_gen.v_declared')::jsonb;
+  retired oid[] := current_setting('postgrest_gen.retired')::oid[];
+  app_roles oid[] := current_setting('postgrest_gen.v_app_roles')::oid[];
 
   has_set_option boolean := EXISTS (SELECT FROM pg_attribute
     WHERE attrelid = 'pg_auth_members'::regclass AND attname = 'set_option');
@@ -524,43 +488,23 @@ $membership$ \;
 -- user code); a superuser's plain REVOKE acts as the owner already. Never as a non-superuser
 -- administrator itself: PostgreSQL would pick the grantor among the roles it inherits, which
 -- tenants can steer with grant options. CASCADE takes along what the role passed on.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_privileges_83ef25d8fad37d5f() RETURNS void LANGUAGE plpgsql AS $privileges$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_privileges_9b4bd2321451ee0e() RETURNS void LANGUAGE plpgsql AS $privileges$
 DECLARE
-  -- The app's objects by oid, read once per block from the settings (NULL when missing).
-  -- Every lookup goes through a catalog index or cache (to_regrole: the role cache by name), so
-  -- a block costs the same whether the cluster has ten apps or thousands.
+  -- The app's objects by oid (NULL when missing), from the transaction's settings: the
+  -- session function _vars_fn looks them up once (simple expressions here, planned for
+  -- next to nothing).
+  vars_current text := pg_temp.postgrest_gen_vars_08ce7fe28e2bec2c();
   present boolean := current_setting('postgrest_gen.ensure') = 'present';
-  this_db oid := (SELECT oid FROM pg_database WHERE datname = current_database());
-  auth oid := to_regrole(quote_ident(current_setting('postgrest_gen.authenticator')));
-  anon oid := to_regrole(quote_ident(current_setting('postgrest_gen.anon')));
-  owner oid := to_regrole(quote_ident(current_setting('postgrest_gen.owner')));
-  -- The exposed schemas that exist (the settings hold plain identifiers, comma-separated).
-  schemas oid[] := ARRAY(SELECT n FROM unnest(string_to_array(current_setting('postgrest_gen.schemas'), ',')) s,
-                                       to_regnamespace(quote_ident(s)) n WHERE n IS NOT NULL);
-  -- The roles PostgREST switches to (the anonymous role unless anonymous = false, and every
-  -- JWT role) that exist, and what each may do, keyed by its oid as text.
+  this_db oid := current_setting('postgrest_gen.v_this_db')::oid;
+  auth oid := nullif(current_setting('postgrest_gen.v_auth'), '')::oid;
+  anon oid := nullif(current_setting('postgrest_gen.v_anon'), '')::oid;
+  owner oid := nullif(current_setting('postgrest_gen.v_owner'), '')::oid;
+  schemas oid[] := current_setting('postgrest_gen.v_schemas')::oid[];
   grants jsonb := current_setting('postgrest_gen.grants')::jsonb;
-  api_roles oid[] := ARRAY(SELECT r FROM jsonb_object_keys(grants) k, to_regrole(quote_ident(k)) r WHERE r IS NOT NULL);
-  declared jsonb := (SELECT coalesce(jsonb_object_agg(r::oid::text, g.value), '{}'::jsonb)
-                       FROM jsonb_each(grants) g, to_regrole(quote_ident(g.key)) r WHERE r IS NOT NULL);
-  -- Roles postgrest-gen made for this app before and no longer declares (a JWT role removed
-  -- from apps.toml, the anonymous role after anonymous = false): they carry the app's marker
-  -- (a role comment a tenant cannot set); apply revokes everything they hold and drops them.
-  -- pg_shdescription has no index on the comment: one pass over a row per role, so it is made
-  -- once per transaction, by the first block, and kept in a transaction-local setting (the
-  -- settings block empties it when the transaction opens, so nothing from before, a database
-  -- setting included, is ever read). No block changes which roles carry the marker: roles
-  -- declared now are excluded, and only the last block drops retired ones.
-  retired oid[] := CASE WHEN current_setting('postgrest_gen.retired') = ''
-                     THEN ARRAY(SELECT objoid FROM pg_shdescription
-                                 WHERE classoid = 'pg_authid'::regclass AND description = current_setting('postgrest_gen.marker')
-                                   AND objoid IS DISTINCT FROM auth AND NOT objoid = ANY(api_roles) ORDER BY 1)
-                     ELSE current_setting('postgrest_gen.retired')::oid[] END;
-  retired_kept text := set_config('postgrest_gen.retired', retired::text, true);
-  -- Every role of the app; on purge also the anonymous role, marked or not.
-  app_roles oid[] := ARRAY(SELECT DISTINCT x FROM unnest(auth || api_roles || retired
-                                                          || CASE WHEN present THEN NULL::oid ELSE anon END) x
-                            WHERE x IS NOT NULL);
+  api_roles oid[] := current_setting('postgrest_gen.v_api_roles')::oid[];
+  declared jsonb := current_setting('postgrest_gen.v_declared')::jsonb;
+  retired oid[] := current_setting('postgrest_gen.retired')::oid[];
+  app_roles oid[] := current_setting('postgrest_gen.v_app_roles')::oid[];
 
   is_super boolean := (SELECT rolsuper FROM pg_roles WHERE rolname = current_user);
   seen int;
@@ -666,43 +610,23 @@ $privileges$ \;
 -- Default privileges FOR ROLE <owner> in each exposed schema, for each role PostgREST switches
 -- to: relations and routines the owner creates later carry the declared privileges at once.
 -- (Every other default-privilege entry naming an app role went with the privileges above.)
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_defaults_43693890936dde42() RETURNS void LANGUAGE plpgsql AS $defaults$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_defaults_25ba46bf46142d64() RETURNS void LANGUAGE plpgsql AS $defaults$
 DECLARE
-  -- The app's objects by oid, read once per block from the settings (NULL when missing).
-  -- Every lookup goes through a catalog index or cache (to_regrole: the role cache by name), so
-  -- a block costs the same whether the cluster has ten apps or thousands.
+  -- The app's objects by oid (NULL when missing), from the transaction's settings: the
+  -- session function _vars_fn looks them up once (simple expressions here, planned for
+  -- next to nothing).
+  vars_current text := pg_temp.postgrest_gen_vars_08ce7fe28e2bec2c();
   present boolean := current_setting('postgrest_gen.ensure') = 'present';
-  this_db oid := (SELECT oid FROM pg_database WHERE datname = current_database());
-  auth oid := to_regrole(quote_ident(current_setting('postgrest_gen.authenticator')));
-  anon oid := to_regrole(quote_ident(current_setting('postgrest_gen.anon')));
-  owner oid := to_regrole(quote_ident(current_setting('postgrest_gen.owner')));
-  -- The exposed schemas that exist (the settings hold plain identifiers, comma-separated).
-  schemas oid[] := ARRAY(SELECT n FROM unnest(string_to_array(current_setting('postgrest_gen.schemas'), ',')) s,
-                                       to_regnamespace(quote_ident(s)) n WHERE n IS NOT NULL);
-  -- The roles PostgREST switches to (the anonymous role unless anonymous = false, and every
-  -- JWT role) that exist, and what each may do, keyed by its oid as text.
+  this_db oid := current_setting('postgrest_gen.v_this_db')::oid;
+  auth oid := nullif(current_setting('postgrest_gen.v_auth'), '')::oid;
+  anon oid := nullif(current_setting('postgrest_gen.v_anon'), '')::oid;
+  owner oid := nullif(current_setting('postgrest_gen.v_owner'), '')::oid;
+  schemas oid[] := current_setting('postgrest_gen.v_schemas')::oid[];
   grants jsonb := current_setting('postgrest_gen.grants')::jsonb;
-  api_roles oid[] := ARRAY(SELECT r FROM jsonb_object_keys(grants) k, to_regrole(quote_ident(k)) r WHERE r IS NOT NULL);
-  declared jsonb := (SELECT coalesce(jsonb_object_agg(r::oid::text, g.value), '{}'::jsonb)
-                       FROM jsonb_each(grants) g, to_regrole(quote_ident(g.key)) r WHERE r IS NOT NULL);
-  -- Roles postgrest-gen made for this app before and no longer declares (a JWT role removed
-  -- from apps.toml, the anonymous role after anonymous = false): they carry the app's marker
-  -- (a role comment a tenant cannot set); apply revokes everything they hold and drops them.
-  -- pg_shdescription has no index on the comment: one pass over a row per role, so it is made
-  -- once per transaction, by the first block, and kept in a transaction-local setting (the
-  -- settings block empties it when the transaction opens, so nothing from before, a database
-  -- setting included, is ever read). No block changes which roles carry the marker: roles
-  -- declared now are excluded, and only the last block drops retired ones.
-  retired oid[] := CASE WHEN current_setting('postgrest_gen.retired') = ''
-                     THEN ARRAY(SELECT objoid FROM pg_shdescription
-                                 WHERE classoid = 'pg_authid'::regclass AND description = current_setting('postgrest_gen.marker')
-                                   AND objoid IS DISTINCT FROM auth AND NOT objoid = ANY(api_roles) ORDER BY 1)
-                     ELSE current_setting('postgrest_gen.retired')::oid[] END;
-  retired_kept text := set_config('postgrest_gen.retired', retired::text, true);
-  -- Every role of the app; on purge also the anonymous role, marked or not.
-  app_roles oid[] := ARRAY(SELECT DISTINCT x FROM unnest(auth || api_roles || retired
-                                                          || CASE WHEN present THEN NULL::oid ELSE anon END) x
-                            WHERE x IS NOT NULL);
+  api_roles oid[] := current_setting('postgrest_gen.v_api_roles')::oid[];
+  declared jsonb := current_setting('postgrest_gen.v_declared')::jsonb;
+  retired oid[] := current_setting('postgrest_gen.retired')::oid[];
+  app_roles oid[] := current_setting('postgrest_gen.v_app_roles')::oid[];
 
   r record;
 BEGIN
@@ -747,43 +671,23 @@ $defaults$ \;
 -- so the writes take the database's postgrest-gen lock, and as the last writes before the
 -- checks: apps of different owners run side by side until here. A converged ACL is read and
 -- left without the lock.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_database_9b59a04cf4af9964() RETURNS void LANGUAGE plpgsql AS $database$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_database_c460e982577ed662() RETURNS void LANGUAGE plpgsql AS $database$
 DECLARE
-  -- The app's objects by oid, read once per block from the settings (NULL when missing).
-  -- Every lookup goes through a catalog index or cache (to_regrole: the role cache by name), so
-  -- a block costs the same whether the cluster has ten apps or thousands.
+  -- The app's objects by oid (NULL when missing), from the transaction's settings: the
+  -- session function _vars_fn looks them up once (simple expressions here, planned for
+  -- next to nothing).
+  vars_current text := pg_temp.postgrest_gen_vars_08ce7fe28e2bec2c();
   present boolean := current_setting('postgrest_gen.ensure') = 'present';
-  this_db oid := (SELECT oid FROM pg_database WHERE datname = current_database());
-  auth oid := to_regrole(quote_ident(current_setting('postgrest_gen.authenticator')));
-  anon oid := to_regrole(quote_ident(current_setting('postgrest_gen.anon')));
-  owner oid := to_regrole(quote_ident(current_setting('postgrest_gen.owner')));
-  -- The exposed schemas that exist (the settings hold plain identifiers, comma-separated).
-  schemas oid[] := ARRAY(SELECT n FROM unnest(string_to_array(current_setting('postgrest_gen.schemas'), ',')) s,
-                                       to_regnamespace(quote_ident(s)) n WHERE n IS NOT NULL);
-  -- The roles PostgREST switches to (the anonymous role unless anonymous = false, and every
-  -- JWT role) that exist, and what each may do, keyed by its oid as text.
+  this_db oid := current_setting('postgrest_gen.v_this_db')::oid;
+  auth oid := nullif(current_setting('postgrest_gen.v_auth'), '')::oid;
+  anon oid := nullif(current_setting('postgrest_gen.v_anon'), '')::oid;
+  owner oid := nullif(current_setting('postgrest_gen.v_owner'), '')::oid;
+  schemas oid[] := current_setting('postgrest_gen.v_schemas')::oid[];
   grants jsonb := current_setting('postgrest_gen.grants')::jsonb;
-  api_roles oid[] := ARRAY(SELECT r FROM jsonb_object_keys(grants) k, to_regrole(quote_ident(k)) r WHERE r IS NOT NULL);
-  declared jsonb := (SELECT coalesce(jsonb_object_agg(r::oid::text, g.value), '{}'::jsonb)
-                       FROM jsonb_each(grants) g, to_regrole(quote_ident(g.key)) r WHERE r IS NOT NULL);
-  -- Roles postgrest-gen made for this app before and no longer declares (a JWT role removed
-  -- from apps.toml, the anonymous role after anonymous = false): they carry the app's marker
-  -- (a role comment a tenant cannot set); apply revokes everything they hold and drops them.
-  -- pg_shdescription has no index on the comment: one pass over a row per role, so it is made
-  -- once per transaction, by the first block, and kept in a transaction-local setting (the
-  -- settings block empties it when the transaction opens, so nothing from before, a database
-  -- setting included, is ever read). No block changes which roles carry the marker: roles
-  -- declared now are excluded, and only the last block drops retired ones.
-  retired oid[] := CASE WHEN current_setting('postgrest_gen.retired') = ''
-                     THEN ARRAY(SELECT objoid FROM pg_shdescription
-                                 WHERE classoid = 'pg_authid'::regclass AND description = current_setting('postgrest_gen.marker')
-                                   AND objoid IS DISTINCT FROM auth AND NOT objoid = ANY(api_roles) ORDER BY 1)
-                     ELSE current_setting('postgrest_gen.retired')::oid[] END;
-  retired_kept text := set_config('postgrest_gen.retired', retired::text, true);
-  -- Every role of the app; on purge also the anonymous role, marked or not.
-  app_roles oid[] := ARRAY(SELECT DISTINCT x FROM unnest(auth || api_roles || retired
-                                                          || CASE WHEN present THEN NULL::oid ELSE anon END) x
-                            WHERE x IS NOT NULL);
+  api_roles oid[] := current_setting('postgrest_gen.v_api_roles')::oid[];
+  declared jsonb := current_setting('postgrest_gen.v_declared')::jsonb;
+  retired oid[] := current_setting('postgrest_gen.retired')::oid[];
+  app_roles oid[] := current_setting('postgrest_gen.v_app_roles')::oid[];
 
   is_super boolean := (SELECT rolsuper FROM pg_roles WHERE rolname = current_user);
   seen int;
@@ -872,43 +776,23 @@ END
 $database$ \;
 -- Fail closed: any privilege an app role still holds here or on a shared object that is not
 -- one apply grants (an object type the loops above do not know) stops the run, named.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_leftovers_129110369021cc6b() RETURNS void LANGUAGE plpgsql AS $leftovers$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_leftovers_54896d03fb346c75() RETURNS void LANGUAGE plpgsql AS $leftovers$
 DECLARE
-  -- The app's objects by oid, read once per block from the settings (NULL when missing).
-  -- Every lookup goes through a catalog index or cache (to_regrole: the role cache by name), so
-  -- a block costs the same whether the cluster has ten apps or thousands.
+  -- The app's objects by oid (NULL when missing), from the transaction's settings: the
+  -- session function _vars_fn looks them up once (simple expressions here, planned for
+  -- next to nothing).
+  vars_current text := pg_temp.postgrest_gen_vars_08ce7fe28e2bec2c();
   present boolean := current_setting('postgrest_gen.ensure') = 'present';
-  this_db oid := (SELECT oid FROM pg_database WHERE datname = current_database());
-  auth oid := to_regrole(quote_ident(current_setting('postgrest_gen.authenticator')));
-  anon oid := to_regrole(quote_ident(current_setting('postgrest_gen.anon')));
-  owner oid := to_regrole(quote_ident(current_setting('postgrest_gen.owner')));
-  -- The exposed schemas that exist (the settings hold plain identifiers, comma-separated).
-  schemas oid[] := ARRAY(SELECT n FROM unnest(string_to_array(current_setting('postgrest_gen.schemas'), ',')) s,
-                                       to_regnamespace(quote_ident(s)) n WHERE n IS NOT NULL);
-  -- The roles PostgREST switches to (the anonymous role unless anonymous = false, and every
-  -- JWT role) that exist, and what each may do, keyed by its oid as text.
+  this_db oid := current_setting('postgrest_gen.v_this_db')::oid;
+  auth oid := nullif(current_setting('postgrest_gen.v_auth'), '')::oid;
+  anon oid := nullif(current_setting('postgrest_gen.v_anon'), '')::oid;
+  owner oid := nullif(current_setting('postgrest_gen.v_owner'), '')::oid;
+  schemas oid[] := current_setting('postgrest_gen.v_schemas')::oid[];
   grants jsonb := current_setting('postgrest_gen.grants')::jsonb;
-  api_roles oid[] := ARRAY(SELECT r FROM jsonb_object_keys(grants) k, to_regrole(quote_ident(k)) r WHERE r IS NOT NULL);
-  declared jsonb := (SELECT coalesce(jsonb_object_agg(r::oid::text, g.value), '{}'::jsonb)
-                       FROM jsonb_each(grants) g, to_regrole(quote_ident(g.key)) r WHERE r IS NOT NULL);
-  -- Roles postgrest-gen made for this app before and no longer declares (a JWT role removed
-  -- from apps.toml, the anonymous role after anonymous = false): they carry the app's marker
-  -- (a role comment a tenant cannot set); apply revokes everything they hold and drops them.
-  -- pg_shdescription has no index on the comment: one pass over a row per role, so it is made
-  -- once per transaction, by the first block, and kept in a transaction-local setting (the
-  -- settings block empties it when the transaction opens, so nothing from before, a database
-  -- setting included, is ever read). No block changes which roles carry the marker: roles
-  -- declared now are excluded, and only the last block drops retired ones.
-  retired oid[] := CASE WHEN current_setting('postgrest_gen.retired') = ''
-                     THEN ARRAY(SELECT objoid FROM pg_shdescription
-                                 WHERE classoid = 'pg_authid'::regclass AND description = current_setting('postgrest_gen.marker')
-                                   AND objoid IS DISTINCT FROM auth AND NOT objoid = ANY(api_roles) ORDER BY 1)
-                     ELSE current_setting('postgrest_gen.retired')::oid[] END;
-  retired_kept text := set_config('postgrest_gen.retired', retired::text, true);
-  -- Every role of the app; on purge also the anonymous role, marked or not.
-  app_roles oid[] := ARRAY(SELECT DISTINCT x FROM unnest(auth || api_roles || retired
-                                                          || CASE WHEN present THEN NULL::oid ELSE anon END) x
-                            WHERE x IS NOT NULL);
+  api_roles oid[] := current_setting('postgrest_gen.v_api_roles')::oid[];
+  declared jsonb := current_setting('postgrest_gen.v_declared')::jsonb;
+  retired oid[] := current_setting('postgrest_gen.retired')::oid[];
+  app_roles oid[] := current_setting('postgrest_gen.v_app_roles')::oid[];
 
   left_over text;
 BEGIN
@@ -940,43 +824,23 @@ $leftovers$ \;
 -- Drops the roles in `retired` (every role of the app on purge, the retired ones on
 -- apply), which by now hold nothing here. It never drops an object: a role that still owns
 -- something or holds privileges elsewhere stops the run with the server's own list.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_drop_roles_1576d2fdab779c97() RETURNS void LANGUAGE plpgsql AS $drop_roles$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_drop_roles_1a49faa2c4d3c515() RETURNS void LANGUAGE plpgsql AS $drop_roles$
 DECLARE
-  -- The app's objects by oid, read once per block from the settings (NULL when missing).
-  -- Every lookup goes through a catalog index or cache (to_regrole: the role cache by name), so
-  -- a block costs the same whether the cluster has ten apps or thousands.
+  -- The app's objects by oid (NULL when missing), from the transaction's settings: the
+  -- session function _vars_fn looks them up once (simple expressions here, planned for
+  -- next to nothing).
+  vars_current text := pg_temp.postgrest_gen_vars_08ce7fe28e2bec2c();
   present boolean := current_setting('postgrest_gen.ensure') = 'present';
-  this_db oid := (SELECT oid FROM pg_database WHERE datname = current_database());
-  auth oid := to_regrole(quote_ident(current_setting('postgrest_gen.authenticator')));
-  anon oid := to_regrole(quote_ident(current_setting('postgrest_gen.anon')));
-  owner oid := to_regrole(quote_ident(current_setting('postgrest_gen.owner')));
-  -- The exposed schemas that exist (the settings hold plain identifiers, comma-separated).
-  schemas oid[] := ARRAY(SELECT n FROM unnest(string_to_array(current_setting('postgrest_gen.schemas'), ',')) s,
-                                       to_regnamespace(quote_ident(s)) n WHERE n IS NOT NULL);
-  -- The roles PostgREST switches to (the anonymous role unless anonymous = false, and every
-  -- JWT role) that exist, and what each may do, keyed by its oid as text.
+  this_db oid := current_setting('postgrest_gen.v_this_db')::oid;
+  auth oid := nullif(current_setting('postgrest_gen.v_auth'), '')::oid;
+  anon oid := nullif(current_setting('postgrest_gen.v_anon'), '')::oid;
+  owner oid := nullif(current_setting('postgrest_gen.v_owner'), '')::oid;
+  schemas oid[] := current_setting('postgrest_gen.v_schemas')::oid[];
   grants jsonb := current_setting('postgrest_gen.grants')::jsonb;
-  api_roles oid[] := ARRAY(SELECT r FROM jsonb_object_keys(grants) k, to_regrole(quote_ident(k)) r WHERE r IS NOT NULL);
-  declared jsonb := (SELECT coalesce(jsonb_object_agg(r::oid::text, g.value), '{}'::jsonb)
-                       FROM jsonb_each(grants) g, to_regrole(quote_ident(g.key)) r WHERE r IS NOT NULL);
-  -- Roles postgrest-gen made for this app before and no longer declares (a JWT role removed
-  -- from apps.toml, the anonymous role after anonymous = false): they carry the app's marker
-  -- (a role comment a tenant cannot set); apply revokes everything they hold and drops them.
-  -- pg_shdescription has no index on the comment: one pass over a row per role, so it is made
-  -- once per transaction, by the first block, and kept in a transaction-local setting (the
-  -- settings block empties it when the transaction opens, so nothing from before, a database
-  -- setting included, is ever read). No block changes which roles carry the marker: roles
-  -- declared now are excluded, and only the last block drops retired ones.
-  retired oid[] := CASE WHEN current_setting('postgrest_gen.retired') = ''
-                     THEN ARRAY(SELECT objoid FROM pg_shdescription
-                                 WHERE classoid = 'pg_authid'::regclass AND description = current_setting('postgrest_gen.marker')
-                                   AND objoid IS DISTINCT FROM auth AND NOT objoid = ANY(api_roles) ORDER BY 1)
-                     ELSE current_setting('postgrest_gen.retired')::oid[] END;
-  retired_kept text := set_config('postgrest_gen.retired', retired::text, true);
-  -- Every role of the app; on purge also the anonymous role, marked or not.
-  app_roles oid[] := ARRAY(SELECT DISTINCT x FROM unnest(auth || api_roles || retired
-                                                          || CASE WHEN present THEN NULL::oid ELSE anon END) x
-                            WHERE x IS NOT NULL);
+  api_roles oid[] := current_setting('postgrest_gen.v_api_roles')::oid[];
+  declared jsonb := current_setting('postgrest_gen.v_declared')::jsonb;
+  retired oid[] := current_setting('postgrest_gen.retired')::oid[];
+  app_roles oid[] := current_setting('postgrest_gen.v_app_roles')::oid[];
 
   role_id oid;
   detail text;
@@ -1004,17 +868,17 @@ END
 $drop_roles$ \;
 -- Runs the steps in order, in one call: one round trip for them all. The first that fails
 -- ends the transaction, so nothing of the app is left behind.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_run_steps_fb32232b109c1a38() RETURNS void LANGUAGE plpgsql AS $run_steps$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_run_steps_c4079f3731f1caf6() RETURNS void LANGUAGE plpgsql AS $run_steps$
 BEGIN
   PERFORM pg_temp.postgrest_gen_lock_7fbec592b0031f0a();
-  PERFORM pg_temp.postgrest_gen_preflight_8f1a8bbc8e5981ec();
-  PERFORM pg_temp.postgrest_gen_roles_9d84d94cbe79c5ec();
-  PERFORM pg_temp.postgrest_gen_membership_7ef5d0105f09c551();
-  PERFORM pg_temp.postgrest_gen_privileges_83ef25d8fad37d5f();
-  PERFORM pg_temp.postgrest_gen_defaults_43693890936dde42();
-  PERFORM pg_temp.postgrest_gen_database_9b59a04cf4af9964();
-  PERFORM pg_temp.postgrest_gen_leftovers_129110369021cc6b();
-  PERFORM pg_temp.postgrest_gen_drop_roles_1576d2fdab779c97();
+  PERFORM pg_temp.postgrest_gen_preflight_009359cc193fec3a();
+  PERFORM pg_temp.postgrest_gen_roles_49a62da5f12d13fa();
+  PERFORM pg_temp.postgrest_gen_membership_0d8bc34348d031ee();
+  PERFORM pg_temp.postgrest_gen_privileges_9b4bd2321451ee0e();
+  PERFORM pg_temp.postgrest_gen_defaults_25ba46bf46142d64();
+  PERFORM pg_temp.postgrest_gen_database_c460e982577ed662();
+  PERFORM pg_temp.postgrest_gen_leftovers_54896d03fb346c75();
+  PERFORM pg_temp.postgrest_gen_drop_roles_1a49faa2c4d3c515();
 END
 $run_steps$;
 

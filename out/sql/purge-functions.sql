@@ -159,6 +159,75 @@ BEGIN
   END LOOP;
 END
 $acl$ \;
+-- The app's objects by oid, looked up once and kept in transaction-local settings that every
+-- block's _vars reads (postgrest_gen.v_*; postgrest_gen.vars says they are current). Each
+-- block used to look them up itself, and after every schema grant in the cluster (each app's
+-- apply makes one) every session replans every query: most of a new app's cost. The settings
+-- block empties postgrest_gen.vars and postgrest_gen.retired when the transaction opens, so
+-- nothing from before, a database setting included, is ever read; the roles step empties
+-- postgrest_gen.vars again once it may have created roles. Every lookup goes through a catalog
+-- index or cache (to_regrole: the role cache by name), so this costs the same whether the
+-- cluster has ten apps or thousands.
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_vars_08ce7fe28e2bec2c() RETURNS text LANGUAGE plpgsql AS $vars$
+DECLARE
+  present boolean := current_setting('postgrest_gen.ensure') = 'present';
+  this_db oid;
+  auth oid;
+  anon oid;
+  owner oid;
+  schemas oid[];
+  grants jsonb := current_setting('postgrest_gen.grants')::jsonb;
+  api_roles oid[];
+  declared jsonb;
+  retired oid[];
+  app_roles oid[];
+BEGIN
+  IF current_setting('postgrest_gen.vars') <> '' THEN
+    RETURN '';
+  END IF;
+  this_db := (SELECT oid FROM pg_database WHERE datname = current_database());
+  auth := to_regrole(quote_ident(current_setting('postgrest_gen.authenticator')));
+  anon := to_regrole(quote_ident(current_setting('postgrest_gen.anon')));
+  owner := to_regrole(quote_ident(current_setting('postgrest_gen.owner')));
+  -- The exposed schemas that exist (the settings hold plain identifiers, comma-separated).
+  schemas := ARRAY(SELECT n FROM unnest(string_to_array(current_setting('postgrest_gen.schemas'), ',')) s,
+                                 to_regnamespace(quote_ident(s)) n WHERE n IS NOT NULL);
+  -- The roles PostgREST switches to (the anonymous role unless anonymous = false, and every
+  -- JWT role) that exist, and what each may do, keyed by its oid as text.
+  api_roles := ARRAY(SELECT r FROM jsonb_object_keys(grants) k, to_regrole(quote_ident(k)) r WHERE r IS NOT NULL);
+  declared := (SELECT coalesce(jsonb_object_agg(r::oid::text, g.value), '{}'::jsonb)
+                 FROM jsonb_each(grants) g, to_regrole(quote_ident(g.key)) r WHERE r IS NOT NULL);
+  -- Roles postgrest-gen made for this app before and no longer declares (a JWT role removed
+  -- from apps.toml, the anonymous role after anonymous = false): they carry the app's marker
+  -- (a role comment a tenant cannot set); apply revokes everything they hold and drops them.
+  -- pg_shdescription has no index on the comment: one pass over a row per role, so it is made
+  -- once per transaction (kept apart from the rest, which the roles step refreshes). No block
+  -- changes which roles carry the marker: roles declared now are excluded, and only the last
+  -- block drops retired ones.
+  IF current_setting('postgrest_gen.retired') = '' THEN
+    retired := ARRAY(SELECT objoid FROM pg_shdescription
+                      WHERE classoid = 'pg_authid'::regclass AND description = current_setting('postgrest_gen.marker')
+                        AND objoid IS DISTINCT FROM auth AND NOT objoid = ANY(api_roles) ORDER BY 1);
+    PERFORM set_config('postgrest_gen.retired', retired::text, true);
+  ELSE
+    retired := current_setting('postgrest_gen.retired')::oid[];
+  END IF;
+  -- Every role of the app; on purge also the anonymous role, marked or not.
+  app_roles := ARRAY(SELECT DISTINCT x FROM unnest(auth || api_roles || retired
+                                                    || CASE WHEN present THEN NULL::oid ELSE anon END) x
+                      WHERE x IS NOT NULL);
+  PERFORM set_config('postgrest_gen.v_this_db', this_db::text, true),
+          set_config('postgrest_gen.v_auth', coalesce(auth::text, ''), true),
+          set_config('postgrest_gen.v_anon', coalesce(anon::text, ''), true),
+          set_config('postgrest_gen.v_owner', coalesce(owner::text, ''), true),
+          set_config('postgrest_gen.v_schemas', schemas::text, true),
+          set_config('postgrest_gen.v_api_roles', api_roles::text, true),
+          set_config('postgrest_gen.v_declared', declared::text, true),
+          set_config('postgrest_gen.v_app_roles', app_roles::text, true),
+          set_config('postgrest_gen.vars', 'current', true);
+  RETURN '';
+END
+$vars$ \;
 -- Serialises the applies and purges of the apps of one owner in this database: they grant on
 -- the same schemas, relations and default privileges, and concurrent GRANTs on one catalog
 -- row fail with "tuple concurrently updated". Apps of different owners run side by side; the
@@ -189,43 +258,23 @@ $lock$ \;
 -- when they carry postgrest-gen's marker (converged before) or hold nothing but what apply
 -- grants; they never own anything, and apply cannot reach other databases, so what they hold
 -- there is named instead of silently kept.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_preflight_4e663a9a87c5d6e2() RETURNS void LANGUAGE plpgsql AS $preflight$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_preflight_e273742f5e9ee9ad() RETURNS void LANGUAGE plpgsql AS $preflight$
 DECLARE
-  -- The app's objects by oid, read once per block from the settings (NULL when missing).
-  -- Every lookup goes through a catalog index or cache (to_regrole: the role cache by name), so
-  -- a block costs the same whether the cluster has ten apps or thousands.
+  -- The app's objects by oid (NULL when missing), from the transaction's settings: the
+  -- session function _vars_fn looks them up once (simple expressions here, planned for
+  -- next to nothing).
+  vars_current text := pg_temp.postgrest_gen_vars_08ce7fe28e2bec2c();
   present boolean := current_setting('postgrest_gen.ensure') = 'present';
-  this_db oid := (SELECT oid FROM pg_database WHERE datname = current_database());
-  auth oid := to_regrole(quote_ident(current_setting('postgrest_gen.authenticator')));
-  anon oid := to_regrole(quote_ident(current_setting('postgrest_gen.anon')));
-  owner oid := to_regrole(quote_ident(current_setting('postgrest_gen.owner')));
-  -- The exposed schemas that exist (the settings hold plain identifiers, comma-separated).
-  schemas oid[] := ARRAY(SELECT n FROM unnest(string_to_array(current_setting('postgrest_gen.schemas'), ',')) s,
-                                       to_regnamespace(quote_ident(s)) n WHERE n IS NOT NULL);
-  -- The roles PostgREST switches to (the anonymous role unless anonymous = false, and every
-  -- JWT role) that exist, and what each may do, keyed by its oid as text.
+  this_db oid := current_setting('postgrest_gen.v_this_db')::oid;
+  auth oid := nullif(current_setting('postgrest_gen.v_auth'), '')::oid;
+  anon oid := nullif(current_setting('postgrest_gen.v_anon'), '')::oid;
+  owner oid := nullif(current_setting('postgrest_gen.v_owner'), '')::oid;
+  schemas oid[] := current_setting('postgrest_gen.v_schemas')::oid[];
   grants jsonb := current_setting('postgrest_gen.grants')::jsonb;
-  api_roles oid[] := ARRAY(SELECT r FROM jsonb_object_keys(grants) k, to_regrole(quote_ident(k)) r WHERE r IS NOT NULL);
-  declared jsonb := (SELECT coalesce(jsonb_object_agg(r::oid::text, g.value), '{}'::jsonb)
-                       FROM jsonb_each(grants) g, to_regrole(quote_ident(g.key)) r WHERE r IS NOT NULL);
-  -- Roles postgrest-gen made for this app before and no longer declares (a JWT role removed
-  -- from apps.toml, the anonymous role after anonymous = false): they carry the app's marker
-  -- (a role comment a tenant cannot set); apply revokes everything they hold and drops them.
-  -- pg_shdescription has no index on the comment: one pass over a row per role, so it is made
-  -- once per transaction, by the first block, and kept in a transaction-local setting (the
-  -- settings block empties it when the transaction opens, so nothing from before, a database
-  -- setting included, is ever read). No block changes which roles carry the marker: roles
-  -- declared now are excluded, and only the last block drops retired ones.
-  retired oid[] := CASE WHEN current_setting('postgrest_gen.retired') = ''
-                     THEN ARRAY(SELECT objoid FROM pg_shdescription
-                                 WHERE classoid = 'pg_authid'::regclass AND description = current_setting('postgrest_gen.marker')
-                                   AND objoid IS DISTINCT FROM auth AND NOT objoid = ANY(api_roles) ORDER BY 1)
-                     ELSE current_setting('postgrest_gen.retired')::oid[] END;
-  retired_kept text := set_config('postgrest_gen.retired', retired::text, true);
-  -- Every role of the app; on purge also the anonymous role, marked or not.
-  app_roles oid[] := ARRAY(SELECT DISTINCT x FROM unnest(auth || api_roles || retired
-                                                          || CASE WHEN present THEN NULL::oid ELSE anon END) x
-                            WHERE x IS NOT NULL);
+  api_roles oid[] := current_setting('postgrest_gen.v_api_roles')::oid[];
+  declared jsonb := current_setting('postgrest_gen.v_declared')::jsonb;
+  retired oid[] := current_setting('postgrest_gen.retired')::oid[];
+  app_roles oid[] := current_setting('postgrest_gen.v_app_roles')::oid[];
 
   owner_name text := current_setting('postgrest_gen.owner');
   marker text := current_setting('postgrest_gen.marker');
@@ -291,8 +340,10 @@ BEGIN
       problems := problems || format('administrator %I cannot act as the owner %I, as the grants on its objects and ALTER DEFAULT PRIVILEGES FOR ROLE %I are made; as a superuser or a holder of ADMIN on it, run: GRANT %I TO %I%s;',
         current_user, owner_name, owner_name, owner_name, current_user, act_options);
     END IF;
-    IF present AND NOT EXISTS (SELECT FROM pg_database d CROSS JOIN LATERAL aclexplode(d.datacl) g
-                                WHERE d.oid = this_db AND g.grantee = auth AND g.privilege_type = 'CONNECT' AND g.grantor = d.datdba) THEN
+    -- aclcontains: one plain pass over the database's ACL (aclexplode reads it afresh for
+    -- every entry it returns: quadratic in a shared database's ACL).
+    IF present AND (SELECT aclcontains(datacl, makeaclitem(auth, datdba, 'CONNECT', false))
+                      FROM pg_database WHERE oid = this_db) IS NOT TRUE THEN
       SELECT d.datdba, ro.rolsuper INTO r FROM pg_database d JOIN pg_roles ro ON ro.oid = d.datdba WHERE d.oid = this_db;
       IF r.rolsuper THEN
         problems := problems || format('database %I belongs to the superuser %s, as whom only a superuser may grant CONNECT; as a superuser, run: GRANT CONNECT ON DATABASE %I TO %I;',
@@ -500,43 +551,23 @@ $preflight$ \;
 -- user code); a superuser's plain REVOKE acts as the owner already. Never as a non-superuser
 -- administrator itself: PostgreSQL would pick the grantor among the roles it inherits, which
 -- tenants can steer with grant options. CASCADE takes along what the role passed on.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_privileges_83ef25d8fad37d5f() RETURNS void LANGUAGE plpgsql AS $privileges$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_privileges_9b4bd2321451ee0e() RETURNS void LANGUAGE plpgsql AS $privileges$
 DECLARE
-  -- The app's objects by oid, read once per block from the settings (NULL when missing).
-  -- Every lookup goes through a catalog index or cache (to_regrole: the role cache by name), so
-  -- a block costs the same whether the cluster has ten apps or thousands.
+  -- The app's objects by oid (NULL when missing), from the transaction's settings: the
+  -- session function _vars_fn looks them up once (simple expressions here, planned for
+  -- next to nothing).
+  vars_current text := pg_temp.postgrest_gen_vars_08ce7fe28e2bec2c();
   present boolean := current_setting('postgrest_gen.ensure') = 'present';
-  this_db oid := (SELECT oid FROM pg_database WHERE datname = current_database());
-  auth oid := to_regrole(quote_ident(current_setting('postgrest_gen.authenticator')));
-  anon oid := to_regrole(quote_ident(current_setting('postgrest_gen.anon')));
-  owner oid := to_regrole(quote_ident(current_setting('postgrest_gen.owner')));
-  -- The exposed schemas that exist (the settings hold plain identifiers, comma-separated).
-  schemas oid[] := ARRAY(SELECT n FROM unnest(string_to_array(current_setting('postgrest_gen.schemas'), ',')) s,
-                                       to_regnamespace(quote_ident(s)) n WHERE n IS NOT NULL);
-  -- The roles PostgREST switches to (the anonymous role unless anonymous = false, and every
-  -- JWT role) that exist, and what each may do, keyed by its oid as text.
+  this_db oid := current_setting('postgrest_gen.v_this_db')::oid;
+  auth oid := nullif(current_setting('postgrest_gen.v_auth'), '')::oid;
+  anon oid := nullif(current_setting('postgrest_gen.v_anon'), '')::oid;
+  owner oid := nullif(current_setting('postgrest_gen.v_owner'), '')::oid;
+  schemas oid[] := current_setting('postgrest_gen.v_schemas')::oid[];
   grants jsonb := current_setting('postgrest_gen.grants')::jsonb;
-  api_roles oid[] := ARRAY(SELECT r FROM jsonb_object_keys(grants) k, to_regrole(quote_ident(k)) r WHERE r IS NOT NULL);
-  declared jsonb := (SELECT coalesce(jsonb_object_agg(r::oid::text, g.value), '{}'::jsonb)
-                       FROM jsonb_each(grants) g, to_regrole(quote_ident(g.key)) r WHERE r IS NOT NULL);
-  -- Roles postgrest-gen made for this app before and no longer declares (a JWT role removed
-  -- from apps.toml, the anonymous role after anonymous = false): they carry the app's marker
-  -- (a role comment a tenant cannot set); apply revokes everything they hold and drops them.
-  -- pg_shdescription has no index on the comment: one pass over a row per role, so it is made
-  -- once per transaction, by the first block, and kept in a transaction-local setting (the
-  -- settings block empties it when the transaction opens, so nothing from before, a database
-  -- setting included, is ever read). No block changes which roles carry the marker: roles
-  -- declared now are excluded, and only the last block drops retired ones.
-  retired oid[] := CASE WHEN current_setting('postgrest_gen.retired') = ''
-                     THEN ARRAY(SELECT objoid FROM pg_shdescription
-                                 WHERE classoid = 'pg_authid'::regclass AND description = current_setting('postgrest_gen.marker')
-                                   AND objoid IS DISTINCT FROM auth AND NOT objoid = ANY(api_roles) ORDER BY 1)
-                     ELSE current_setting('postgrest_gen.retired')::oid[] END;
-  retired_kept text := set_config('postgrest_gen.retired', retired::text, true);
-  -- Every role of the app; on purge also the anonymous role, marked or not.
-  app_roles oid[] := ARRAY(SELECT DISTINCT x FROM unnest(auth || api_roles || retired
-                                                          || CASE WHEN present THEN NULL::oid ELSE anon END) x
-                            WHERE x IS NOT NULL);
+  api_roles oid[] := current_setting('postgrest_gen.v_api_roles')::oid[];
+  declared jsonb := current_setting('postgrest_gen.v_declared')::jsonb;
+  retired oid[] := current_setting('postgrest_gen.retired')::oid[];
+  app_roles oid[] := current_setting('postgrest_gen.v_app_roles')::oid[];
 
   is_super boolean := (SELECT rolsuper FROM pg_roles WHERE rolname = current_user);
   seen int;
@@ -642,43 +673,23 @@ $privileges$ \;
 -- Default privileges FOR ROLE <owner> in each exposed schema, for each role PostgREST switches
 -- to: relations and routines the owner creates later carry the declared privileges at once.
 -- (Every other default-privilege entry naming an app role went with the privileges above.)
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_defaults_43693890936dde42() RETURNS void LANGUAGE plpgsql AS $defaults$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_defaults_25ba46bf46142d64() RETURNS void LANGUAGE plpgsql AS $defaults$
 DECLARE
-  -- The app's objects by oid, read once per block from the settings (NULL when missing).
-  -- Every lookup goes through a catalog index or cache (to_regrole: the role cache by name), so
-  -- a block costs the same whether the cluster has ten apps or thousands.
+  -- The app's objects by oid (NULL when missing), from the transaction's settings: the
+  -- session function _vars_fn looks them up once (simple expressions here, planned for
+  -- next to nothing).
+  vars_current text := pg_temp.postgrest_gen_vars_08ce7fe28e2bec2c();
   present boolean := current_setting('postgrest_gen.ensure') = 'present';
-  this_db oid := (SELECT oid FROM pg_database WHERE datname = current_database());
-  auth oid := to_regrole(quote_ident(current_setting('postgrest_gen.authenticator')));
-  anon oid := to_regrole(quote_ident(current_setting('postgrest_gen.anon')));
-  owner oid := to_regrole(quote_ident(current_setting('postgrest_gen.owner')));
-  -- The exposed schemas that exist (the settings hold plain identifiers, comma-separated).
-  schemas oid[] := ARRAY(SELECT n FROM unnest(string_to_array(current_setting('postgrest_gen.schemas'), ',')) s,
-                                       to_regnamespace(quote_ident(s)) n WHERE n IS NOT NULL);
-  -- The roles PostgREST switches to (the anonymous role unless anonymous = false, and every
-  -- JWT role) that exist, and what each may do, keyed by its oid as text.
+  this_db oid := current_setting('postgrest_gen.v_this_db')::oid;
+  auth oid := nullif(current_setting('postgrest_gen.v_auth'), '')::oid;
+  anon oid := nullif(current_setting('postgrest_gen.v_anon'), '')::oid;
+  owner oid := nullif(current_setting('postgrest_gen.v_owner'), '')::oid;
+  schemas oid[] := current_setting('postgrest_gen.v_schemas')::oid[];
   grants jsonb := current_setting('postgrest_gen.grants')::jsonb;
-  api_roles oid[] := ARRAY(SELECT r FROM jsonb_object_keys(grants) k, to_regrole(quote_ident(k)) r WHERE r IS NOT NULL);
-  declared jsonb := (SELECT coalesce(jsonb_object_agg(r::oid::text, g.value), '{}'::jsonb)
-                       FROM jsonb_each(grants) g, to_regrole(quote_ident(g.key)) r WHERE r IS NOT NULL);
-  -- Roles postgrest-gen made for this app before and no longer declares (a JWT role removed
-  -- from apps.toml, the anonymous role after anonymous = false): they carry the app's marker
-  -- (a role comment a tenant cannot set); apply revokes everything they hold and drops them.
-  -- pg_shdescription has no index on the comment: one pass over a row per role, so it is made
-  -- once per transaction, by the first block, and kept in a transaction-local setting (the
-  -- settings block empties it when the transaction opens, so nothing from before, a database
-  -- setting included, is ever read). No block changes which roles carry the marker: roles
-  -- declared now are excluded, and only the last block drops retired ones.
-  retired oid[] := CASE WHEN current_setting('postgrest_gen.retired') = ''
-                     THEN ARRAY(SELECT objoid FROM pg_shdescription
-                                 WHERE classoid = 'pg_authid'::regclass AND description = current_setting('postgrest_gen.marker')
-                                   AND objoid IS DISTINCT FROM auth AND NOT objoid = ANY(api_roles) ORDER BY 1)
-                     ELSE current_setting('postgrest_gen.retired')::oid[] END;
-  retired_kept text := set_config('postgrest_gen.retired', retired::text, true);
-  -- Every role of the app; on purge also the anonymous role, marked or not.
-  app_roles oid[] := ARRAY(SELECT DISTINCT x FROM unnest(auth || api_roles || retired
-                                                          || CASE WHEN present THEN NULL::oid ELSE anon END) x
-                            WHERE x IS NOT NULL);
+  api_roles oid[] := current_setting('postgrest_gen.v_api_roles')::oid[];
+  declared jsonb := current_setting('postgrest_gen.v_declared')::jsonb;
+  retired oid[] := current_setting('postgrest_gen.retired')::oid[];
+  app_roles oid[] := current_setting('postgrest_gen.v_app_roles')::oid[];
 
   r record;
 BEGIN
@@ -723,43 +734,23 @@ $defaults$ \;
 -- so the writes take the database's postgrest-gen lock, and as the last writes before the
 -- checks: apps of different owners run side by side until here. A converged ACL is read and
 -- left without the lock.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_database_9b59a04cf4af9964() RETURNS void LANGUAGE plpgsql AS $database$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_database_c460e982577ed662() RETURNS void LANGUAGE plpgsql AS $database$
 DECLARE
-  -- The app's objects by oid, read once per block from the settings (NULL when missing).
-  -- Every lookup goes through a catalog index or cache (to_regrole: the role cache by name), so
-  -- a block costs the same whether the cluster has ten apps or thousands.
+  -- The app's objects by oid (NULL when missing), from the transaction's settings: the
+  -- session function _vars_fn looks them up once (simple expressions here, planned for
+  -- next to nothing).
+  vars_current text := pg_temp.postgrest_gen_vars_08ce7fe28e2bec2c();
   present boolean := current_setting('postgrest_gen.ensure') = 'present';
-  this_db oid := (SELECT oid FROM pg_database WHERE datname = current_database());
-  auth oid := to_regrole(quote_ident(current_setting('postgrest_gen.authenticator')));
-  anon oid := to_regrole(quote_ident(current_setting('postgrest_gen.anon')));
-  owner oid := to_regrole(quote_ident(current_setting('postgrest_gen.owner')));
-  -- The exposed schemas that exist (the settings hold plain identifiers, comma-separated).
-  schemas oid[] := ARRAY(SELECT n FROM unnest(string_to_array(current_setting('postgrest_gen.schemas'), ',')) s,
-                                       to_regnamespace(quote_ident(s)) n WHERE n IS NOT NULL);
-  -- The roles PostgREST switches to (the anonymous role unless anonymous = false, and every
-  -- JWT role) that exist, and what each may do, keyed by its oid as text.
+  this_db oid := current_setting('postgrest_gen.v_this_db')::oid;
+  auth oid := nullif(current_setting('postgrest_gen.v_auth'), '')::oid;
+  anon oid := nullif(current_setting('postgrest_gen.v_anon'), '')::oid;
+  owner oid := nullif(current_setting('postgrest_gen.v_owner'), '')::oid;
+  schemas oid[] := current_setting('postgrest_gen.v_schemas')::oid[];
   grants jsonb := current_setting('postgrest_gen.grants')::jsonb;
-  api_roles oid[] := ARRAY(SELECT r FROM jsonb_object_keys(grants) k, to_regrole(quote_ident(k)) r WHERE r IS NOT NULL);
-  declared jsonb := (SELECT coalesce(jsonb_object_agg(r::oid::text, g.value), '{}'::jsonb)
-                       FROM jsonb_each(grants) g, to_regrole(quote_ident(g.key)) r WHERE r IS NOT NULL);
-  -- Roles postgrest-gen made for this app before and no longer declares (a JWT role removed
-  -- from apps.toml, the anonymous role after anonymous = false): they carry the app's marker
-  -- (a role comment a tenant cannot set); apply revokes everything they hold and drops them.
-  -- pg_shdescription has no index on the comment: one pass over a row per role, so it is made
-  -- once per transaction, by the first block, and kept in a transaction-local setting (the
-  -- settings block empties it when the transaction opens, so nothing from before, a database
-  -- setting included, is ever read). No block changes which roles carry the marker: roles
-  -- declared now are excluded, and only the last block drops retired ones.
-  retired oid[] := CASE WHEN current_setting('postgrest_gen.retired') = ''
-                     THEN ARRAY(SELECT objoid FROM pg_shdescription
-                                 WHERE classoid = 'pg_authid'::regclass AND description = current_setting('postgrest_gen.marker')
-                                   AND objoid IS DISTINCT FROM auth AND NOT objoid = ANY(api_roles) ORDER BY 1)
-                     ELSE current_setting('postgrest_gen.retired')::oid[] END;
-  retired_kept text := set_config('postgrest_gen.retired', retired::text, true);
-  -- Every role of the app; on purge also the anonymous role, marked or not.
-  app_roles oid[] := ARRAY(SELECT DISTINCT x FROM unnest(auth || api_roles || retired
-                                                          || CASE WHEN present THEN NULL::oid ELSE anon END) x
-                            WHERE x IS NOT NULL);
+  api_roles oid[] := current_setting('postgrest_gen.v_api_roles')::oid[];
+  declared jsonb := current_setting('postgrest_gen.v_declared')::jsonb;
+  retired oid[] := current_setting('postgrest_gen.retired')::oid[];
+  app_roles oid[] := current_setting('postgrest_gen.v_app_roles')::oid[];
 
   is_super boolean := (SELECT rolsuper FROM pg_roles WHERE rolname = current_user);
   seen int;
@@ -848,43 +839,23 @@ END
 $database$ \;
 -- Fail closed: any privilege an app role still holds here or on a shared object that is not
 -- one apply grants (an object type the loops above do not know) stops the run, named.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_leftovers_a6df0b4489322819() RETURNS void LANGUAGE plpgsql AS $leftovers$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_leftovers_4efe112b88b1082b() RETURNS void LANGUAGE plpgsql AS $leftovers$
 DECLARE
-  -- The app's objects by oid, read once per block from the settings (NULL when missing).
-  -- Every lookup goes through a catalog index or cache (to_regrole: the role cache by name), so
-  -- a block costs the same whether the cluster has ten apps or thousands.
+  -- The app's objects by oid (NULL when missing), from the transaction's settings: the
+  -- session function _vars_fn looks them up once (simple expressions here, planned for
+  -- next to nothing).
+  vars_current text := pg_temp.postgrest_gen_vars_08ce7fe28e2bec2c();
   present boolean := current_setting('postgrest_gen.ensure') = 'present';
-  this_db oid := (SELECT oid FROM pg_database WHERE datname = current_database());
-  auth oid := to_regrole(quote_ident(current_setting('postgrest_gen.authenticator')));
-  anon oid := to_regrole(quote_ident(current_setting('postgrest_gen.anon')));
-  owner oid := to_regrole(quote_ident(current_setting('postgrest_gen.owner')));
-  -- The exposed schemas that exist (the settings hold plain identifiers, comma-separated).
-  schemas oid[] := ARRAY(SELECT n FROM unnest(string_to_array(current_setting('postgrest_gen.schemas'), ',')) s,
-                                       to_regnamespace(quote_ident(s)) n WHERE n IS NOT NULL);
-  -- The roles PostgREST switches to (the anonymous role unless anonymous = false, and every
-  -- JWT role) that exist, and what each may do, keyed by its oid as text.
+  this_db oid := current_setting('postgrest_gen.v_this_db')::oid;
+  auth oid := nullif(current_setting('postgrest_gen.v_auth'), '')::oid;
+  anon oid := nullif(current_setting('postgrest_gen.v_anon'), '')::oid;
+  owner oid := nullif(current_setting('postgrest_gen.v_owner'), '')::oid;
+  schemas oid[] := current_setting('postgrest_gen.v_schemas')::oid[];
   grants jsonb := current_setting('postgrest_gen.grants')::jsonb;
-  api_roles oid[] := ARRAY(SELECT r FROM jsonb_object_keys(grants) k, to_regrole(quote_ident(k)) r WHERE r IS NOT NULL);
-  declared jsonb := (SELECT coalesce(jsonb_object_agg(r::oid::text, g.value), '{}'::jsonb)
-                       FROM jsonb_each(grants) g, to_regrole(quote_ident(g.key)) r WHERE r IS NOT NULL);
-  -- Roles postgrest-gen made for this app before and no longer declares (a JWT role removed
-  -- from apps.toml, the anonymous role after anonymous = false): they carry the app's marker
-  -- (a role comment a tenant cannot set); apply revokes everything they hold and drops them.
-  -- pg_shdescription has no index on the comment: one pass over a row per role, so it is made
-  -- once per transaction, by the first block, and kept in a transaction-local setting (the
-  -- settings block empties it when the transaction opens, so nothing from before, a database
-  -- setting included, is ever read). No block changes which roles carry the marker: roles
-  -- declared now are excluded, and only the last block drops retired ones.
-  retired oid[] := CASE WHEN current_setting('postgrest_gen.retired') = ''
-                     THEN ARRAY(SELECT objoid FROM pg_shdescription
-                                 WHERE classoid = 'pg_authid'::regclass AND description = current_setting('postgrest_gen.marker')
-                                   AND objoid IS DISTINCT FROM auth AND NOT objoid = ANY(api_roles) ORDER BY 1)
-                     ELSE current_setting('postgrest_gen.retired')::oid[] END;
-  retired_kept text := set_config('postgrest_gen.retired', retired::text, true);
-  -- Every role of the app; on purge also the anonymous role, marked or not.
-  app_roles oid[] := ARRAY(SELECT DISTINCT x FROM unnest(auth || api_roles || retired
-                                                          || CASE WHEN present THEN NULL::oid ELSE anon END) x
-                            WHERE x IS NOT NULL);
+  api_roles oid[] := current_setting('postgrest_gen.v_api_roles')::oid[];
+  declared jsonb := current_setting('postgrest_gen.v_declared')::jsonb;
+  retired oid[] := current_setting('postgrest_gen.retired')::oid[];
+  app_roles oid[] := current_setting('postgrest_gen.v_app_roles')::oid[];
 
   left_over text;
 BEGIN
@@ -916,43 +887,23 @@ $leftovers$ \;
 -- Drops the roles in `app_roles` (every role of the app on purge, the retired ones on
 -- apply), which by now hold nothing here. It never drops an object: a role that still owns
 -- something or holds privileges elsewhere stops the run with the server's own list.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_drop_roles_e5164a5f0bcc8ade() RETURNS void LANGUAGE plpgsql AS $drop_roles$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_drop_roles_6c9eb3c44322c582() RETURNS void LANGUAGE plpgsql AS $drop_roles$
 DECLARE
-  -- The app's objects by oid, read once per block from the settings (NULL when missing).
-  -- Every lookup goes through a catalog index or cache (to_regrole: the role cache by name), so
-  -- a block costs the same whether the cluster has ten apps or thousands.
+  -- The app's objects by oid (NULL when missing), from the transaction's settings: the
+  -- session function _vars_fn looks them up once (simple expressions here, planned for
+  -- next to nothing).
+  vars_current text := pg_temp.postgrest_gen_vars_08ce7fe28e2bec2c();
   present boolean := current_setting('postgrest_gen.ensure') = 'present';
-  this_db oid := (SELECT oid FROM pg_database WHERE datname = current_database());
-  auth oid := to_regrole(quote_ident(current_setting('postgrest_gen.authenticator')));
-  anon oid := to_regrole(quote_ident(current_setting('postgrest_gen.anon')));
-  owner oid := to_regrole(quote_ident(current_setting('postgrest_gen.owner')));
-  -- The exposed schemas that exist (the settings hold plain identifiers, comma-separated).
-  schemas oid[] := ARRAY(SELECT n FROM unnest(string_to_array(current_setting('postgrest_gen.schemas'), ',')) s,
-                                       to_regnamespace(quote_ident(s)) n WHERE n IS NOT NULL);
-  -- The roles PostgREST switches to (the anonymous role unless anonymous = false, and every
-  -- JWT role) that exist, and what each may do, keyed by its oid as text.
+  this_db oid := current_setting('postgrest_gen.v_this_db')::oid;
+  auth oid := nullif(current_setting('postgrest_gen.v_auth'), '')::oid;
+  anon oid := nullif(current_setting('postgrest_gen.v_anon'), '')::oid;
+  owner oid := nullif(current_setting('postgrest_gen.v_owner'), '')::oid;
+  schemas oid[] := current_setting('postgrest_gen.v_schemas')::oid[];
   grants jsonb := current_setting('postgrest_gen.grants')::jsonb;
-  api_roles oid[] := ARRAY(SELECT r FROM jsonb_object_keys(grants) k, to_regrole(quote_ident(k)) r WHERE r IS NOT NULL);
-  declared jsonb := (SELECT coalesce(jsonb_object_agg(r::oid::text, g.value), '{}'::jsonb)
-                       FROM jsonb_each(grants) g, to_regrole(quote_ident(g.key)) r WHERE r IS NOT NULL);
-  -- Roles postgrest-gen made for this app before and no longer declares (a JWT role removed
-  -- from apps.toml, the anonymous role after anonymous = false): they carry the app's marker
-  -- (a role comment a tenant cannot set); apply revokes everything they hold and drops them.
-  -- pg_shdescription has no index on the comment: one pass over a row per role, so it is made
-  -- once per transaction, by the first block, and kept in a transaction-local setting (the
-  -- settings block empties it when the transaction opens, so nothing from before, a database
-  -- setting included, is ever read). No block changes which roles carry the marker: roles
-  -- declared now are excluded, and only the last block drops retired ones.
-  retired oid[] := CASE WHEN current_setting('postgrest_gen.retired') = ''
-                     THEN ARRAY(SELECT objoid FROM pg_shdescription
-                                 WHERE classoid = 'pg_authid'::regclass AND description = current_setting('postgrest_gen.marker')
-                                   AND objoid IS DISTINCT FROM auth AND NOT objoid = ANY(api_roles) ORDER BY 1)
-                     ELSE current_setting('postgrest_gen.retired')::oid[] END;
-  retired_kept text := set_config('postgrest_gen.retired', retired::text, true);
-  -- Every role of the app; on purge also the anonymous role, marked or not.
-  app_roles oid[] := ARRAY(SELECT DISTINCT x FROM unnest(auth || api_roles || retired
-                                                          || CASE WHEN present THEN NULL::oid ELSE anon END) x
-                            WHERE x IS NOT NULL);
+  api_roles oid[] := current_setting('postgrest_gen.v_api_roles')::oid[];
+  declared jsonb := current_setting('postgrest_gen.v_declared')::jsonb;
+  retired oid[] := current_setting('postgrest_gen.retired')::oid[];
+  app_roles oid[] := current_setting('postgrest_gen.v_app_roles')::oid[];
 
   role_id oid;
   detail text;
@@ -973,15 +924,15 @@ END
 $drop_roles$ \;
 -- Runs the steps in order, in one call: one round trip for them all. The first that fails
 -- ends the transaction, so nothing of the app is left behind.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_run_steps_a637826f07f23960() RETURNS void LANGUAGE plpgsql AS $run_steps$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_run_steps_39ed9a6a040cb214() RETURNS void LANGUAGE plpgsql AS $run_steps$
 BEGIN
   PERFORM pg_temp.postgrest_gen_lock_7fbec592b0031f0a();
-  PERFORM pg_temp.postgrest_gen_preflight_4e663a9a87c5d6e2();
-  PERFORM pg_temp.postgrest_gen_privileges_83ef25d8fad37d5f();
-  PERFORM pg_temp.postgrest_gen_defaults_43693890936dde42();
-  PERFORM pg_temp.postgrest_gen_database_9b59a04cf4af9964();
-  PERFORM pg_temp.postgrest_gen_leftovers_a6df0b4489322819();
-  PERFORM pg_temp.postgrest_gen_drop_roles_e5164a5f0bcc8ade();
+  PERFORM pg_temp.postgrest_gen_preflight_e273742f5e9ee9ad();
+  PERFORM pg_temp.postgrest_gen_privileges_9b4bd2321451ee0e();
+  PERFORM pg_temp.postgrest_gen_defaults_25ba46bf46142d64();
+  PERFORM pg_temp.postgrest_gen_database_c460e982577ed662();
+  PERFORM pg_temp.postgrest_gen_leftovers_4efe112b88b1082b();
+  PERFORM pg_temp.postgrest_gen_drop_roles_6c9eb3c44322c582();
 END
 $run_steps$;
 

@@ -159,43 +159,92 @@ BEGIN
   END LOOP;
 END
 $acl$ \;
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_verify_6752552904c4dee3() RETURNS void LANGUAGE plpgsql AS $verify$
+-- The app's objects by oid, looked up once and kept in transaction-local settings that every
+-- block's _vars reads (postgrest_gen.v_*; postgrest_gen.vars says they are current). Each
+-- block used to look them up itself, and after every schema grant in the cluster (each app's
+-- apply makes one) every session replans every query: most of a new app's cost. The settings
+-- block empties postgrest_gen.vars and postgrest_gen.retired when the transaction opens, so
+-- nothing from before, a database setting included, is ever read; the roles step empties
+-- postgrest_gen.vars again once it may have created roles. Every lookup goes through a catalog
+-- index or cache (to_regrole: the role cache by name), so this costs the same whether the
+-- cluster has ten apps or thousands.
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_vars_08ce7fe28e2bec2c() RETURNS text LANGUAGE plpgsql AS $vars$
 DECLARE
-  -- The app's objects by oid, read once per block from the settings (NULL when missing).
-  -- Every lookup goes through a catalog index or cache (to_regrole: the role cache by name), so
-  -- a block costs the same whether the cluster has ten apps or thousands.
   present boolean := current_setting('postgrest_gen.ensure') = 'present';
-  this_db oid := (SELECT oid FROM pg_database WHERE datname = current_database());
-  auth oid := to_regrole(quote_ident(current_setting('postgrest_gen.authenticator')));
-  anon oid := to_regrole(quote_ident(current_setting('postgrest_gen.anon')));
-  owner oid := to_regrole(quote_ident(current_setting('postgrest_gen.owner')));
+  this_db oid;
+  auth oid;
+  anon oid;
+  owner oid;
+  schemas oid[];
+  grants jsonb := current_setting('postgrest_gen.grants')::jsonb;
+  api_roles oid[];
+  declared jsonb;
+  retired oid[];
+  app_roles oid[];
+BEGIN
+  IF current_setting('postgrest_gen.vars') <> '' THEN
+    RETURN '';
+  END IF;
+  this_db := (SELECT oid FROM pg_database WHERE datname = current_database());
+  auth := to_regrole(quote_ident(current_setting('postgrest_gen.authenticator')));
+  anon := to_regrole(quote_ident(current_setting('postgrest_gen.anon')));
+  owner := to_regrole(quote_ident(current_setting('postgrest_gen.owner')));
   -- The exposed schemas that exist (the settings hold plain identifiers, comma-separated).
-  schemas oid[] := ARRAY(SELECT n FROM unnest(string_to_array(current_setting('postgrest_gen.schemas'), ',')) s,
-                                       to_regnamespace(quote_ident(s)) n WHERE n IS NOT NULL);
+  schemas := ARRAY(SELECT n FROM unnest(string_to_array(current_setting('postgrest_gen.schemas'), ',')) s,
+                                 to_regnamespace(quote_ident(s)) n WHERE n IS NOT NULL);
   -- The roles PostgREST switches to (the anonymous role unless anonymous = false, and every
   -- JWT role) that exist, and what each may do, keyed by its oid as text.
-  grants jsonb := current_setting('postgrest_gen.grants')::jsonb;
-  api_roles oid[] := ARRAY(SELECT r FROM jsonb_object_keys(grants) k, to_regrole(quote_ident(k)) r WHERE r IS NOT NULL);
-  declared jsonb := (SELECT coalesce(jsonb_object_agg(r::oid::text, g.value), '{}'::jsonb)
-                       FROM jsonb_each(grants) g, to_regrole(quote_ident(g.key)) r WHERE r IS NOT NULL);
+  api_roles := ARRAY(SELECT r FROM jsonb_object_keys(grants) k, to_regrole(quote_ident(k)) r WHERE r IS NOT NULL);
+  declared := (SELECT coalesce(jsonb_object_agg(r::oid::text, g.value), '{}'::jsonb)
+                 FROM jsonb_each(grants) g, to_regrole(quote_ident(g.key)) r WHERE r IS NOT NULL);
   -- Roles postgrest-gen made for this app before and no longer declares (a JWT role removed
   -- from apps.toml, the anonymous role after anonymous = false): they carry the app's marker
   -- (a role comment a tenant cannot set); apply revokes everything they hold and drops them.
   -- pg_shdescription has no index on the comment: one pass over a row per role, so it is made
-  -- once per transaction, by the first block, and kept in a transaction-local setting (the
-  -- settings block empties it when the transaction opens, so nothing from before, a database
-  -- setting included, is ever read). No block changes which roles carry the marker: roles
-  -- declared now are excluded, and only the last block drops retired ones.
-  retired oid[] := CASE WHEN current_setting('postgrest_gen.retired') = ''
-                     THEN ARRAY(SELECT objoid FROM pg_shdescription
-                                 WHERE classoid = 'pg_authid'::regclass AND description = current_setting('postgrest_gen.marker')
-                                   AND objoid IS DISTINCT FROM auth AND NOT objoid = ANY(api_roles) ORDER BY 1)
-                     ELSE current_setting('postgrest_gen.retired')::oid[] END;
-  retired_kept text := set_config('postgrest_gen.retired', retired::text, true);
+  -- once per transaction (kept apart from the rest, which the roles step refreshes). No block
+  -- changes which roles carry the marker: roles declared now are excluded, and only the last
+  -- block drops retired ones.
+  IF current_setting('postgrest_gen.retired') = '' THEN
+    retired := ARRAY(SELECT objoid FROM pg_shdescription
+                      WHERE classoid = 'pg_authid'::regclass AND description = current_setting('postgrest_gen.marker')
+                        AND objoid IS DISTINCT FROM auth AND NOT objoid = ANY(api_roles) ORDER BY 1);
+    PERFORM set_config('postgrest_gen.retired', retired::text, true);
+  ELSE
+    retired := current_setting('postgrest_gen.retired')::oid[];
+  END IF;
   -- Every role of the app; on purge also the anonymous role, marked or not.
-  app_roles oid[] := ARRAY(SELECT DISTINCT x FROM unnest(auth || api_roles || retired
-                                                          || CASE WHEN present THEN NULL::oid ELSE anon END) x
-                            WHERE x IS NOT NULL);
+  app_roles := ARRAY(SELECT DISTINCT x FROM unnest(auth || api_roles || retired
+                                                    || CASE WHEN present THEN NULL::oid ELSE anon END) x
+                      WHERE x IS NOT NULL);
+  PERFORM set_config('postgrest_gen.v_this_db', this_db::text, true),
+          set_config('postgrest_gen.v_auth', coalesce(auth::text, ''), true),
+          set_config('postgrest_gen.v_anon', coalesce(anon::text, ''), true),
+          set_config('postgrest_gen.v_owner', coalesce(owner::text, ''), true),
+          set_config('postgrest_gen.v_schemas', schemas::text, true),
+          set_config('postgrest_gen.v_api_roles', api_roles::text, true),
+          set_config('postgrest_gen.v_declared', declared::text, true),
+          set_config('postgrest_gen.v_app_roles', app_roles::text, true),
+          set_config('postgrest_gen.vars', 'current', true);
+  RETURN '';
+END
+$vars$ \;
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_verify_5f6f4cbda655f2c2() RETURNS void LANGUAGE plpgsql AS $verify$
+DECLARE
+  -- The app's objects by oid (NULL when missing), from the transaction's settings: the
+  -- session function _vars_fn looks them up once (simple expressions here, planned for
+  -- next to nothing).
+  vars_current text := pg_temp.postgrest_gen_vars_08ce7fe28e2bec2c();
+  present boolean := current_setting('postgrest_gen.ensure') = 'present';
+  this_db oid := current_setting('postgrest_gen.v_this_db')::oid;
+  auth oid := nullif(current_setting('postgrest_gen.v_auth'), '')::oid;
+  anon oid := nullif(current_setting('postgrest_gen.v_anon'), '')::oid;
+  owner oid := nullif(current_setting('postgrest_gen.v_owner'), '')::oid;
+  schemas oid[] := current_setting('postgrest_gen.v_schemas')::oid[];
+  grants jsonb := current_setting('postgrest_gen.grants')::jsonb;
+  api_roles oid[] := current_setting('postgrest_gen.v_api_roles')::oid[];
+  declared jsonb := current_setting('postgrest_gen.v_declared')::jsonb;
+  retired oid[] := current_setting('postgrest_gen.retired')::oid[];
+  app_roles oid[] := current_setting('postgrest_gen.v_app_roles')::oid[];
 
   auth_name text := current_setting('postgrest_gen.authenticator');
   owner_name text := current_setting('postgrest_gen.owner');

@@ -38,6 +38,7 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "sql/_lock_take.sql.j2",
     "sql/_lock.sql.j2",
     "sql/_lock_wait.sql.j2",
+    "sql/_vars_fn.sql.j2",
     "sql/_vars.sql.j2",
     "sql/_acl.sql.j2",
     "sql/_acl_call.sql.j2",

@@ -78,7 +78,8 @@ SELECT set_config('postgrest_gen.app', 'legacy-reports', true) AS app,
        set_config('postgrest_gen.anon', 'legacy_reports_web_anon', true) AS anon,
        set_config('postgrest_gen.grants', '{"legacy_reports_web_anon":["SELECT"]}', true) AS grants,
        set_config('postgrest_gen.marker', 'postgrest-gen: app legacy-reports in database reports', true) AS marker,
-       set_config('postgrest_gen.retired', '', true) AS retired
+       set_config('postgrest_gen.retired', '', true) AS retired,
+       set_config('postgrest_gen.vars', '', true) AS vars
 \gset postgrest_gen_
 
 \ir '../../../sql/purge-steps.sql'
