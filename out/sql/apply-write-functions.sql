@@ -37,7 +37,7 @@ $lock$ \;
 -- when they carry postgrest-gen's marker (converged before) or hold nothing but what apply
 -- grants; they never own anything, and apply cannot reach other databases, so what they hold
 -- there is named instead of silently kept.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_preflight_009359cc193fec3a() RETURNS void LANGUAGE plpgsql AS $preflight$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_preflight_786d8a9126591623() RETURNS void LANGUAGE plpgsql AS $preflight$
 DECLARE
   -- The app's objects by oid (NULL when missing), from the transaction's settings: the
   -- session function _vars_fn looks them up once (simple expressions here, planned for
@@ -58,7 +58,8 @@ DECLARE
   owner_name text := current_setting('postgrest_gen.owner');
   marker text := current_setting('postgrest_gen.marker');
   owner_row record;
-  is_super boolean := (SELECT rolsuper FROM pg_roles WHERE rolname = current_user);
+  -- The server's own report on the current role: a setting, no catalog query to plan.
+  is_super boolean := current_setting('is_superuser') = 'on';
   pg16 boolean := current_setting('server_version_num')::int >= 160000;
   -- What acting as a role (SET ROLE) takes, and the GRANT that gives it.
   act text := CASE WHEN pg16 THEN 'SET' ELSE 'MEMBER' END;
@@ -241,7 +242,10 @@ BEGIN
 
   END IF;
 
-  FOR r IN -- What the app's roles own anywhere, and where outside this database they hold privileges or
+  -- What the app's roles hold, own or are named in: nothing to look for when none of them
+  -- exists yet (a new app).
+  IF cardinality(app_roles) > 0 THEN
+    FOR r IN -- What the app's roles own anywhere, and where outside this database they hold privileges or
 -- are named in policies: nothing apply.sql or purge.sql may change from here. Needs the
 -- block's _vars.
 SELECT ro.rolname AS role, ro.oid AS role_id, d.deptype, coalesce(db.datname, '') AS datname, d.dbid = this_db OR d.dbid = 0 AS here,
@@ -252,65 +256,66 @@ SELECT ro.rolname AS role, ro.oid AS role_id, d.deptype, coalesce(db.datname, ''
  WHERE d.refclassid = 'pg_authid'::regclass AND d.refobjid = ANY(app_roles)
    AND (d.deptype = 'o' OR d.dbid NOT IN (0, this_db))
  ORDER BY 1, 4, 6
-  LOOP
-    IF r.deptype = 'o' THEN
-      problems := problems || format('role %I owns %s%s; a role postgrest-gen manages must own nothing: move it, never drop it (%sREASSIGN OWNED BY %I TO <its real owner>;)',
-        r.role, r.object, CASE WHEN r.here THEN '' ELSE format(' in database %I', r.datname) END,
-        CASE WHEN r.here THEN '' ELSE format('in database %I: ', r.datname) END, r.role);
-    ELSIF NOT present OR (SELECT description FROM pg_shdescription
-                           WHERE objoid = r.role_id AND classoid = 'pg_authid'::regclass) IS DISTINCT FROM marker THEN
-      problems := problems || format('role %I %s in database %I, which apply.sql cannot change from here: connect to %I and revoke it; list what it holds there with: psql -X -d %I -c "SET search_path = pg_catalog, pg_temp; SELECT pg_describe_object(classid, objid, objsubid) FROM pg_shdepend WHERE refobjid = %L::regrole AND dbid = (SELECT oid FROM pg_database WHERE datname = current_database())" (pin the search path first in any session there: that database belongs to a tenant)',
-        r.role, CASE r.deptype WHEN 'r' THEN 'is named in a policy (' || r.object || ')' ELSE 'holds a privilege (' || r.object || ')' END,
-        r.datname, r.datname, r.datname, r.role);
-    ELSE
-      RAISE WARNING 'postgrest-gen: app "%": role % % in database % (%); apply cannot change that from here and verify reports it',
-        current_setting('postgrest_gen.app'), quote_ident(r.role),
-        CASE r.deptype WHEN 'r' THEN 'is named in a policy' ELSE 'holds a privilege' END, quote_ident(r.datname),
-        regexp_replace(r.object, '[[:cntrl:]]', '?', 'g');
-    END IF;
-  END LOOP;
-
-  -- Roles about to be purged must not be named in a policy here: dropping one would need the
-  -- policy changed, which is the tenant's. A role apply retires is different: a policy (any
-  -- tenant can name any role in one) must not hold back the rest of the apply, so it is
-  -- stripped of everything, kept with a warning, and dropped by a later apply (verify
-  -- reports it meanwhile).
-  FOR r IN SELECT d.objid, pg_describe_object(d.classid, d.objid, d.objsubid) AS object, d.refobjid::regrole AS role
-             FROM pg_shdepend d WHERE d.deptype = 'r' AND d.dbid = this_db
-              AND NOT present AND d.refobjid = ANY(app_roles)
-  LOOP
-    problems := problems || format('role %s is named in %s; apply.sql drops the role but no object: remove the role from it (ALTER POLICY ... TO ...) or drop the policy yourself', r.role, r.object);
-  END LOOP;
-
-  -- Roles not converged by postgrest-gen before (no marker): adopted only when they hold
-  -- nothing but what apply grants.
-  IF present THEN
-    unmarked := ARRAY(SELECT oid FROM pg_roles WHERE (oid = auth OR oid = ANY(api_roles))
-                       AND (SELECT description FROM pg_shdescription WHERE objoid = pg_roles.oid
-                              AND classoid = 'pg_authid'::regclass) IS DISTINCT FROM marker);
-  END IF;
-  -- Converged roles (the common case) skip the catalog-wide scan.
-  IF present AND cardinality(unmarked) > 0 THEN
-    FOR r IN SELECT x.* FROM pg_temp.postgrest_gen_acl_bd358b0bc259e1c4('all', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x
-              WHERE NOT x.expected AND x.grantee = ANY(unmarked) ORDER BY x.grantee, x.what, x.priv
     LOOP
-      problems := problems || format('role %s existed before postgrest-gen managed it and holds %s%s on %s (granted by %s); adopt it only once it holds nothing but what apply grants: %s;',
-        r.grantee::regrole, r.priv, CASE WHEN r.col IS NULL THEN '' ELSE format(' (%I)', r.col) END, r.label, r.grantor::regrole, r.revoke);
+      IF r.deptype = 'o' THEN
+        problems := problems || format('role %I owns %s%s; a role postgrest-gen manages must own nothing: move it, never drop it (%sREASSIGN OWNED BY %I TO <its real owner>;)',
+          r.role, r.object, CASE WHEN r.here THEN '' ELSE format(' in database %I', r.datname) END,
+          CASE WHEN r.here THEN '' ELSE format('in database %I: ', r.datname) END, r.role);
+      ELSIF NOT present OR (SELECT description FROM pg_shdescription
+                             WHERE objoid = r.role_id AND classoid = 'pg_authid'::regclass) IS DISTINCT FROM marker THEN
+        problems := problems || format('role %I %s in database %I, which apply.sql cannot change from here: connect to %I and revoke it; list what it holds there with: psql -X -d %I -c "SET search_path = pg_catalog, pg_temp; SELECT pg_describe_object(classid, objid, objsubid) FROM pg_shdepend WHERE refobjid = %L::regrole AND dbid = (SELECT oid FROM pg_database WHERE datname = current_database())" (pin the search path first in any session there: that database belongs to a tenant)',
+          r.role, CASE r.deptype WHEN 'r' THEN 'is named in a policy (' || r.object || ')' ELSE 'holds a privilege (' || r.object || ')' END,
+          r.datname, r.datname, r.datname, r.role);
+      ELSE
+        RAISE WARNING 'postgrest-gen: app "%": role % % in database % (%); apply cannot change that from here and verify reports it',
+          current_setting('postgrest_gen.app'), quote_ident(r.role),
+          CASE r.deptype WHEN 'r' THEN 'is named in a policy' ELSE 'holds a privilege' END, quote_ident(r.datname),
+          regexp_replace(r.object, '[[:cntrl:]]', '?', 'g');
+      END IF;
     END LOOP;
-    FOR r IN SELECT am.roleid::regrole AS role, am.member::regrole AS member FROM pg_auth_members am
-              WHERE (am.roleid = ANY(unmarked) OR am.member = ANY(unmarked))
-                AND NOT (am.roleid = ANY(api_roles) AND am.member = auth AND NOT am.admin_option)
-                AND NOT (am.admin_option AND am.roleid = ANY(app_roles) AND NOT am.member = ANY(app_roles)
+
+    -- Roles about to be purged must not be named in a policy here: dropping one would need the
+    -- policy changed, which is the tenant's. A role apply retires is different: a policy (any
+    -- tenant can name any role in one) must not hold back the rest of the apply, so it is
+    -- stripped of everything, kept with a warning, and dropped by a later apply (verify
+    -- reports it meanwhile).
+    FOR r IN SELECT d.objid, pg_describe_object(d.classid, d.objid, d.objsubid) AS object, d.refobjid::regrole AS role
+               FROM pg_shdepend d WHERE d.deptype = 'r' AND d.dbid = this_db
+                AND NOT present AND d.refobjid = ANY(app_roles)
+    LOOP
+      problems := problems || format('role %s is named in %s; apply.sql drops the role but no object: remove the role from it (ALTER POLICY ... TO ...) or drop the policy yourself', r.role, r.object);
+    END LOOP;
+
+    -- Roles not converged by postgrest-gen before (no marker): adopted only when they hold
+    -- nothing but what apply grants.
+    IF present THEN
+      unmarked := ARRAY(SELECT oid FROM pg_roles WHERE (oid = auth OR oid = ANY(api_roles))
+                         AND (SELECT description FROM pg_shdescription WHERE objoid = pg_roles.oid
+                                AND classoid = 'pg_authid'::regclass) IS DISTINCT FROM marker);
+    END IF;
+    -- Converged roles (the common case) skip the catalog-wide scan.
+    IF present AND cardinality(unmarked) > 0 THEN
+      FOR r IN SELECT x.* FROM pg_temp.postgrest_gen_acl_bd358b0bc259e1c4('all', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x
+                WHERE NOT x.expected AND x.grantee = ANY(unmarked) ORDER BY x.grantee, x.what, x.priv
+      LOOP
+        problems := problems || format('role %s existed before postgrest-gen managed it and holds %s%s on %s (granted by %s); adopt it only once it holds nothing but what apply grants: %s;',
+          r.grantee::regrole, r.priv, CASE WHEN r.col IS NULL THEN '' ELSE format(' (%I)', r.col) END, r.label, r.grantor::regrole, r.revoke);
+      END LOOP;
+      FOR r IN SELECT am.roleid::regrole AS role, am.member::regrole AS member FROM pg_auth_members am
+                WHERE (am.roleid = ANY(unmarked) OR am.member = ANY(unmarked))
+                  AND NOT (am.roleid = ANY(api_roles) AND am.member = auth AND NOT am.admin_option)
+                  AND NOT (am.admin_option AND am.roleid = ANY(app_roles) AND NOT am.member = ANY(app_roles)
                  AND NOT EXISTS (SELECT FROM pg_shdescription s WHERE s.objoid = am.member AND s.classoid = 'pg_authid'::regclass
                                    AND starts_with(s.description, 'postgrest-gen: app ')
                                    AND right(s.description, length(' in database ' || current_database()))
                                        <> ' in database ' || current_database())
                  AND EXISTS (SELECT FROM pg_roles m WHERE m.oid = am.member AND (m.rolcreaterole OR m.rolsuper))
 )
-    LOOP
-      problems := problems || format('role %s existed before postgrest-gen managed it and %s is a member of %s; adopt it only without that membership: REVOKE %s FROM %s;',
-        CASE WHEN r.role::oid = ANY(unmarked) THEN r.role ELSE r.member END, r.member, r.role, r.role, r.member);
-    END LOOP;
+      LOOP
+        problems := problems || format('role %s existed before postgrest-gen managed it and %s is a member of %s; adopt it only without that membership: REVOKE %s FROM %s;',
+          CASE WHEN r.role::oid = ANY(unmarked) THEN r.role ELSE r.member END, r.member, r.role, r.role, r.member);
+      END LOOP;
+    END IF;
   END IF;
 
   IF cardinality(problems) > 0 THEN
@@ -325,7 +330,7 @@ $preflight$ \;
 -- cannot forge it). The authenticator logs in; every role PostgREST switches to (the
 -- anonymous role, the JWT roles) is NOLOGIN, with the statement timeout that bounds each
 -- request. The preflight adopts unmarked roles only when they hold nothing extra.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_roles_49a62da5f12d13fa() RETURNS void LANGUAGE plpgsql AS $roles$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_roles_e8cefa38b096379d() RETURNS void LANGUAGE plpgsql AS $roles$
 DECLARE
   auth text := current_setting('postgrest_gen.authenticator');
   request_roles text[] := ARRAY(SELECT jsonb_object_keys(current_setting('postgrest_gen.grants')::jsonb) ORDER BY 1);
@@ -337,6 +342,8 @@ DECLARE
   changes text;
   password_differs boolean;
   role_name text;
+  role_id oid;
+  role_ids oid[];
   r record;
 BEGIN
   -- Each role with what it must be: the authenticator logs in (NOINHERIT, its verifier and
@@ -353,7 +360,10 @@ BEGIN
       LEFT JOIN pg_roles ro ON ro.rolname = w.name
      ORDER BY w.i, w.name
   LOOP
-    IF r.oid IS NULL THEN
+    IF r.oid IS NOT NULL THEN
+      -- Made by someone else since this app's checks ran (another administrator): not new.
+      PERFORM set_config('postgrest_gen.fresh', 'false', true);
+    ELSE
       EXECUTE format('CREATE ROLE %I %s', r.name, CASE WHEN r.login THEN 'LOGIN NOINHERIT' ELSE 'NOLOGIN' END);
       -- The blocks after this one look the app's roles up again (_vars_fn).
       PERFORM set_config('postgrest_gen.vars', '', true);
@@ -380,10 +390,12 @@ BEGIN
       EXECUTE format('ALTER ROLE %I WITH %s', r.name, changes);
     END IF;
   END LOOP;
-  -- Settings: the authenticator has none; each request role only its statement timeout.
+  -- Settings: the authenticator has none; each request role only its statement timeout. By
+  -- the roles' oids (every role exists by now): the lookups below go by index.
+  role_ids := ARRAY(SELECT to_regrole(quote_ident(n)) FROM unnest(auth || request_roles) n);
   FOR r IN
     SELECT s.setdatabase, a.rolname, s.setconfig FROM pg_db_role_setting s
-    JOIN pg_roles a ON a.oid = s.setrole WHERE a.rolname = auth OR a.rolname = ANY(request_roles)
+    JOIN pg_roles a ON a.oid = s.setrole WHERE s.setrole = ANY(role_ids)
   LOOP
     IF r.setdatabase <> 0 THEN
       EXECUTE format('ALTER ROLE %I IN DATABASE %I RESET ALL', r.rolname,
@@ -393,15 +405,17 @@ BEGIN
     END IF;
   END LOOP;
   FOREACH role_name IN ARRAY request_roles LOOP
+    role_id := to_regrole(quote_ident(role_name));
     IF NOT EXISTS (
-      SELECT FROM pg_db_role_setting s JOIN pg_roles a ON a.oid = s.setrole
-      WHERE a.rolname = role_name AND s.setdatabase = 0 AND s.setconfig = ARRAY['statement_timeout=' || timeout]
+      SELECT FROM pg_db_role_setting s
+      WHERE s.setdatabase = 0 AND s.setrole = role_id AND s.setconfig = ARRAY['statement_timeout=' || timeout]
     ) THEN
       EXECUTE format('ALTER ROLE %I SET statement_timeout = %L', role_name, timeout);
     END IF;
   END LOOP;
   FOREACH role_name IN ARRAY auth || request_roles LOOP
-    IF (SELECT description FROM pg_shdescription WHERE objoid = role_name::regrole
+    role_id := to_regrole(quote_ident(role_name));
+    IF (SELECT description FROM pg_shdescription WHERE objoid = role_id
           AND classoid = 'pg_authid'::regclass) IS DISTINCT FROM marker THEN
       EXECUTE format('COMMENT ON ROLE %I IS %L', role_name, marker);
     END IF;
@@ -411,7 +425,7 @@ $roles$ \;
 -- Membership: exactly each role PostgREST switches to granted to the authenticator (SET, no
 -- INHERIT, no ADMIN), so it can become those roles and no other; every other membership
 -- naming one of the app's roles, either way round, is revoked (a retired role's included).
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_membership_0d8bc34348d031ee() RETURNS void LANGUAGE plpgsql AS $membership$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_membership_157d8d2342640d8c() RETURNS void LANGUAGE plpgsql AS $membership$
 DECLARE
   -- The app's objects by oid (NULL when missing), from the transaction's settings: the
   -- session function _vars_fn looks them up once (simple expressions here, planned for
@@ -435,28 +449,31 @@ DECLARE
   role_id oid;
   r record;
 BEGIN
-  FOR r IN
-    SELECT am.roleid::regrole AS role, am.member::regrole AS member, am.grantor,
-           (am.roleid = ANY(api_roles) AND am.member = auth) AS declared, am.admin_option
-    FROM pg_auth_members am
-    WHERE (am.roleid = ANY(app_roles) OR am.member = ANY(app_roles))
-      AND NOT (am.admin_option AND am.roleid = ANY(app_roles) AND NOT am.member = ANY(app_roles)
+  -- Not for a new app's roles, made in this transaction (see _verify_checks).
+  IF current_setting('postgrest_gen.fresh') <> 'true' THEN
+    FOR r IN
+      SELECT am.roleid::regrole AS role, am.member::regrole AS member, am.grantor,
+             (am.roleid = ANY(api_roles) AND am.member = auth) AS declared, am.admin_option
+      FROM pg_auth_members am
+      WHERE (am.roleid = ANY(app_roles) OR am.member = ANY(app_roles))
+        AND NOT (am.admin_option AND am.roleid = ANY(app_roles) AND NOT am.member = ANY(app_roles)
                  AND NOT EXISTS (SELECT FROM pg_shdescription s WHERE s.objoid = am.member AND s.classoid = 'pg_authid'::regclass
                                    AND starts_with(s.description, 'postgrest-gen: app ')
                                    AND right(s.description, length(' in database ' || current_database()))
                                        <> ' in database ' || current_database())
                  AND EXISTS (SELECT FROM pg_roles m WHERE m.oid = am.member AND (m.rolcreaterole OR m.rolsuper))
 )
-  LOOP
-    IF r.declared AND NOT r.admin_option THEN
-      CONTINUE;
-    END IF;
-    IF NOT EXISTS (SELECT FROM pg_roles WHERE oid = r.grantor) THEN
-      EXECUTE format('REVOKE %s FROM %s', r.role, r.member);
-    ELSE
-      EXECUTE format('REVOKE %s FROM %s GRANTED BY %s', r.role, r.member, r.grantor::regrole);
-    END IF;
-  END LOOP;
+    LOOP
+      IF r.declared AND NOT r.admin_option THEN
+        CONTINUE;
+      END IF;
+      IF NOT EXISTS (SELECT FROM pg_roles WHERE oid = r.grantor) THEN
+        EXECUTE format('REVOKE %s FROM %s', r.role, r.member);
+      ELSE
+        EXECUTE format('REVOKE %s FROM %s GRANTED BY %s', r.role, r.member, r.grantor::regrole);
+      END IF;
+    END LOOP;
+  END IF;
   FOREACH role_id IN ARRAY api_roles LOOP
     IF has_set_option THEN
       -- PostgreSQL 16+: SET must be allowed (or the authenticator cannot switch role) and
@@ -488,7 +505,7 @@ $membership$ \;
 -- user code); a superuser's plain REVOKE acts as the owner already. Never as a non-superuser
 -- administrator itself: PostgreSQL would pick the grantor among the roles it inherits, which
 -- tenants can steer with grant options. CASCADE takes along what the role passed on.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_privileges_9b4bd2321451ee0e() RETURNS void LANGUAGE plpgsql AS $privileges$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_privileges_849ac8c4dcd2cb3f() RETURNS void LANGUAGE plpgsql AS $privileges$
 DECLARE
   -- The app's objects by oid (NULL when missing), from the transaction's settings: the
   -- session function _vars_fn looks them up once (simple expressions here, planned for
@@ -506,7 +523,8 @@ DECLARE
   retired oid[] := current_setting('postgrest_gen.retired')::oid[];
   app_roles oid[] := current_setting('postgrest_gen.v_app_roles')::oid[];
 
-  is_super boolean := (SELECT rolsuper FROM pg_roles WHERE rolname = current_user);
+  -- The server's own report on the current role: a setting, no catalog query to plan.
+  is_super boolean := current_setting('is_superuser') = 'on';
   seen int;
   r record;
 BEGIN
@@ -671,7 +689,7 @@ $defaults$ \;
 -- so the writes take the database's postgrest-gen lock, and as the last writes before the
 -- checks: apps of different owners run side by side until here. A converged ACL is read and
 -- left without the lock.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_database_c460e982577ed662() RETURNS void LANGUAGE plpgsql AS $database$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_database_cadff14c5b54b0e1() RETURNS void LANGUAGE plpgsql AS $database$
 DECLARE
   -- The app's objects by oid (NULL when missing), from the transaction's settings: the
   -- session function _vars_fn looks them up once (simple expressions here, planned for
@@ -689,7 +707,8 @@ DECLARE
   retired oid[] := current_setting('postgrest_gen.retired')::oid[];
   app_roles oid[] := current_setting('postgrest_gen.v_app_roles')::oid[];
 
-  is_super boolean := (SELECT rolsuper FROM pg_roles WHERE rolname = current_user);
+  -- The server's own report on the current role: a setting, no catalog query to plan.
+  is_super boolean := current_setting('is_superuser') = 'on';
   seen int;
   r record;
   -- Read before the lock, and not again under it when nothing is to be revoked: only this
@@ -776,7 +795,7 @@ END
 $database$ \;
 -- Fail closed: any privilege an app role still holds here or on a shared object that is not
 -- one apply grants (an object type the loops above do not know) stops the run, named.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_leftovers_54896d03fb346c75() RETURNS void LANGUAGE plpgsql AS $leftovers$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_leftovers_541068672051cc2b() RETURNS void LANGUAGE plpgsql AS $leftovers$
 DECLARE
   -- The app's objects by oid (NULL when missing), from the transaction's settings: the
   -- session function _vars_fn looks them up once (simple expressions here, planned for
@@ -796,6 +815,11 @@ DECLARE
 
   left_over text;
 BEGIN
+  -- A new app's roles, made in this transaction, hold only what the steps above granted (see
+  -- _verify_checks).
+  IF current_setting('postgrest_gen.fresh') = 'true' THEN
+    RETURN;
+  END IF;
   SELECT regexp_replace(string_agg(format('%s on %s', d.refobjid::regrole, pg_describe_object(d.classid, d.objid, d.objsubid)), '; '),
                         '[[:cntrl:]]', '?', 'g')
     INTO left_over
@@ -868,16 +892,16 @@ END
 $drop_roles$ \;
 -- Runs the steps in order, in one call: one round trip for them all. The first that fails
 -- ends the transaction, so nothing of the app is left behind.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_run_steps_c4079f3731f1caf6() RETURNS void LANGUAGE plpgsql AS $run_steps$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_run_steps_a144e48f6090085f() RETURNS void LANGUAGE plpgsql AS $run_steps$
 BEGIN
   PERFORM pg_temp.postgrest_gen_lock_7fbec592b0031f0a();
-  PERFORM pg_temp.postgrest_gen_preflight_009359cc193fec3a();
-  PERFORM pg_temp.postgrest_gen_roles_49a62da5f12d13fa();
-  PERFORM pg_temp.postgrest_gen_membership_0d8bc34348d031ee();
-  PERFORM pg_temp.postgrest_gen_privileges_9b4bd2321451ee0e();
+  PERFORM pg_temp.postgrest_gen_preflight_786d8a9126591623();
+  PERFORM pg_temp.postgrest_gen_roles_e8cefa38b096379d();
+  PERFORM pg_temp.postgrest_gen_membership_157d8d2342640d8c();
+  PERFORM pg_temp.postgrest_gen_privileges_849ac8c4dcd2cb3f();
   PERFORM pg_temp.postgrest_gen_defaults_25ba46bf46142d64();
-  PERFORM pg_temp.postgrest_gen_database_c460e982577ed662();
-  PERFORM pg_temp.postgrest_gen_leftovers_54896d03fb346c75();
+  PERFORM pg_temp.postgrest_gen_database_cadff14c5b54b0e1();
+  PERFORM pg_temp.postgrest_gen_leftovers_541068672051cc2b();
   PERFORM pg_temp.postgrest_gen_drop_roles_1a49faa2c4d3c515();
 END
 $run_steps$;

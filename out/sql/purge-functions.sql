@@ -258,7 +258,7 @@ $lock$ \;
 -- when they carry postgrest-gen's marker (converged before) or hold nothing but what apply
 -- grants; they never own anything, and apply cannot reach other databases, so what they hold
 -- there is named instead of silently kept.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_preflight_e273742f5e9ee9ad() RETURNS void LANGUAGE plpgsql AS $preflight$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_preflight_97609ad03d3bc437() RETURNS void LANGUAGE plpgsql AS $preflight$
 DECLARE
   -- The app's objects by oid (NULL when missing), from the transaction's settings: the
   -- session function _vars_fn looks them up once (simple expressions here, planned for
@@ -279,7 +279,8 @@ DECLARE
   owner_name text := current_setting('postgrest_gen.owner');
   marker text := current_setting('postgrest_gen.marker');
   owner_row record;
-  is_super boolean := (SELECT rolsuper FROM pg_roles WHERE rolname = current_user);
+  -- The server's own report on the current role: a setting, no catalog query to plan.
+  is_super boolean := current_setting('is_superuser') = 'on';
   pg16 boolean := current_setting('server_version_num')::int >= 160000;
   -- What acting as a role (SET ROLE) takes, and the GRANT that gives it.
   act text := CASE WHEN pg16 THEN 'SET' ELSE 'MEMBER' END;
@@ -462,7 +463,10 @@ BEGIN
 
   END IF;
 
-  FOR r IN -- What the app's roles own anywhere, and where outside this database they hold privileges or
+  -- What the app's roles hold, own or are named in: nothing to look for when none of them
+  -- exists yet (a new app).
+  IF cardinality(app_roles) > 0 THEN
+    FOR r IN -- What the app's roles own anywhere, and where outside this database they hold privileges or
 -- are named in policies: nothing apply.sql or purge.sql may change from here. Needs the
 -- block's _vars.
 SELECT ro.rolname AS role, ro.oid AS role_id, d.deptype, coalesce(db.datname, '') AS datname, d.dbid = this_db OR d.dbid = 0 AS here,
@@ -473,65 +477,66 @@ SELECT ro.rolname AS role, ro.oid AS role_id, d.deptype, coalesce(db.datname, ''
  WHERE d.refclassid = 'pg_authid'::regclass AND d.refobjid = ANY(app_roles)
    AND (d.deptype = 'o' OR d.dbid NOT IN (0, this_db))
  ORDER BY 1, 4, 6
-  LOOP
-    IF r.deptype = 'o' THEN
-      problems := problems || format('role %I owns %s%s; a role postgrest-gen manages must own nothing: move it, never drop it (%sREASSIGN OWNED BY %I TO <its real owner>;)',
-        r.role, r.object, CASE WHEN r.here THEN '' ELSE format(' in database %I', r.datname) END,
-        CASE WHEN r.here THEN '' ELSE format('in database %I: ', r.datname) END, r.role);
-    ELSIF NOT present OR (SELECT description FROM pg_shdescription
-                           WHERE objoid = r.role_id AND classoid = 'pg_authid'::regclass) IS DISTINCT FROM marker THEN
-      problems := problems || format('role %I %s in database %I, which purge.sql cannot change from here: connect to %I and revoke it; list what it holds there with: psql -X -d %I -c "SET search_path = pg_catalog, pg_temp; SELECT pg_describe_object(classid, objid, objsubid) FROM pg_shdepend WHERE refobjid = %L::regrole AND dbid = (SELECT oid FROM pg_database WHERE datname = current_database())" (pin the search path first in any session there: that database belongs to a tenant)',
-        r.role, CASE r.deptype WHEN 'r' THEN 'is named in a policy (' || r.object || ')' ELSE 'holds a privilege (' || r.object || ')' END,
-        r.datname, r.datname, r.datname, r.role);
-    ELSE
-      RAISE WARNING 'postgrest-gen: app "%": role % % in database % (%); apply cannot change that from here and verify reports it',
-        current_setting('postgrest_gen.app'), quote_ident(r.role),
-        CASE r.deptype WHEN 'r' THEN 'is named in a policy' ELSE 'holds a privilege' END, quote_ident(r.datname),
-        regexp_replace(r.object, '[[:cntrl:]]', '?', 'g');
-    END IF;
-  END LOOP;
-
-  -- Roles about to be purged must not be named in a policy here: dropping one would need the
-  -- policy changed, which is the tenant's. A role apply retires is different: a policy (any
-  -- tenant can name any role in one) must not hold back the rest of the apply, so it is
-  -- stripped of everything, kept with a warning, and dropped by a later apply (verify
-  -- reports it meanwhile).
-  FOR r IN SELECT d.objid, pg_describe_object(d.classid, d.objid, d.objsubid) AS object, d.refobjid::regrole AS role
-             FROM pg_shdepend d WHERE d.deptype = 'r' AND d.dbid = this_db
-              AND NOT present AND d.refobjid = ANY(app_roles)
-  LOOP
-    problems := problems || format('role %s is named in %s; purge.sql drops the role but no object: remove the role from it (ALTER POLICY ... TO ...) or drop the policy yourself', r.role, r.object);
-  END LOOP;
-
-  -- Roles not converged by postgrest-gen before (no marker): adopted only when they hold
-  -- nothing but what apply grants.
-  IF present THEN
-    unmarked := ARRAY(SELECT oid FROM pg_roles WHERE (oid = auth OR oid = ANY(api_roles))
-                       AND (SELECT description FROM pg_shdescription WHERE objoid = pg_roles.oid
-                              AND classoid = 'pg_authid'::regclass) IS DISTINCT FROM marker);
-  END IF;
-  -- Converged roles (the common case) skip the catalog-wide scan.
-  IF present AND cardinality(unmarked) > 0 THEN
-    FOR r IN SELECT x.* FROM pg_temp.postgrest_gen_acl_bd358b0bc259e1c4('all', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x
-              WHERE NOT x.expected AND x.grantee = ANY(unmarked) ORDER BY x.grantee, x.what, x.priv
     LOOP
-      problems := problems || format('role %s existed before postgrest-gen managed it and holds %s%s on %s (granted by %s); adopt it only once it holds nothing but what apply grants: %s;',
-        r.grantee::regrole, r.priv, CASE WHEN r.col IS NULL THEN '' ELSE format(' (%I)', r.col) END, r.label, r.grantor::regrole, r.revoke);
+      IF r.deptype = 'o' THEN
+        problems := problems || format('role %I owns %s%s; a role postgrest-gen manages must own nothing: move it, never drop it (%sREASSIGN OWNED BY %I TO <its real owner>;)',
+          r.role, r.object, CASE WHEN r.here THEN '' ELSE format(' in database %I', r.datname) END,
+          CASE WHEN r.here THEN '' ELSE format('in database %I: ', r.datname) END, r.role);
+      ELSIF NOT present OR (SELECT description FROM pg_shdescription
+                             WHERE objoid = r.role_id AND classoid = 'pg_authid'::regclass) IS DISTINCT FROM marker THEN
+        problems := problems || format('role %I %s in database %I, which purge.sql cannot change from here: connect to %I and revoke it; list what it holds there with: psql -X -d %I -c "SET search_path = pg_catalog, pg_temp; SELECT pg_describe_object(classid, objid, objsubid) FROM pg_shdepend WHERE refobjid = %L::regrole AND dbid = (SELECT oid FROM pg_database WHERE datname = current_database())" (pin the search path first in any session there: that database belongs to a tenant)',
+          r.role, CASE r.deptype WHEN 'r' THEN 'is named in a policy (' || r.object || ')' ELSE 'holds a privilege (' || r.object || ')' END,
+          r.datname, r.datname, r.datname, r.role);
+      ELSE
+        RAISE WARNING 'postgrest-gen: app "%": role % % in database % (%); apply cannot change that from here and verify reports it',
+          current_setting('postgrest_gen.app'), quote_ident(r.role),
+          CASE r.deptype WHEN 'r' THEN 'is named in a policy' ELSE 'holds a privilege' END, quote_ident(r.datname),
+          regexp_replace(r.object, '[[:cntrl:]]', '?', 'g');
+      END IF;
     END LOOP;
-    FOR r IN SELECT am.roleid::regrole AS role, am.member::regrole AS member FROM pg_auth_members am
-              WHERE (am.roleid = ANY(unmarked) OR am.member = ANY(unmarked))
-                AND NOT (am.roleid = ANY(api_roles) AND am.member = auth AND NOT am.admin_option)
-                AND NOT (am.admin_option AND am.roleid = ANY(app_roles) AND NOT am.member = ANY(app_roles)
+
+    -- Roles about to be purged must not be named in a policy here: dropping one would need the
+    -- policy changed, which is the tenant's. A role apply retires is different: a policy (any
+    -- tenant can name any role in one) must not hold back the rest of the apply, so it is
+    -- stripped of everything, kept with a warning, and dropped by a later apply (verify
+    -- reports it meanwhile).
+    FOR r IN SELECT d.objid, pg_describe_object(d.classid, d.objid, d.objsubid) AS object, d.refobjid::regrole AS role
+               FROM pg_shdepend d WHERE d.deptype = 'r' AND d.dbid = this_db
+                AND NOT present AND d.refobjid = ANY(app_roles)
+    LOOP
+      problems := problems || format('role %s is named in %s; purge.sql drops the role but no object: remove the role from it (ALTER POLICY ... TO ...) or drop the policy yourself', r.role, r.object);
+    END LOOP;
+
+    -- Roles not converged by postgrest-gen before (no marker): adopted only when they hold
+    -- nothing but what apply grants.
+    IF present THEN
+      unmarked := ARRAY(SELECT oid FROM pg_roles WHERE (oid = auth OR oid = ANY(api_roles))
+                         AND (SELECT description FROM pg_shdescription WHERE objoid = pg_roles.oid
+                                AND classoid = 'pg_authid'::regclass) IS DISTINCT FROM marker);
+    END IF;
+    -- Converged roles (the common case) skip the catalog-wide scan.
+    IF present AND cardinality(unmarked) > 0 THEN
+      FOR r IN SELECT x.* FROM pg_temp.postgrest_gen_acl_bd358b0bc259e1c4('all', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x
+                WHERE NOT x.expected AND x.grantee = ANY(unmarked) ORDER BY x.grantee, x.what, x.priv
+      LOOP
+        problems := problems || format('role %s existed before postgrest-gen managed it and holds %s%s on %s (granted by %s); adopt it only once it holds nothing but what apply grants: %s;',
+          r.grantee::regrole, r.priv, CASE WHEN r.col IS NULL THEN '' ELSE format(' (%I)', r.col) END, r.label, r.grantor::regrole, r.revoke);
+      END LOOP;
+      FOR r IN SELECT am.roleid::regrole AS role, am.member::regrole AS member FROM pg_auth_members am
+                WHERE (am.roleid = ANY(unmarked) OR am.member = ANY(unmarked))
+                  AND NOT (am.roleid = ANY(api_roles) AND am.member = auth AND NOT am.admin_option)
+                  AND NOT (am.admin_option AND am.roleid = ANY(app_roles) AND NOT am.member = ANY(app_roles)
                  AND NOT EXISTS (SELECT FROM pg_shdescription s WHERE s.objoid = am.member AND s.classoid = 'pg_authid'::regclass
                                    AND starts_with(s.description, 'postgrest-gen: app ')
                                    AND right(s.description, length(' in database ' || current_database()))
                                        <> ' in database ' || current_database())
                  AND EXISTS (SELECT FROM pg_roles m WHERE m.oid = am.member AND (m.rolcreaterole OR m.rolsuper))
 )
-    LOOP
-      problems := problems || format('role %s existed before postgrest-gen managed it and %s is a member of %s; adopt it only without that membership: REVOKE %s FROM %s;',
-        CASE WHEN r.role::oid = ANY(unmarked) THEN r.role ELSE r.member END, r.member, r.role, r.role, r.member);
-    END LOOP;
+      LOOP
+        problems := problems || format('role %s existed before postgrest-gen managed it and %s is a member of %s; adopt it only without that membership: REVOKE %s FROM %s;',
+          CASE WHEN r.role::oid = ANY(unmarked) THEN r.role ELSE r.member END, r.member, r.role, r.role, r.member);
+      END LOOP;
+    END IF;
   END IF;
 
   IF cardinality(problems) > 0 THEN
@@ -551,7 +556,7 @@ $preflight$ \;
 -- user code); a superuser's plain REVOKE acts as the owner already. Never as a non-superuser
 -- administrator itself: PostgreSQL would pick the grantor among the roles it inherits, which
 -- tenants can steer with grant options. CASCADE takes along what the role passed on.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_privileges_9b4bd2321451ee0e() RETURNS void LANGUAGE plpgsql AS $privileges$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_privileges_849ac8c4dcd2cb3f() RETURNS void LANGUAGE plpgsql AS $privileges$
 DECLARE
   -- The app's objects by oid (NULL when missing), from the transaction's settings: the
   -- session function _vars_fn looks them up once (simple expressions here, planned for
@@ -569,7 +574,8 @@ DECLARE
   retired oid[] := current_setting('postgrest_gen.retired')::oid[];
   app_roles oid[] := current_setting('postgrest_gen.v_app_roles')::oid[];
 
-  is_super boolean := (SELECT rolsuper FROM pg_roles WHERE rolname = current_user);
+  -- The server's own report on the current role: a setting, no catalog query to plan.
+  is_super boolean := current_setting('is_superuser') = 'on';
   seen int;
   r record;
 BEGIN
@@ -734,7 +740,7 @@ $defaults$ \;
 -- so the writes take the database's postgrest-gen lock, and as the last writes before the
 -- checks: apps of different owners run side by side until here. A converged ACL is read and
 -- left without the lock.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_database_c460e982577ed662() RETURNS void LANGUAGE plpgsql AS $database$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_database_cadff14c5b54b0e1() RETURNS void LANGUAGE plpgsql AS $database$
 DECLARE
   -- The app's objects by oid (NULL when missing), from the transaction's settings: the
   -- session function _vars_fn looks them up once (simple expressions here, planned for
@@ -752,7 +758,8 @@ DECLARE
   retired oid[] := current_setting('postgrest_gen.retired')::oid[];
   app_roles oid[] := current_setting('postgrest_gen.v_app_roles')::oid[];
 
-  is_super boolean := (SELECT rolsuper FROM pg_roles WHERE rolname = current_user);
+  -- The server's own report on the current role: a setting, no catalog query to plan.
+  is_super boolean := current_setting('is_superuser') = 'on';
   seen int;
   r record;
   -- Read before the lock, and not again under it when nothing is to be revoked: only this
@@ -839,7 +846,7 @@ END
 $database$ \;
 -- Fail closed: any privilege an app role still holds here or on a shared object that is not
 -- one apply grants (an object type the loops above do not know) stops the run, named.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_leftovers_4efe112b88b1082b() RETURNS void LANGUAGE plpgsql AS $leftovers$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_leftovers_b47921a3d379b1a9() RETURNS void LANGUAGE plpgsql AS $leftovers$
 DECLARE
   -- The app's objects by oid (NULL when missing), from the transaction's settings: the
   -- session function _vars_fn looks them up once (simple expressions here, planned for
@@ -859,6 +866,11 @@ DECLARE
 
   left_over text;
 BEGIN
+  -- A new app's roles, made in this transaction, hold only what the steps above granted (see
+  -- _verify_checks).
+  IF current_setting('postgrest_gen.fresh') = 'true' THEN
+    RETURN;
+  END IF;
   SELECT regexp_replace(string_agg(format('%s on %s', d.refobjid::regrole, pg_describe_object(d.classid, d.objid, d.objsubid)), '; '),
                         '[[:cntrl:]]', '?', 'g')
     INTO left_over
@@ -924,14 +936,14 @@ END
 $drop_roles$ \;
 -- Runs the steps in order, in one call: one round trip for them all. The first that fails
 -- ends the transaction, so nothing of the app is left behind.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_run_steps_39ed9a6a040cb214() RETURNS void LANGUAGE plpgsql AS $run_steps$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_run_steps_ed50e0483457878d() RETURNS void LANGUAGE plpgsql AS $run_steps$
 BEGIN
   PERFORM pg_temp.postgrest_gen_lock_7fbec592b0031f0a();
-  PERFORM pg_temp.postgrest_gen_preflight_e273742f5e9ee9ad();
-  PERFORM pg_temp.postgrest_gen_privileges_9b4bd2321451ee0e();
+  PERFORM pg_temp.postgrest_gen_preflight_97609ad03d3bc437();
+  PERFORM pg_temp.postgrest_gen_privileges_849ac8c4dcd2cb3f();
   PERFORM pg_temp.postgrest_gen_defaults_25ba46bf46142d64();
-  PERFORM pg_temp.postgrest_gen_database_c460e982577ed662();
-  PERFORM pg_temp.postgrest_gen_leftovers_4efe112b88b1082b();
+  PERFORM pg_temp.postgrest_gen_database_cadff14c5b54b0e1();
+  PERFORM pg_temp.postgrest_gen_leftovers_b47921a3d379b1a9();
   PERFORM pg_temp.postgrest_gen_drop_roles_6c9eb3c44322c582();
 END
 $run_steps$;

@@ -76,6 +76,7 @@ SELECT set_config('postgrest_gen.app', 'atlas', true) AS app,
        set_config('postgrest_gen.marker', 'postgrest-gen: app atlas in database atlas_db', true) AS marker,
        set_config('postgrest_gen.retired', '', true) AS retired,
        set_config('postgrest_gen.vars', '', true) AS vars,
+       set_config('postgrest_gen.fresh', 'false', true) AS fresh,
        set_config('postgrest_gen.verifier', 'SCRAM-SHA-256$4096:Hoh0N3pkOyjo0Hwf7AOxGg==$kIE+DA1xjxmZ1a+dE6ai4+QmoFK6WZ4m1gc7+RyappA=:Zu2aZwo3fHFkSx4PmYJRnZEAadkcHUL4NT5rCLysgE4=', true) AS verifier,
        set_config('postgrest_gen.statement_timeout', '5s', true) AS statement_timeout,
        set_config('postgrest_gen.connection_limit', '33', true) AS connection_limit

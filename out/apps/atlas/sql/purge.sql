@@ -79,7 +79,8 @@ SELECT set_config('postgrest_gen.app', 'atlas', true) AS app,
        set_config('postgrest_gen.grants', '{"atlas_web_anon":["SELECT","EXECUTE"],"atlas_web_user":["SELECT","INSERT","UPDATE","DELETE","EXECUTE","USAGE"]}', true) AS grants,
        set_config('postgrest_gen.marker', 'postgrest-gen: app atlas in database atlas_db', true) AS marker,
        set_config('postgrest_gen.retired', '', true) AS retired,
-       set_config('postgrest_gen.vars', '', true) AS vars
+       set_config('postgrest_gen.vars', '', true) AS vars,
+       set_config('postgrest_gen.fresh', 'false', true) AS fresh
 \gset postgrest_gen_
 
 \ir '../../../sql/purge-steps.sql'

@@ -79,7 +79,8 @@ SELECT set_config('postgrest_gen.app', 'billing', true) AS app,
        set_config('postgrest_gen.grants', '{"billing_web_user":["SELECT"]}', true) AS grants,
        set_config('postgrest_gen.marker', 'postgrest-gen: app billing in database billing', true) AS marker,
        set_config('postgrest_gen.retired', '', true) AS retired,
-       set_config('postgrest_gen.vars', '', true) AS vars
+       set_config('postgrest_gen.vars', '', true) AS vars,
+       set_config('postgrest_gen.fresh', 'false', true) AS fresh
 \gset postgrest_gen_
 
 \ir '../../../sql/purge-steps.sql'

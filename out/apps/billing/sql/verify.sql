@@ -74,6 +74,7 @@ SELECT set_config('postgrest_gen.app', 'billing', true) AS app,
        set_config('postgrest_gen.marker', 'postgrest-gen: app billing in database billing', true) AS marker,
        set_config('postgrest_gen.retired', '', true) AS retired,
        set_config('postgrest_gen.vars', '', true) AS vars,
+       set_config('postgrest_gen.fresh', 'false', true) AS fresh,
        set_config('postgrest_gen.verifier', 'SCRAM-SHA-256$4096:1Fx3540GN8xxeaNl0sDPqQ==$wvyzNTTFH+h+3lwjnjPSJsSv0RSbIjKrQKm3SGn7SdU=:Pv85u989DzGu3kSpLK7QJNy+u7gHrZhd0Pbuy6uHgsA=', true) AS verifier,
        set_config('postgrest_gen.statement_timeout', '2s', true) AS statement_timeout,
        set_config('postgrest_gen.connection_limit', '22', true) AS connection_limit

@@ -76,6 +76,7 @@ SELECT set_config('postgrest_gen.app', 'legacy-reports', true) AS app,
        set_config('postgrest_gen.marker', 'postgrest-gen: app legacy-reports in database reports', true) AS marker,
        set_config('postgrest_gen.retired', '', true) AS retired,
        set_config('postgrest_gen.vars', '', true) AS vars,
+       set_config('postgrest_gen.fresh', 'false', true) AS fresh,
        set_config('postgrest_gen.verifier', 'SCRAM-SHA-256$4096:BjEATbK0DOr4UuwY5Qeehw==$7hEFdiIP0nOfDjMQmDoDIRu46owc1MELm7Czrj0j25o=:t3z0gPZsCpi5X0dgiVEEqrcQBT9unBuqmEJhzG3fM9E=', true) AS verifier,
        set_config('postgrest_gen.statement_timeout', '5s', true) AS statement_timeout,
        set_config('postgrest_gen.connection_limit', '33', true) AS connection_limit

@@ -79,7 +79,8 @@ SELECT set_config('postgrest_gen.app', 'legacy-reports', true) AS app,
        set_config('postgrest_gen.grants', '{"legacy_reports_web_anon":["SELECT"]}', true) AS grants,
        set_config('postgrest_gen.marker', 'postgrest-gen: app legacy-reports in database reports', true) AS marker,
        set_config('postgrest_gen.retired', '', true) AS retired,
-       set_config('postgrest_gen.vars', '', true) AS vars
+       set_config('postgrest_gen.vars', '', true) AS vars,
+       set_config('postgrest_gen.fresh', 'false', true) AS fresh
 \gset postgrest_gen_
 
 \ir '../../../sql/purge-steps.sql'
