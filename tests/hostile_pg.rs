@@ -1521,3 +1521,204 @@ fn composite_and_multirange_types_planted_in_another_apps_schema_are_refused_liv
         );
     }
 }
+
+/// The owner's lock key (a pair) of `owner`, from the steps apply.sql defines.
+fn owner_lock_key(ws: &Workspace, owner: &str) -> String {
+    let steps = std::fs::read_to_string(ws.out("sql/apply-write-functions.sql")).unwrap();
+    let args = steps
+        .split("PERFORM pg_advisory_xact_lock(")
+        .nth(1)
+        .unwrap()
+        .split(");")
+        .next()
+        .unwrap();
+    args.replace(
+        "coalesce(owner, 0)::int4",
+        &format!("{}::regrole::oid::int4", lit(owner)),
+    )
+}
+
+/// Runs `app`'s apply.sql in the background while the tenant holds the owner's lock; once the
+/// apply waits for it, runs `meanwhile` (the tenant's or another administrator's moves), then
+/// ends the holder and returns the apply's outcome.
+fn apply_across_a_held_lock(
+    pg: &Pg,
+    ws: &Workspace,
+    app: &str,
+    owner: &str,
+    db: &str,
+    meanwhile: impl FnOnce(),
+) -> Result<String, String> {
+    let holder = pg.spawn_as(
+        owner,
+        TENANT_PW,
+        db,
+        &format!(
+            "SELECT pg_advisory_lock({}); SELECT pg_sleep(120);",
+            owner_lock_key(ws, owner)
+        ),
+    );
+    let guard = KillOnDrop(holder);
+    wait_for(
+        pg,
+        db,
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted",
+    );
+    let apply = file(ws, app, "apply.sql");
+    let db_owned = db.to_string();
+    let run = std::thread::spawn(move || Pg.try_file_output(&db_owned, &apply));
+    // apply.sql's checks have run (and looked the app's oids up); its first step waits.
+    wait_for(
+        pg,
+        db,
+        "SELECT (count(*) > 0)::int FROM pg_locks WHERE locktype = 'advisory' AND NOT granted",
+    );
+    meanwhile();
+    drop(guard);
+    pg.sql(
+        db,
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_locks WHERE locktype = 'advisory' AND granted",
+    );
+    run.join().unwrap()
+}
+
+/// The tenant holds its owner's lock (anyone may), so apply.sql's checks run and then wait;
+/// meanwhile it renames the exposed schema and makes a new one of the same name. The steps must
+/// act on the schema that is exposed when they run, not on the one the checks saw: an apply
+/// that reports success has to leave the app converged (verify ok), with nothing granted on the
+/// renamed schema, which PostgREST does not expose.
+#[test]
+fn schema_renamed_during_the_lock_wait_is_not_granted_by_stale_oid_live() {
+    let pg = Pg::require();
+    let db = "stale_db";
+    let ws = Workspace::new("[apps.stale]\ndatabase = \"stale_db\"\n");
+    ws.ok(&["build"]);
+    tenant(&pg, db, "stale");
+    pg.file(db, &file(&ws, "stale", "apply.sql"));
+    pg.file(db, &file(&ws, "stale", "verify.sql"));
+    // Drift, so that the next apply runs its steps.
+    as_tenant(
+        &pg,
+        "stale",
+        db,
+        "REVOKE SELECT ON api_v1.places FROM stale_web_anon",
+    );
+    let applied = apply_across_a_held_lock(&pg, &ws, "stale", "stale", db, || {
+        as_tenant(
+            &pg,
+            "stale",
+            db,
+            "ALTER SCHEMA api_v1 RENAME TO stash; CREATE SCHEMA api_v1;
+             CREATE VIEW api_v1.places AS SELECT id, name FROM marts.places;",
+        );
+    });
+    if let Ok(out) = applied {
+        let verify = pg.try_file(db, &file(&ws, "stale", "verify.sql"));
+        assert!(
+            verify.is_ok(),
+            "apply.sql succeeded ({out}) but left the app drifted:\n{}",
+            verify.unwrap_err()
+        );
+    }
+    assert_eq!(
+        pg.sql(
+            db,
+            "SELECT count(*) FROM pg_namespace n, aclexplode(n.nspacl) g
+              WHERE n.nspname = 'stash' AND g.grantee = 'stale_web_anon'::regrole"
+        ),
+        "0",
+        "nothing granted on the renamed schema"
+    );
+}
+
+/// A new app (none of its roles exists when apply.sql's checks run) takes the fresh path.
+/// While its first step waits for the owner's lock (which the tenant holds), another
+/// administrator makes a role with one of the app's names, owning a table here and holding
+/// grants here and in another database. The preflight must still refuse such a role, as it
+/// does when the role existed before the run (preexisting_roles_with_holdings_are_refused_...):
+/// never adopt it (mark it), never revoke what it was granted, never report success.
+#[test]
+fn fresh_path_adopts_a_role_made_during_the_lock_wait_live() {
+    let pg = Pg::require();
+    let db = "late_db";
+    let ws = Workspace::new("[apps.late]\ndatabase = \"late_db\"\n");
+    ws.ok(&["build"]);
+    tenant(&pg, db, "late");
+    pg.seed("late_other_db", "late_other", "api_v1");
+    pg.sql(
+        "postgres",
+        "DROP ROLE IF EXISTS late_web_anon; DROP ROLE IF EXISTS late_authenticator",
+    );
+    let applied = apply_across_a_held_lock(&pg, &ws, "late", "late", db, || {
+        pg.sql("postgres", "CREATE ROLE late_web_anon NOLOGIN");
+        pg.sql(
+            db,
+            "GRANT SELECT ON marts.places TO late_web_anon;
+             CREATE TABLE public.history (x int); INSERT INTO public.history VALUES (1), (2);
+             ALTER TABLE public.history OWNER TO late_web_anon;",
+        );
+        pg.sql(
+            "late_other_db",
+            "GRANT SELECT ON marts.places TO late_web_anon",
+        );
+    });
+    assert!(
+        applied.is_err(),
+        "apply.sql adopted a role that owns a table and holds grants: {applied:?}\nverify says: {:?}",
+        pg.try_file(db, &file(&ws, "late", "verify.sql"))
+    );
+    let err = applied.unwrap_err();
+    assert!(
+        err.contains("role late_web_anon owns table public.history"),
+        "{err}"
+    );
+    assert_eq!(
+        pg.sql(
+            "postgres",
+            "SELECT count(*) FROM pg_shdescription WHERE objoid = 'late_web_anon'::regrole"
+        ),
+        "0",
+        "not adopted"
+    );
+    assert_eq!(
+        pg.sql(
+            db,
+            "SELECT count(*) FROM pg_class c, aclexplode(c.relacl) g
+              WHERE c.oid = 'marts.places'::regclass AND g.grantee = 'late_web_anon'::regrole"
+        ),
+        "1",
+        "its grant was not revoked"
+    );
+}
+
+/// The same race with every role: another administrator (or a second apply of the same new
+/// app, started at once) makes both of the app's roles in the window. The roles step creates
+/// none, so the steps after it keep the oids the checks cached (none): they grant nothing and
+/// look for nothing, yet apply.sql reports success.
+#[test]
+fn fresh_path_with_every_role_made_during_the_lock_wait_grants_nothing_live() {
+    let pg = Pg::require();
+    let db = "both_db";
+    let ws = Workspace::new("[apps.both]\ndatabase = \"both_db\"\n");
+    ws.ok(&["build"]);
+    tenant(&pg, db, "both");
+    pg.sql(
+        "postgres",
+        "DROP ROLE IF EXISTS both_web_anon; DROP ROLE IF EXISTS both_authenticator",
+    );
+    let applied = apply_across_a_held_lock(&pg, &ws, "both", "both", db, || {
+        pg.sql(
+            "postgres",
+            "CREATE ROLE both_web_anon NOLOGIN; CREATE ROLE both_authenticator LOGIN",
+        );
+        pg.sql(db, "GRANT SELECT ON marts.places TO both_web_anon");
+    });
+    if let Ok(out) = applied {
+        let verify = pg.try_file(db, &file(&ws, "both", "verify.sql"));
+        assert!(
+            verify.is_ok(),
+            "apply.sql succeeded ({out}) but left the app drifted:\n{}",
+            verify.unwrap_err()
+        );
+    }
+}
