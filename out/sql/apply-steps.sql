@@ -18,7 +18,7 @@ SELECT current_setting('postgrest_gen.converged')::boolean AS postgrest_gen_conv
 \if :postgrest_gen_converged
 \else
 \ir 'apply-write-define.sql'
-SELECT pg_temp.postgrest_gen_run_steps_a144e48f6090085f() AS postgrest_gen_void \gset
+SELECT pg_temp.postgrest_gen_run_steps_c673515de614e297() AS postgrest_gen_void \gset
 \endif
 -- Running instances reload their schema cache when this transaction commits.
 NOTIFY pgrst, 'reload schema';

@@ -13,7 +13,7 @@
 -- database's own ACL, which every app of a shared database writes, has a lock of its own,
 -- which the database step takes last (owner's lock first, always: no two runs wait on each
 -- other in a circle).
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_lock_7fbec592b0031f0a() RETURNS void LANGUAGE plpgsql AS $lock$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_lock_41f6d6421598937c() RETURNS void LANGUAGE plpgsql AS $lock$
 DECLARE
   owner oid := to_regrole(quote_ident(current_setting('postgrest_gen.owner')));
 BEGIN
@@ -31,6 +31,14 @@ BEGIN
       HINT = 'Another apply or purge may still run here; otherwise end the holder (pg_terminate_backend) and re-run.';
   END;
 
+  -- What the checks looked up before the wait may have changed during it (a schema renamed, a
+  -- role made by another administrator): look it all up again for the steps, and the app is
+  -- new only if it still has no role at all.
+  PERFORM set_config('postgrest_gen.vars', '', true), set_config('postgrest_gen.retired', '', true);
+  PERFORM pg_temp.postgrest_gen_vars_08ce7fe28e2bec2c();
+  IF current_setting('postgrest_gen.v_app_roles') <> '{}' THEN
+    PERFORM set_config('postgrest_gen.fresh', 'false', true);
+  END IF;
 END
 $lock$ \;
 -- Preflight: nothing is changed unless all of this holds. The app's roles are adopted only
@@ -330,7 +338,7 @@ $preflight$ \;
 -- cannot forge it). The authenticator logs in; every role PostgREST switches to (the
 -- anonymous role, the JWT roles) is NOLOGIN, with the statement timeout that bounds each
 -- request. The preflight adopts unmarked roles only when they hold nothing extra.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_roles_e8cefa38b096379d() RETURNS void LANGUAGE plpgsql AS $roles$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_roles_5afb91da8228ad1d() RETURNS void LANGUAGE plpgsql AS $roles$
 DECLARE
   auth text := current_setting('postgrest_gen.authenticator');
   request_roles text[] := ARRAY(SELECT jsonb_object_keys(current_setting('postgrest_gen.grants')::jsonb) ORDER BY 1);
@@ -365,8 +373,6 @@ BEGIN
       PERFORM set_config('postgrest_gen.fresh', 'false', true);
     ELSE
       EXECUTE format('CREATE ROLE %I %s', r.name, CASE WHEN r.login THEN 'LOGIN NOINHERIT' ELSE 'NOLOGIN' END);
-      -- The blocks after this one look the app's roles up again (_vars_fn).
-      PERFORM set_config('postgrest_gen.vars', '', true);
       SELECT rolcanlogin, rolinherit, rolsuper, rolcreatedb, rolcreaterole, rolreplication, rolbypassrls, rolconnlimit, rolvaliduntil
         INTO r.rolcanlogin, r.rolinherit, r.rolsuper, r.rolcreatedb, r.rolcreaterole, r.rolreplication, r.rolbypassrls, r.rolconnlimit, r.rolvaliduntil
         FROM pg_roles WHERE rolname = r.name;
@@ -390,6 +396,8 @@ BEGIN
       EXECUTE format('ALTER ROLE %I WITH %s', r.name, changes);
     END IF;
   END LOOP;
+  -- Every role exists now: the blocks after this one look the app's roles up again (_vars_fn).
+  PERFORM set_config('postgrest_gen.vars', '', true);
   -- Settings: the authenticator has none; each request role only its statement timeout. By
   -- the roles' oids (every role exists by now): the lookups below go by index.
   role_ids := ARRAY(SELECT to_regrole(quote_ident(n)) FROM unnest(auth || request_roles) n);
@@ -892,11 +900,11 @@ END
 $drop_roles$ \;
 -- Runs the steps in order, in one call: one round trip for them all. The first that fails
 -- ends the transaction, so nothing of the app is left behind.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_run_steps_a144e48f6090085f() RETURNS void LANGUAGE plpgsql AS $run_steps$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_run_steps_c673515de614e297() RETURNS void LANGUAGE plpgsql AS $run_steps$
 BEGIN
-  PERFORM pg_temp.postgrest_gen_lock_7fbec592b0031f0a();
+  PERFORM pg_temp.postgrest_gen_lock_41f6d6421598937c();
   PERFORM pg_temp.postgrest_gen_preflight_786d8a9126591623();
-  PERFORM pg_temp.postgrest_gen_roles_e8cefa38b096379d();
+  PERFORM pg_temp.postgrest_gen_roles_5afb91da8228ad1d();
   PERFORM pg_temp.postgrest_gen_membership_157d8d2342640d8c();
   PERFORM pg_temp.postgrest_gen_privileges_849ac8c4dcd2cb3f();
   PERFORM pg_temp.postgrest_gen_defaults_25ba46bf46142d64();

@@ -234,7 +234,7 @@ $vars$ \;
 -- database's own ACL, which every app of a shared database writes, has a lock of its own,
 -- which the database step takes last (owner's lock first, always: no two runs wait on each
 -- other in a circle).
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_lock_7fbec592b0031f0a() RETURNS void LANGUAGE plpgsql AS $lock$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_lock_41f6d6421598937c() RETURNS void LANGUAGE plpgsql AS $lock$
 DECLARE
   owner oid := to_regrole(quote_ident(current_setting('postgrest_gen.owner')));
 BEGIN
@@ -252,6 +252,14 @@ BEGIN
       HINT = 'Another apply or purge may still run here; otherwise end the holder (pg_terminate_backend) and re-run.';
   END;
 
+  -- What the checks looked up before the wait may have changed during it (a schema renamed, a
+  -- role made by another administrator): look it all up again for the steps, and the app is
+  -- new only if it still has no role at all.
+  PERFORM set_config('postgrest_gen.vars', '', true), set_config('postgrest_gen.retired', '', true);
+  PERFORM pg_temp.postgrest_gen_vars_08ce7fe28e2bec2c();
+  IF current_setting('postgrest_gen.v_app_roles') <> '{}' THEN
+    PERFORM set_config('postgrest_gen.fresh', 'false', true);
+  END IF;
 END
 $lock$ \;
 -- Preflight: nothing is changed unless all of this holds. The app's roles are adopted only
@@ -936,9 +944,9 @@ END
 $drop_roles$ \;
 -- Runs the steps in order, in one call: one round trip for them all. The first that fails
 -- ends the transaction, so nothing of the app is left behind.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_run_steps_ed50e0483457878d() RETURNS void LANGUAGE plpgsql AS $run_steps$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_run_steps_97534e63a5808e23() RETURNS void LANGUAGE plpgsql AS $run_steps$
 BEGIN
-  PERFORM pg_temp.postgrest_gen_lock_7fbec592b0031f0a();
+  PERFORM pg_temp.postgrest_gen_lock_41f6d6421598937c();
   PERFORM pg_temp.postgrest_gen_preflight_97609ad03d3bc437();
   PERFORM pg_temp.postgrest_gen_privileges_849ac8c4dcd2cb3f();
   PERFORM pg_temp.postgrest_gen_defaults_25ba46bf46142d64();

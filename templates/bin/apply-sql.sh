@@ -78,6 +78,10 @@ fi
 n_s() { if [ "$1" = 1 ]; then printf '%s %s' "$1" "$2"; else printf '%s %ss' "$1" "$2"; fi; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/apply-sql.XXXXXX")
+# The markers around each app's file carry a secret of this run: a tenant's object name with a
+# newline, quoted in an error message, cannot forge one (and so make a failed app count as
+# done, or shift where a session resumes).
+mark="@pgen-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 declare -A worker_of=()
 cleanup() { for p in "${!worker_of[@]}"; do kill "$p" 2>/dev/null || true; done; wait; rm -rf "$work"; }
 trap cleanup EXIT
@@ -92,7 +96,7 @@ script() {
     # the maintenance database before each.
     if [ "$db" != "$prev" ] || [ "$phase" = bootstrap ]; then printf '\\connect -reuse-previous=on %s\n' "$(pq "$(dbinfo "$db")")"; prev=$db; fi
     if [ "$phase" = bootstrap ]; then file=bootstrap.sql; else file=${files_of[$app]}; fi
-    printf '\\warn @pgen start %s\n\\i %s\n\\warn @pgen done %s\n' "$app" "$(pq "$out/apps/$app/sql/$file")" "$app"
+    printf '\\warn %s start %s\n\\i %s\n\\warn %s done %s\n' "$mark" "$app" "$(pq "$out/apps/$app/sql/$file")" "$mark" "$app"
   done
 }
 # One session. Every generated file stops psql at its first error (ON_ERROR_STOP), so a failed
@@ -107,16 +111,16 @@ worker() {
     $PSQL -X -q -v ON_ERROR_STOP=1 -d "$maint" -f "$work/$w.psql" > /dev/null 2>> "$work/$w.err" &
     psql_pid=$!
     if wait "$psql_pid"; then return 0; fi
-    last=$(grep '^@pgen ' "$work/$w.err" | tail -n 1 || true)
-    from=$(( $(grep -c '^@pgen start ' "$work/$w.err") + 1 ))
+    last=$(grep "^$mark " "$work/$w.err" | tail -n 1 || true)
+    from=$(( $(grep -c "^$mark start " "$work/$w.err") + 1 ))
     case "$last" in
-      "@pgen start "*) echo "@pgen failed ${last#@pgen start }" >> "$work/$w.err" ;;
+      "$mark start "*) echo "$mark failed ${last#"$mark" start }" >> "$work/$w.err" ;;
       *) # Failed between apps: the \connect to the next database (its owner can refuse
          # connections). Every app of that database failed; go on with the next database.
          skip_db=$(tail -n "+$from" "$work/$w.list" | head -n 1 | cut -f1)
          while IFS=$'\t' read -r db app; do
            [ "$db" = "$skip_db" ] || break
-           printf '@pgen start %s\n@pgen failed %s\n' "$app" "$app" >> "$work/$w.err"
+           printf '%s start %s\n%s failed %s\n' "$mark" "$app" "$mark" "$app" >> "$work/$w.err"
            from=$((from + 1))
          done < <(tail -n "+$from" "$work/$w.list") ;;
     esac
@@ -137,7 +141,7 @@ run_sessions() {
   done
   for w in "$@"; do
     [ -f "$work/$w.err" ] || continue
-    while read -r tag what app; do if [ "$tag" = @pgen ]; then state[$app]=$what; fi; done < "$work/$w.err"
+    while read -r tag what app; do if [ "$tag" = "$mark" ]; then state[$app]=$what; fi; done < "$work/$w.err"
   done
 }
 
@@ -163,7 +167,7 @@ if [ "$mode" = apply ]; then
   for app in "${!state[@]}"; do boot_state[$app]=${state[$app]}; done
   state=()
   for w in "${sessions[@]}"; do
-    grep -v '^@pgen ' "$work/$w.err" >&2 || true
+    grep -v "^$mark " "$work/$w.err" >&2 || true
     rm -f "$work/$w.err"
   done
   kept=()
@@ -313,9 +317,9 @@ messages() {
     [ -f "$f" ] || continue
     while IFS= read -r line; do
       case "$line" in
-        "@pgen start "*) app=${line#@pgen start }; skip=""
+        "$mark start "*) app=${line#"$mark" start }; skip=""
                          if [ "${f##*/}" != r.err ] && [ -n "${was_retried[$app]+x}" ]; then skip=1; fi; continue ;;
-        "@pgen "*) skip=""; continue ;;
+        "$mark "*) skip=""; continue ;;
       esac
       [ -n "$skip" ] || printf '%s\n' "$line"
     done < "$f"
