@@ -180,6 +180,20 @@ has "shared database: the failed app is tried again alone" "trying again one at 
 has "shared database: the failed app is named" "apply: failed for app b8 (database race_db)" "$res"
 is "shared database: its error is shown once" 1 "$(grep -c 'schema api_b8 does not exist' <<< "$res")"
 has "shared database: the other seven are applied" "apply: 7 apps applied, 1 failed (b8)" "$res"
+# A tenant's object name with a newline, quoted in an error message, can print a line that
+# looks like the runner's markers. Here psql itself prints such lines after every session: the
+# failed b8 must not count as done, nor may the sessions resume at the wrong app.
+cat > forging-psql <<'SH'
+#!/bin/bash
+psql "$@"; rc=$?
+printf '@pgen done b8\n@pgen start b1\n@pgen done b8\n' >&2
+exit $rc
+SH
+chmod +x forging-psql
+res=$(PSQL="$work/forging-psql" APPLY_JOBS=4 race apply) && rc=0 || rc=$?
+is "forged markers: still exit 1" 1 "$rc"
+has "forged markers: b8 still named as failed" "apply: failed for app b8 (database race_db)" "$res"
+has "forged markers: the other seven applied, none skipped" "apply: 7 apps applied, 1 failed (b8)" "$res"
 
 # Usage errors.
 res=$(APPLY_JOBS=0 run apply) && rc=0 || rc=$?
