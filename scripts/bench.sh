@@ -55,7 +55,8 @@ done
 # one shared database and each in its own: first apply, re-apply, whether the re-apply wrote any
 # catalog row, and verify, each through `make apply-sql` / `make verify` (default jobs), with the
 # cost per app and the load average before the run (2 cores shared with others: figures move
-# with it). PG_VERSIONS and LAYOUTS (shared, separate) narrow the run.
+# with it). PG_VERSIONS and LAYOUTS (shared, separate) narrow the run; ANALYZE=1 analyzes the
+# catalogs after the setup and after the first apply.
 sqlbench() { # LAYOUT(shared|separate) LABEL POSTGRES-MAJOR APPS
   local d="$work/sql-$1-$3-$4"; mkdir -p "$d"; cd "$d"
   for i in $(seq -f '%05g' "$4"); do
@@ -76,6 +77,11 @@ while IFS=$'\t' read -r app _ db _secret; do
         SET ROLE owner_$i; CREATE TABLE api_$i.t (x int); CREATE VIEW api_$i.v AS SELECT x FROM api_$i.t; RESET ROLE;"
 done < out/sql-plan.tsv >> setup.sql
 psql -X -q -v ON_ERROR_STOP=1 -d postgres -f setup.sql > /dev/null
+# ANALYZE=1: catalog statistics brought up to date after the setup and after the first apply,
+# as autovacuum does on a cluster that has been running (a fresh cluster's catalogs are not
+# analyzed yet, and the scripts' generic plans are made from those statistics).
+analyze() { if [ -n "${ANALYZE:-}" ]; then for db in postgres $(cut -f3 out/sql-plan.tsv | grep -v '^#' | sort -u); do psql -X -q -d "$db" -c ANALYZE; done; fi; }
+analyze
 # Row versions of every catalog row an apply could write. The scripts' session-private
 # functions live in temporary schemas (pg_temp_N), which a first use creates: not counted.
 versions() { for db in $(cut -f3 out/sql-plan.tsv | grep -v '^#' | sort -u); do echo "\\connect $db
@@ -88,6 +94,7 @@ versions() { for db in $(cut -f3 out/sql-plan.tsv | grep -v '^#' | sort -u); do 
 load() { cut -d' ' -f1 /proc/loadavg; }
 timed() { local s e; s=$(date +%s.%N); "$@" > /dev/null; e=$(date +%s.%N); awk -v s="$s" -v e="$e" 'BEGIN { print e - s }'; }
 l1=$(load); first=$(timed make -s -C "$REPO" apply-sql OUT="$PWD/out")
+analyze
 before=$(versions)
 l2=$(load); again=$(timed make -s -C "$REPO" apply-sql OUT="$PWD/out")
 [ "$(versions)" = "$before" ] && changes=0 || changes="some"
