@@ -8,7 +8,7 @@
 -- running a converged app's steps).
 SELECT to_regprocedure('pg_temp.postgrest_gen_acl_bd358b0bc259e1c4(text, oid[], oid, oid, oid[], oid[], jsonb, boolean, oid)') IS NULL
     OR to_regprocedure('pg_temp.postgrest_gen_vars_08ce7fe28e2bec2c()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_verify_c98fd22131e51224()') IS NULL AS postgrest_gen_define \gset
+    OR to_regprocedure('pg_temp.postgrest_gen_verify_dec02e6b9c0e0cee()') IS NULL AS postgrest_gen_define \gset
 \if :postgrest_gen_define
 -- The steps are functions in the session's temporary schema: that takes TEMPORARY on the
 -- database (PUBLIC's by default; an owner may revoke it, and bootstrap does, granting it to

@@ -228,7 +228,7 @@ BEGIN
   RETURN '';
 END
 $vars$ \;
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_verify_c98fd22131e51224() RETURNS void LANGUAGE plpgsql AS $verify$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_verify_dec02e6b9c0e0cee() RETURNS void LANGUAGE plpgsql AS $verify$
 DECLARE
   -- The app's objects by oid (NULL when missing), from the transaction's settings: the
   -- session function _vars_fn looks them up once (simple expressions here, planned for
@@ -264,10 +264,6 @@ BEGIN
       current_database(), current_setting('postgrest_gen.app'), current_setting('postgrest_gen.database')
       USING HINT = format('Run: psql -X -v ON_ERROR_STOP=1 -d %I -f apply.sql', current_setting('postgrest_gen.database'));
   END IF;
-  -- A new app: none of its roles exists yet. The roles step creates them in this transaction,
-  -- so nobody else can name them before it commits: the steps that look for what others
-  -- granted the app's roles (membership, leftovers) have nothing to find and skip the search.
-  PERFORM set_config('postgrest_gen.fresh', (present AND cardinality(app_roles) = 0)::text, true);
   -- A new app (no authenticator yet) is not converged, and the checks below would only say
   -- how far from it: the steps run.
   IF present AND auth IS NULL THEN
@@ -439,9 +435,7 @@ SELECT ro.rolname AS role, ro.oid AS role_id, d.deptype, coalesce(db.datname, ''
              ORDER BY am.member::regrole::text, am.roleid::regrole::text LOOP
       problems := problems || format('unexpected membership: %s in %s', r.member, r.role);
     END LOOP;
-    -- aclcontains: one pass over the database's ACL (an entry per app when shared); a grant
-    -- option on top is reported with the unexpected privileges below.
-    IF (SELECT aclcontains(datacl, makeaclitem(auth, datdba, 'CONNECT', false)) FROM pg_database WHERE oid = this_db) IS NOT TRUE THEN
+    IF NOT coalesce((SELECT aclcontains(datacl, makeaclitem(auth, datdba, 'CONNECT', false)) FROM pg_database WHERE oid = this_db), false) THEN
       problems := problems || format('%s lacks CONNECT on database %s (granted by its owner)', auth_name, current_database());
     END IF;
     -- What each request role must hold in each exposed schema, granted by the owner.

@@ -234,7 +234,7 @@ $vars$ \;
 -- database's own ACL, which every app of a shared database writes, has a lock of its own,
 -- which the database step takes last (owner's lock first, always: no two runs wait on each
 -- other in a circle).
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_lock_41f6d6421598937c() RETURNS void LANGUAGE plpgsql AS $lock$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_lock_313c7af34232114e() RETURNS void LANGUAGE plpgsql AS $lock$
 DECLARE
   owner oid := to_regrole(quote_ident(current_setting('postgrest_gen.owner')));
 BEGIN
@@ -253,20 +253,22 @@ BEGIN
   END;
 
   -- What the checks looked up before the wait may have changed during it (a schema renamed, a
-  -- role made by another administrator): look it all up again for the steps, and the app is
-  -- new only if it still has no role at all.
+  -- role made by another administrator): look it all up again for the steps.
   PERFORM set_config('postgrest_gen.vars', '', true), set_config('postgrest_gen.retired', '', true);
   PERFORM pg_temp.postgrest_gen_vars_08ce7fe28e2bec2c();
-  IF current_setting('postgrest_gen.v_app_roles') <> '{}' THEN
-    PERFORM set_config('postgrest_gen.fresh', 'false', true);
-  END IF;
+  -- A new app: none of its roles exists now, with the lock held. The roles step creates them in
+  -- this transaction, so nobody else can name them before it commits: the steps that look for
+  -- what others granted the app's roles (membership, leftovers) have nothing to find and skip
+  -- the search.
+  PERFORM set_config('postgrest_gen.fresh',
+    (current_setting('postgrest_gen.ensure') = 'present' AND current_setting('postgrest_gen.v_app_roles') = '{}')::text, true);
 END
 $lock$ \;
 -- Preflight: nothing is changed unless all of this holds. The app's roles are adopted only
 -- when they carry postgrest-gen's marker (converged before) or hold nothing but what apply
 -- grants; they never own anything, and apply cannot reach other databases, so what they hold
 -- there is named instead of silently kept.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_preflight_97609ad03d3bc437() RETURNS void LANGUAGE plpgsql AS $preflight$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_preflight_d779ceb853aa32f3() RETURNS void LANGUAGE plpgsql AS $preflight$
 DECLARE
   -- The app's objects by oid (NULL when missing), from the transaction's settings: the
   -- session function _vars_fn looks them up once (simple expressions here, planned for
@@ -349,10 +351,7 @@ BEGIN
       problems := problems || format('administrator %I cannot act as the owner %I, as the grants on its objects and ALTER DEFAULT PRIVILEGES FOR ROLE %I are made; as a superuser or a holder of ADMIN on it, run: GRANT %I TO %I%s;',
         current_user, owner_name, owner_name, owner_name, current_user, act_options);
     END IF;
-    -- aclcontains: one plain pass over the database's ACL (aclexplode reads it afresh for
-    -- every entry it returns: quadratic in a shared database's ACL).
-    IF present AND (SELECT aclcontains(datacl, makeaclitem(auth, datdba, 'CONNECT', false))
-                      FROM pg_database WHERE oid = this_db) IS NOT TRUE THEN
+    IF present AND NOT coalesce((SELECT aclcontains(datacl, makeaclitem(auth, datdba, 'CONNECT', false)) FROM pg_database WHERE oid = this_db), false) THEN
       SELECT d.datdba, ro.rolsuper INTO r FROM pg_database d JOIN pg_roles ro ON ro.oid = d.datdba WHERE d.oid = this_db;
       IF r.rolsuper THEN
         problems := problems || format('database %I belongs to the superuser %s, as whom only a superuser may grant CONNECT; as a superuser, run: GRANT CONNECT ON DATABASE %I TO %I;',
@@ -748,7 +747,7 @@ $defaults$ \;
 -- so the writes take the database's postgrest-gen lock, and as the last writes before the
 -- checks: apps of different owners run side by side until here. A converged ACL is read and
 -- left without the lock.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_database_cadff14c5b54b0e1() RETURNS void LANGUAGE plpgsql AS $database$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_database_ce11cc004c76fb11() RETURNS void LANGUAGE plpgsql AS $database$
 DECLARE
   -- The app's objects by oid (NULL when missing), from the transaction's settings: the
   -- session function _vars_fn looks them up once (simple expressions here, planned for
@@ -776,8 +775,7 @@ DECLARE
   unexpected boolean := EXISTS (SELECT FROM pg_temp.postgrest_gen_acl_bd358b0bc259e1c4('database', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected);
 BEGIN
   IF unexpected
-     OR (present AND auth IS NOT NULL AND (SELECT aclcontains(datacl, makeaclitem(auth, datdba, 'CONNECT', false))
-                                             FROM pg_database WHERE oid = this_db) IS NOT TRUE) THEN
+     OR (present AND auth IS NOT NULL AND NOT coalesce((SELECT aclcontains(datacl, makeaclitem(auth, datdba, 'CONNECT', false)) FROM pg_database WHERE oid = this_db), false)) THEN
   BEGIN
     PERFORM pg_advisory_xact_lock(8099568299125599744);
   EXCEPTION WHEN lock_not_available THEN
@@ -830,9 +828,7 @@ BEGIN
 
 
     END IF;
-    -- aclcontains: a plain scan of the ACL (aclexplode would read it afresh for each entry).
-    IF present AND (SELECT aclcontains(datacl, makeaclitem(auth, datdba, 'CONNECT', false))
-                      FROM pg_database WHERE oid = this_db) IS NOT TRUE THEN
+    IF present AND NOT coalesce((SELECT aclcontains(datacl, makeaclitem(auth, datdba, 'CONNECT', false)) FROM pg_database WHERE oid = this_db), false) THEN
       EXECUTE format('SET LOCAL ROLE %s', (SELECT datdba::regrole FROM pg_database WHERE oid = this_db));
       EXECUTE format('GRANT CONNECT ON DATABASE %I TO %s', current_database(), auth::regrole);
       SET LOCAL ROLE NONE;
@@ -854,7 +850,7 @@ END
 $database$ \;
 -- Fail closed: any privilege an app role still holds here or on a shared object that is not
 -- one apply grants (an object type the loops above do not know) stops the run, named.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_leftovers_b47921a3d379b1a9() RETURNS void LANGUAGE plpgsql AS $leftovers$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_leftovers_08c3b8b638117e31() RETURNS void LANGUAGE plpgsql AS $leftovers$
 DECLARE
   -- The app's objects by oid (NULL when missing), from the transaction's settings: the
   -- session function _vars_fn looks them up once (simple expressions here, planned for
@@ -875,7 +871,7 @@ DECLARE
   left_over text;
 BEGIN
   -- A new app's roles, made in this transaction, hold only what the steps above granted (see
-  -- _verify_checks).
+  -- _lock).
   IF current_setting('postgrest_gen.fresh') = 'true' THEN
     RETURN;
   END IF;
@@ -944,14 +940,14 @@ END
 $drop_roles$ \;
 -- Runs the steps in order, in one call: one round trip for them all. The first that fails
 -- ends the transaction, so nothing of the app is left behind.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_run_steps_97534e63a5808e23() RETURNS void LANGUAGE plpgsql AS $run_steps$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_run_steps_8af9c2f4a9890f48() RETURNS void LANGUAGE plpgsql AS $run_steps$
 BEGIN
-  PERFORM pg_temp.postgrest_gen_lock_41f6d6421598937c();
-  PERFORM pg_temp.postgrest_gen_preflight_97609ad03d3bc437();
+  PERFORM pg_temp.postgrest_gen_lock_313c7af34232114e();
+  PERFORM pg_temp.postgrest_gen_preflight_d779ceb853aa32f3();
   PERFORM pg_temp.postgrest_gen_privileges_849ac8c4dcd2cb3f();
   PERFORM pg_temp.postgrest_gen_defaults_25ba46bf46142d64();
-  PERFORM pg_temp.postgrest_gen_database_cadff14c5b54b0e1();
-  PERFORM pg_temp.postgrest_gen_leftovers_b47921a3d379b1a9();
+  PERFORM pg_temp.postgrest_gen_database_ce11cc004c76fb11();
+  PERFORM pg_temp.postgrest_gen_leftovers_08c3b8b638117e31();
   PERFORM pg_temp.postgrest_gen_drop_roles_6c9eb3c44322c582();
 END
 $run_steps$;

@@ -228,7 +228,7 @@ BEGIN
   RETURN '';
 END
 $vars$ \;
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_verify_5f6f4cbda655f2c2() RETURNS void LANGUAGE plpgsql AS $verify$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_verify_caaa00e25a4f67dd() RETURNS void LANGUAGE plpgsql AS $verify$
 DECLARE
   -- The app's objects by oid (NULL when missing), from the transaction's settings: the
   -- session function _vars_fn looks them up once (simple expressions here, planned for
@@ -429,9 +429,7 @@ SELECT ro.rolname AS role, ro.oid AS role_id, d.deptype, coalesce(db.datname, ''
              ORDER BY am.member::regrole::text, am.roleid::regrole::text LOOP
       problems := problems || format('unexpected membership: %s in %s', r.member, r.role);
     END LOOP;
-    -- aclcontains: one pass over the database's ACL (an entry per app when shared); a grant
-    -- option on top is reported with the unexpected privileges below.
-    IF (SELECT aclcontains(datacl, makeaclitem(auth, datdba, 'CONNECT', false)) FROM pg_database WHERE oid = this_db) IS NOT TRUE THEN
+    IF NOT coalesce((SELECT aclcontains(datacl, makeaclitem(auth, datdba, 'CONNECT', false)) FROM pg_database WHERE oid = this_db), false) THEN
       problems := problems || format('%s lacks CONNECT on database %s (granted by its owner)', auth_name, current_database());
     END IF;
     -- What each request role must hold in each exposed schema, granted by the owner.

@@ -42,6 +42,7 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "sql/_vars.sql.j2",
     "sql/_acl.sql.j2",
     "sql/_acl_call.sql.j2",
+    "sql/_connect_granted.sql.j2",
     "sql/_owned.sql.j2",
     "sql/_holdings.sql.j2",
     "sql/_check_database.sql.j2",
