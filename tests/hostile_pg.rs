@@ -797,10 +797,22 @@ fn grants_to_another_apps_roles_are_revoked_where_they_were_made() {
         "{drift}"
     );
 
-    // The host app's apply, which runs in host_db, takes them back; both apps verify.
+    // The host app's apply, which runs in host_db, takes back the grants on host's objects.
+    // CONNECT on host_db itself is in a catalog every database shares: the victim's own apply
+    // takes it back, from victim_db, as its grantor. Then both apps verify.
     pg.file("host_db", &file(&ws, "host", "apply.sql"));
     pg.file("host_db", &file(&ws, "host", "verify.sql"));
+    let drift = pg
+        .try_file("victim_db", &file(&ws, "victim", "verify.sql"))
+        .unwrap_err();
+    assert!(
+        drift.contains("victim_authenticator holds CONNECT on DATABASE host_db (granted by host)")
+            && drift.contains("(1 difference(s))"),
+        "{drift}"
+    );
+    pg.file("victim_db", &file(&ws, "victim", "apply.sql"));
     pg.file("victim_db", &file(&ws, "victim", "verify.sql"));
+    pg.file("host_db", &file(&ws, "host", "verify.sql"));
     // The victim keeps what it needs in its own database.
     let rows = as_postgrest(
         &pg,
@@ -1432,7 +1444,6 @@ fn indexed_lookups_find_every_entry_naming_the_apps_roles_live() {
         "ix_web_anon holds USAGE on SCHEMA marts",
         "ix_authenticator holds CONNECT on DATABASE ix_elsewhere",
         "iy_web_anon holds SELECT on TABLE marts.places (granted by ix)",
-        "iy_authenticator holds CONNECT on DATABASE ix_db (granted by ix)",
         "in database ix_elsewhere",
     ] {
         assert!(
@@ -1440,6 +1451,20 @@ fn indexed_lookups_find_every_entry_naming_the_apps_roles_live() {
             "verify does not name {expected:?}:\n{drift}"
         );
     }
+    // A database's ACL is in a catalog every database shares: the grant of CONNECT on ix_db
+    // to iy's authenticator is iy's verify's to report (and iy's apply's to revoke), from
+    // iy_db; ix's run does not read the ACL through for other apps' roles.
+    let drift_iy = pg
+        .try_file("iy_db", &file(&ws, "iy", "verify.sql"))
+        .unwrap_err();
+    assert!(
+        drift_iy.contains("iy_authenticator holds CONNECT on DATABASE ix_db (granted by ix)"),
+        "iy's verify does not name the grant on ix_db:\n{drift_iy}"
+    );
+    assert!(
+        !drift.contains("iy_authenticator"),
+        "ix's verify names another app's grant on its database:\n{drift}"
+    );
 
     let warned = pg
         .try_file_output(db, &file(&ws, "ix", "apply.sql"))
@@ -1448,6 +1473,7 @@ fn indexed_lookups_find_every_entry_naming_the_apps_roles_live() {
         warned.contains("ix_elsewhere"),
         "apply does not name the other database:\n{warned}"
     );
+    pg.file("iy_db", &file(&ws, "iy", "apply.sql"));
     let left = pg.sql(
         db,
         "SELECT concat_ws(',',

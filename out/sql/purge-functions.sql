@@ -14,8 +14,10 @@
 -- privileges included; and every entry whose grantee is a role postgrest-gen manages for
 -- another database's app (a tenant may grant to those; that app's apply cannot reach here)
 -- on what the app's owner owns here or is named in (the tenant acts as the owner: whatever it
--- grants carries the owner as the object's owner or as grantor), and on this database unless
--- a superuser granted it.
+-- grants carries the owner as the object's owner or as grantor). Not on this database: a
+-- database's ACL is in a catalog every database shares, where the grantee app's own run sees
+-- and revokes what names its roles, wherever it runs (and a shared database's ACL holds an
+-- entry per app, which every app would otherwise have to read through).
 -- The objects come from pg_shdepend, which records every role an ACL names (grantee and
 -- grantor alike) and every owner, looked up by the roles' oids: index lookups, never a pass
 -- over a catalog, so an app's cost does not grow with the number of apps. A table found stands
@@ -28,7 +30,7 @@
 -- INSERT, UPDATE, DELETE; USAGE on sequences), routines (EXECUTE) and the owner's default
 -- privileges there. Everything else is revoked with `revoke`, run as `grantor` (for a default
 -- privilege the grantor is its FOR ROLE). `label` names the entry in messages.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_acl_bd358b0bc259e1c4(part text, app_roles oid[], owner oid, auth oid, api_roles oid[], schemas oid[], declared jsonb, present boolean, this_db oid) RETURNS TABLE (kind text, what text, col name, owner_id oid, grantor oid, grantee oid, priv text, is_grantable boolean, label text, revoke text, expected boolean) LANGUAGE plpgsql AS $acl$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_acl_1e7bd1639b432a57(part text, app_roles oid[], owner oid, auth oid, api_roles oid[], schemas oid[], declared jsonb, present boolean, this_db oid) RETURNS TABLE (kind text, what text, col name, owner_id oid, grantor oid, grantee oid, priv text, is_grantable boolean, label text, revoke text, expected boolean) LANGUAGE plpgsql AS $acl$
 DECLARE
   t record;
   o_kind text;
@@ -40,8 +42,6 @@ DECLARE
   o_relkind "char";
   o_col name;
   o_scope text;
-  -- This database's owner is a superuser: what it granted is no tenant's doing.
-  dba_super boolean;
 BEGIN
   FOR t IN
     -- What names the app's roles here or on shared objects, and the owner's objects and grants
@@ -65,7 +65,6 @@ BEGIN
     IF t.classid = 'pg_database'::regclass THEN
       SELECT 'database', oid, datdba, datacl, format('DATABASE %I', datname)
         INTO o_kind, o_id, o_owner, o_acl, o_what FROM pg_database WHERE oid = t.objid;
-      dba_super := (SELECT rolsuper FROM pg_roles WHERE oid = o_owner);
     ELSIF t.classid = 'pg_class'::regclass AND t.objsubid = 0 THEN
       SELECT 'relation', oid, relowner, relacl, CASE relkind WHEN 'S' THEN 'SEQUENCE ' ELSE 'TABLE ' END || oid::regclass::text,
              relnamespace, relkind
@@ -141,21 +140,10 @@ BEGIN
                    AND (declared -> g.grantee::text) ? g.privilege_type)), false)
         FROM aclexplode(nullif(array_cat(o_acl, '{}'::aclitem[]), '{}')) g
        WHERE g.grantee = ANY(app_roles)
-          OR CASE WHEN o_kind IN ('tablespace', 'parameter') OR (o_kind = 'database' AND o_id <> this_db) OR g.grantee = 0 THEN false
-                  -- This database: another database's app role is looked for among what a role
-                  -- other than a superuser (a tenant never is one) granted.
-                  WHEN o_kind = 'database' AND g.grantor = o_owner THEN NOT dba_super AND coalesce((SELECT starts_with(s.description, 'postgrest-gen: app ')
+          OR (o_kind NOT IN ('tablespace', 'parameter', 'database') AND g.grantee <> 0 AND coalesce((SELECT starts_with(s.description, 'postgrest-gen: app ')
                            AND right(s.description, length(' in database ' || current_database()))
                                <> ' in database ' || current_database()
-                      FROM pg_shdescription s WHERE s.objoid = g.grantee AND s.classoid = 'pg_authid'::regclass), false)
-                  WHEN o_kind = 'database' THEN NOT coalesce((SELECT rolsuper FROM pg_roles WHERE oid = g.grantor), false) AND coalesce((SELECT starts_with(s.description, 'postgrest-gen: app ')
-                           AND right(s.description, length(' in database ' || current_database()))
-                               <> ' in database ' || current_database()
-                      FROM pg_shdescription s WHERE s.objoid = g.grantee AND s.classoid = 'pg_authid'::regclass), false)
-                  ELSE coalesce((SELECT starts_with(s.description, 'postgrest-gen: app ')
-                           AND right(s.description, length(' in database ' || current_database()))
-                               <> ' in database ' || current_database()
-                      FROM pg_shdescription s WHERE s.objoid = g.grantee AND s.classoid = 'pg_authid'::regclass), false) END;
+                      FROM pg_shdescription s WHERE s.objoid = g.grantee AND s.classoid = 'pg_authid'::regclass), false));
   END LOOP;
 END
 $acl$ \;
@@ -268,7 +256,7 @@ $lock$ \;
 -- when they carry postgrest-gen's marker (converged before) or hold nothing but what apply
 -- grants; they never own anything, and apply cannot reach other databases, so what they hold
 -- there is named instead of silently kept.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_preflight_d779ceb853aa32f3() RETURNS void LANGUAGE plpgsql AS $preflight$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_preflight_836446ff0bc781cc() RETURNS void LANGUAGE plpgsql AS $preflight$
 DECLARE
   -- The app's objects by oid (NULL when missing), from the transaction's settings: the
   -- session function _vars_fn looks them up once (simple expressions here, planned for
@@ -365,7 +353,7 @@ BEGIN
     -- What the privileges step will revoke: each entry acts as its object's owner (a plain
     -- REVOKE by a role with the owner's privileges) or as its grantor (SET ROLE).
     FOR r IN SELECT x.*, (SELECT rolsuper FROM pg_roles WHERE oid = x.grantor) AS grantor_super
-               FROM pg_temp.postgrest_gen_acl_bd358b0bc259e1c4('all', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected
+               FROM pg_temp.postgrest_gen_acl_1e7bd1639b432a57('all', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected
               ORDER BY x.kind, x.what, x.col, x.grantee, x.priv LOOP
       IF r.kind = 'parameter' OR r.grantor_super THEN
         problems := problems || format('role %s holds %s on %s, granted by a superuser, which only a superuser may revoke; as a superuser, run: %s;',
@@ -523,7 +511,7 @@ SELECT ro.rolname AS role, ro.oid AS role_id, d.deptype, coalesce(db.datname, ''
     END IF;
     -- Converged roles (the common case) skip the catalog-wide scan.
     IF present AND cardinality(unmarked) > 0 THEN
-      FOR r IN SELECT x.* FROM pg_temp.postgrest_gen_acl_bd358b0bc259e1c4('all', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x
+      FOR r IN SELECT x.* FROM pg_temp.postgrest_gen_acl_1e7bd1639b432a57('all', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x
                 WHERE NOT x.expected AND x.grantee = ANY(unmarked) ORDER BY x.grantee, x.what, x.priv
       LOOP
         problems := problems || format('role %s existed before postgrest-gen managed it and holds %s%s on %s (granted by %s); adopt it only once it holds nothing but what apply grants: %s;',
@@ -563,7 +551,7 @@ $preflight$ \;
 -- user code); a superuser's plain REVOKE acts as the owner already. Never as a non-superuser
 -- administrator itself: PostgreSQL would pick the grantor among the roles it inherits, which
 -- tenants can steer with grant options. CASCADE takes along what the role passed on.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_privileges_849ac8c4dcd2cb3f() RETURNS void LANGUAGE plpgsql AS $privileges$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_privileges_cdec558bf76f605b() RETURNS void LANGUAGE plpgsql AS $privileges$
 DECLARE
   -- The app's objects by oid (NULL when missing), from the transaction's settings: the
   -- session function _vars_fn looks them up once (simple expressions here, planned for
@@ -592,7 +580,7 @@ BEGIN
   -- that survives three passes stops the run instead of looping.
   FOR pass IN 1..4 LOOP
     seen := 0;
-    FOR r IN SELECT x.* FROM pg_temp.postgrest_gen_acl_bd358b0bc259e1c4('objects', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected
+    FOR r IN SELECT x.* FROM pg_temp.postgrest_gen_acl_1e7bd1639b432a57('objects', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected
               ORDER BY x.kind, x.what, x.col, x.grantee, x.priv
     LOOP
       seen := seen + 1;
@@ -747,7 +735,7 @@ $defaults$ \;
 -- so the writes take the database's postgrest-gen lock, and as the last writes before the
 -- checks: apps of different owners run side by side until here. A converged ACL is read and
 -- left without the lock.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_database_ce11cc004c76fb11() RETURNS void LANGUAGE plpgsql AS $database$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_database_4539a5233a97bb0c() RETURNS void LANGUAGE plpgsql AS $database$
 DECLARE
   -- The app's objects by oid (NULL when missing), from the transaction's settings: the
   -- session function _vars_fn looks them up once (simple expressions here, planned for
@@ -771,8 +759,11 @@ DECLARE
   r record;
   -- Read before the lock, and not again under it when nothing is to be revoked: only this
   -- app's runs change its roles' entries (a tenant's grant made meanwhile is like one made just
-  -- after the commit: verify reports it, the next apply revokes it).
-  unexpected boolean := EXISTS (SELECT FROM pg_temp.postgrest_gen_acl_bd358b0bc259e1c4('database', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected);
+  -- after the commit: verify reports it, the next apply revokes it). A new app's roles, made
+  -- in this transaction (see _lock), are in no entry yet: the ACL, an entry per app when the
+  -- database is shared, is not read through.
+  unexpected boolean := CASE WHEN current_setting('postgrest_gen.fresh') = 'true' THEN false
+    ELSE EXISTS (SELECT FROM pg_temp.postgrest_gen_acl_1e7bd1639b432a57('database', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected) END;
 BEGIN
   IF unexpected
      OR (present AND auth IS NOT NULL AND NOT coalesce((SELECT aclcontains(datacl, makeaclitem(auth, datdba, 'CONNECT', false)) FROM pg_database WHERE oid = this_db), false)) THEN
@@ -798,7 +789,7 @@ BEGIN
   -- that survives three passes stops the run instead of looping.
   FOR pass IN 1..4 LOOP
     seen := 0;
-    FOR r IN SELECT x.* FROM pg_temp.postgrest_gen_acl_bd358b0bc259e1c4('database', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected
+    FOR r IN SELECT x.* FROM pg_temp.postgrest_gen_acl_1e7bd1639b432a57('database', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected
               ORDER BY x.kind, x.what, x.col, x.grantee, x.priv
     LOOP
       seen := seen + 1;
@@ -940,13 +931,13 @@ END
 $drop_roles$ \;
 -- Runs the steps in order, in one call: one round trip for them all. The first that fails
 -- ends the transaction, so nothing of the app is left behind.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_run_steps_8af9c2f4a9890f48() RETURNS void LANGUAGE plpgsql AS $run_steps$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_run_steps_2c70932bfc64bb48() RETURNS void LANGUAGE plpgsql AS $run_steps$
 BEGIN
   PERFORM pg_temp.postgrest_gen_lock_313c7af34232114e();
-  PERFORM pg_temp.postgrest_gen_preflight_d779ceb853aa32f3();
-  PERFORM pg_temp.postgrest_gen_privileges_849ac8c4dcd2cb3f();
+  PERFORM pg_temp.postgrest_gen_preflight_836446ff0bc781cc();
+  PERFORM pg_temp.postgrest_gen_privileges_cdec558bf76f605b();
   PERFORM pg_temp.postgrest_gen_defaults_25ba46bf46142d64();
-  PERFORM pg_temp.postgrest_gen_database_ce11cc004c76fb11();
+  PERFORM pg_temp.postgrest_gen_database_4539a5233a97bb0c();
   PERFORM pg_temp.postgrest_gen_leftovers_08c3b8b638117e31();
   PERFORM pg_temp.postgrest_gen_drop_roles_6c9eb3c44322c582();
 END

@@ -14,8 +14,10 @@
 -- privileges included; and every entry whose grantee is a role postgrest-gen manages for
 -- another database's app (a tenant may grant to those; that app's apply cannot reach here)
 -- on what the app's owner owns here or is named in (the tenant acts as the owner: whatever it
--- grants carries the owner as the object's owner or as grantor), and on this database unless
--- a superuser granted it.
+-- grants carries the owner as the object's owner or as grantor). Not on this database: a
+-- database's ACL is in a catalog every database shares, where the grantee app's own run sees
+-- and revokes what names its roles, wherever it runs (and a shared database's ACL holds an
+-- entry per app, which every app would otherwise have to read through).
 -- The objects come from pg_shdepend, which records every role an ACL names (grantee and
 -- grantor alike) and every owner, looked up by the roles' oids: index lookups, never a pass
 -- over a catalog, so an app's cost does not grow with the number of apps. A table found stands
@@ -28,7 +30,7 @@
 -- INSERT, UPDATE, DELETE; USAGE on sequences), routines (EXECUTE) and the owner's default
 -- privileges there. Everything else is revoked with `revoke`, run as `grantor` (for a default
 -- privilege the grantor is its FOR ROLE). `label` names the entry in messages.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_acl_bd358b0bc259e1c4(part text, app_roles oid[], owner oid, auth oid, api_roles oid[], schemas oid[], declared jsonb, present boolean, this_db oid) RETURNS TABLE (kind text, what text, col name, owner_id oid, grantor oid, grantee oid, priv text, is_grantable boolean, label text, revoke text, expected boolean) LANGUAGE plpgsql AS $acl$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_acl_1e7bd1639b432a57(part text, app_roles oid[], owner oid, auth oid, api_roles oid[], schemas oid[], declared jsonb, present boolean, this_db oid) RETURNS TABLE (kind text, what text, col name, owner_id oid, grantor oid, grantee oid, priv text, is_grantable boolean, label text, revoke text, expected boolean) LANGUAGE plpgsql AS $acl$
 DECLARE
   t record;
   o_kind text;
@@ -40,8 +42,6 @@ DECLARE
   o_relkind "char";
   o_col name;
   o_scope text;
-  -- This database's owner is a superuser: what it granted is no tenant's doing.
-  dba_super boolean;
 BEGIN
   FOR t IN
     -- What names the app's roles here or on shared objects, and the owner's objects and grants
@@ -65,7 +65,6 @@ BEGIN
     IF t.classid = 'pg_database'::regclass THEN
       SELECT 'database', oid, datdba, datacl, format('DATABASE %I', datname)
         INTO o_kind, o_id, o_owner, o_acl, o_what FROM pg_database WHERE oid = t.objid;
-      dba_super := (SELECT rolsuper FROM pg_roles WHERE oid = o_owner);
     ELSIF t.classid = 'pg_class'::regclass AND t.objsubid = 0 THEN
       SELECT 'relation', oid, relowner, relacl, CASE relkind WHEN 'S' THEN 'SEQUENCE ' ELSE 'TABLE ' END || oid::regclass::text,
              relnamespace, relkind
@@ -141,21 +140,10 @@ BEGIN
                    AND (declared -> g.grantee::text) ? g.privilege_type)), false)
         FROM aclexplode(nullif(array_cat(o_acl, '{}'::aclitem[]), '{}')) g
        WHERE g.grantee = ANY(app_roles)
-          OR CASE WHEN o_kind IN ('tablespace', 'parameter') OR (o_kind = 'database' AND o_id <> this_db) OR g.grantee = 0 THEN false
-                  -- This database: another database's app role is looked for among what a role
-                  -- other than a superuser (a tenant never is one) granted.
-                  WHEN o_kind = 'database' AND g.grantor = o_owner THEN NOT dba_super AND coalesce((SELECT starts_with(s.description, 'postgrest-gen: app ')
+          OR (o_kind NOT IN ('tablespace', 'parameter', 'database') AND g.grantee <> 0 AND coalesce((SELECT starts_with(s.description, 'postgrest-gen: app ')
                            AND right(s.description, length(' in database ' || current_database()))
                                <> ' in database ' || current_database()
-                      FROM pg_shdescription s WHERE s.objoid = g.grantee AND s.classoid = 'pg_authid'::regclass), false)
-                  WHEN o_kind = 'database' THEN NOT coalesce((SELECT rolsuper FROM pg_roles WHERE oid = g.grantor), false) AND coalesce((SELECT starts_with(s.description, 'postgrest-gen: app ')
-                           AND right(s.description, length(' in database ' || current_database()))
-                               <> ' in database ' || current_database()
-                      FROM pg_shdescription s WHERE s.objoid = g.grantee AND s.classoid = 'pg_authid'::regclass), false)
-                  ELSE coalesce((SELECT starts_with(s.description, 'postgrest-gen: app ')
-                           AND right(s.description, length(' in database ' || current_database()))
-                               <> ' in database ' || current_database()
-                      FROM pg_shdescription s WHERE s.objoid = g.grantee AND s.classoid = 'pg_authid'::regclass), false) END;
+                      FROM pg_shdescription s WHERE s.objoid = g.grantee AND s.classoid = 'pg_authid'::regclass), false));
   END LOOP;
 END
 $acl$ \;
@@ -228,7 +216,14 @@ BEGIN
   RETURN '';
 END
 $vars$ \;
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_verify_caaa00e25a4f67dd() RETURNS void LANGUAGE plpgsql AS $verify$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_verify_f37eabb8f1bdfe95() RETURNS void LANGUAGE plpgsql AS $verify$
+BEGIN
+  -- The file must run in the app's own database (a wrong -d would grant in the wrong place).
+  IF current_database() <> current_setting('postgrest_gen.database') THEN
+    RAISE EXCEPTION 'postgrest-gen: connected to database "%", but app "%" lives in "%"',
+      current_database(), current_setting('postgrest_gen.app'), current_setting('postgrest_gen.database')
+      USING HINT = format('Run: psql -X -v ON_ERROR_STOP=1 -d %I -f verify.sql', current_setting('postgrest_gen.database'));
+  END IF;
 DECLARE
   -- The app's objects by oid (NULL when missing), from the transaction's settings: the
   -- session function _vars_fn looks them up once (simple expressions here, planned for
@@ -258,12 +253,6 @@ DECLARE
   owner_row record;
   r record;
 BEGIN
-  -- The file must run in the app's own database (a wrong -d would grant in the wrong place).
-  IF current_database() <> current_setting('postgrest_gen.database') THEN
-    RAISE EXCEPTION 'postgrest-gen: connected to database "%", but app "%" lives in "%"',
-      current_database(), current_setting('postgrest_gen.app'), current_setting('postgrest_gen.database')
-      USING HINT = format('Run: psql -X -v ON_ERROR_STOP=1 -d %I -f verify.sql', current_setting('postgrest_gen.database'));
-  END IF;
   IF NOT present THEN
     FOR r IN SELECT rolname FROM pg_roles WHERE oid = ANY(app_roles) ORDER BY 1 LOOP
       problems := problems || format('role %s still exists (app is absent; run purge.sql)', r.rolname);
@@ -479,7 +468,7 @@ SELECT ro.rolname AS role, ro.oid AS role_id, d.deptype, coalesce(db.datname, ''
     END LOOP;
   END IF;
 
-  FOR r IN SELECT x.* FROM pg_temp.postgrest_gen_acl_bd358b0bc259e1c4('all', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected
+  FOR r IN SELECT x.* FROM pg_temp.postgrest_gen_acl_1e7bd1639b432a57('all', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected
             ORDER BY x.grantee, x.what, x.col, x.priv LOOP
     problems := problems || format('unexpected privilege: %s holds %s%s on %s (granted by %s%s)', r.grantee::regrole, r.priv,
       CASE WHEN r.col IS NULL THEN '' ELSE format(' (%I)', r.col) END, r.label, r.grantor::regrole, CASE WHEN r.is_grantable THEN ', with grant option' ELSE '' END);
@@ -489,6 +478,7 @@ SELECT ro.rolname AS role, ro.oid AS role_id, d.deptype, coalesce(db.datname, ''
       cardinality(problems), E'\n  - ' || array_to_string(ARRAY(SELECT regexp_replace(p, '[[:cntrl:]]', '?', 'g') FROM unnest(problems) WITH ORDINALITY u(p, i) ORDER BY i), E'\n  - ')
       USING HINT = 'Run apply.sql (or purge.sql for an absent app) to converge. What is named in another database, or owned by a role, apply cannot change: revoke or reassign it there (pin SET search_path = pg_catalog, pg_temp first in a tenant database).';
   END IF;
+END;
 END
 $verify$;
 
