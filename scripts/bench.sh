@@ -93,6 +93,19 @@ versions() { for db in $(cut -f3 out/sql-plan.tsv | grep -v '^#' | sort -u); do 
   UNION ALL SELECT xmin::text || oid FROM pg_default_acl) s(x);"; done | psql -X -q -At -d postgres; }
 load() { cut -d' ' -f1 /proc/loadavg; }
 timed() { local s e; s=$(date +%s.%N); "$@" > /dev/null; e=$(date +%s.%N); awk -v s="$s" -v e="$e" 'BEGIN { print e - s }'; }
+# The floor under any run: as many sessions as the runner opens (APPLY_JOBS, default 4), each
+# walking its share of the databases with \connect and running SELECT 1 there. One database
+# per app means a backend and a password (SCRAM) login per app, whatever the scripts do.
+floor() {
+  local j=${APPLY_JOBS:-4} i
+  cut -f3 out/sql-plan.tsv | grep -v '^#' | sort -u > dbs.txt
+  for ((i = 0; i < j; i++)); do
+    awk -v j="$j" -v i="$i" 'NR % j == i { print "\\connect " $1; print "SELECT 1;" }' dbs.txt > "floor$i.sql"
+  done
+  for ((i = 0; i < j; i++)); do psql -X -q -At -d postgres -f "floor$i.sql" > /dev/null & done
+  wait
+}
+connect=$(timed floor)
 l1=$(load); first=$(timed make -s -C "$REPO" apply-sql OUT="$PWD/out")
 analyze
 before=$(versions)
@@ -101,13 +114,13 @@ l2=$(load); again=$(timed make -s -C "$REPO" apply-sql OUT="$PWD/out")
 l3=$(load); verify=$(timed make -s -C "$REPO" verify OUT="$PWD/out")
 n=$(grep -vc '^#' out/sql-plan.tsv)
 per() { awk -v t="$1" -v n="$n" 'BEGIN { printf "%.1f", 1000 * t / n }'; }
-printf '| %s | %s | %s | %.2f s | %.2f s | %s | %.2f s | %s / %s / %s ms | %s / %s / %s |\n' "$n" "$NAME" \
+printf '| %s | %s | %s | %.2f s | %.2f s | %s | %.2f s | %s / %s / %s ms | %.2f s | %s / %s / %s |\n' "$n" "$NAME" \
   "$(psql -X -At -c 'show server_version' postgres | cut -d' ' -f1)" "$first" "$again" "$changes" "$verify" \
-  "$(per "$first")" "$(per "$again")" "$(per "$verify")" "$l1" "$l2" "$l3"
+  "$(per "$first")" "$(per "$again")" "$(per "$verify")" "$connect" "$l1" "$l2" "$l3"
 SH
   NAME=$2 REPO="$repo" "$repo/scripts/with-pg.sh" "$3" bash -c "cd \"$d\" && bash run.sh" 2>/dev/null | grep '^|'
 }
-printf '\n| apps | layout | PostgreSQL | first apply | re-apply | catalog rows written by the re-apply | verify | per app (first / re-apply / verify) | load average before each |\n| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n'
+printf '\n| apps | layout | PostgreSQL | first apply | re-apply | catalog rows written by the re-apply | verify | per app (first / re-apply / verify) | connections alone (floor) | load average before each |\n| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n'
 for n in ${SQL_SIZES-100 1000}; do
   for v in ${PG_VERSIONS-15 17}; do
     for layout in ${LAYOUTS-shared separate}; do

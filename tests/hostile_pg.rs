@@ -1748,3 +1748,263 @@ fn fresh_path_with_every_role_made_during_the_lock_wait_grants_nothing_live() {
         );
     }
 }
+
+/// The grant on the host's database reaches the grantee through a grant
+/// option of pg_database_owner (which the host is, in its database only): the grantor is
+/// neither the host nor an app role. The grantee app's verify must name it, and its apply, run
+/// by a superuser and by a hosted administrator from the grantee's own database, must revoke it.
+#[test]
+fn cotenant_database_grant_through_pg_database_owner_is_revoked_by_the_grantee_live() {
+    let pg = Pg::require();
+    let pg16 = pg
+        .sql("postgres", "SHOW server_version_num")
+        .parse::<i32>()
+        .unwrap()
+        >= 160000;
+    let admin_pw = "platform-admin-pw-1";
+    pg.sql(
+        "postgres",
+        "DROP ROLE IF EXISTS pd_admin; CREATE ROLE pd_admin LOGIN CREATEROLE CREATEDB PASSWORD 'platform-admin-pw-1'",
+    );
+    let ws =
+        Workspace::new("[apps.pdv]\ndatabase = \"pdv_db\"\n[apps.pdh]\ndatabase = \"pdh_db\"\n");
+    ws.ok(&["build"]);
+    tenant(&pg, "pdv_db", "pdv");
+    tenant(&pg, "pdh_db", "pdh");
+    let opts = if pg16 {
+        " WITH INHERIT TRUE, SET TRUE"
+    } else {
+        ""
+    };
+    for o in ["pdv", "pdh"] {
+        pg.sql("postgres", &format!("GRANT {o} TO pd_admin{opts}"));
+    }
+    let as_admin = |db: &str, f: &std::path::Path| pg.try_file_as("pd_admin", admin_pw, db, f);
+    // Hosted first: the roles are then the hosted administrator's (PostgreSQL 16+ gives ADMIN to
+    // their creator only).
+    for hosted in [true, false] {
+        for (app, db) in [("pdv", "pdv_db"), ("pdh", "pdh_db")] {
+            if hosted {
+                as_admin(db, &file(&ws, app, "apply.sql"))
+                    .unwrap_or_else(|e| panic!("hosted apply of {app}: {e}"));
+            } else {
+                pg.file(db, &file(&ws, app, "apply.sql"));
+            }
+        }
+        as_tenant(
+            &pg,
+            "pdh",
+            "pdh_db",
+            "GRANT CONNECT, TEMPORARY ON DATABASE pdh_db TO pg_database_owner WITH GRANT OPTION;
+             SET ROLE pg_database_owner;
+             GRANT CONNECT, TEMPORARY ON DATABASE pdh_db TO pdv_authenticator, pdv_web_anon;
+             RESET ROLE;",
+        );
+        let drift = pg
+            .try_file("pdv_db", &file(&ws, "pdv", "verify.sql"))
+            .unwrap_err();
+        for e in [
+            "pdv_authenticator holds CONNECT on DATABASE pdh_db (granted by pg_database_owner)",
+            "pdv_web_anon holds TEMPORARY on DATABASE pdh_db (granted by pg_database_owner)",
+        ] {
+            assert!(
+                drift.contains(e),
+                "hosted={hosted}: verify misses {e:?}:\n{drift}"
+            );
+        }
+        if hosted {
+            as_admin("pdv_db", &file(&ws, "pdv", "apply.sql"))
+                .unwrap_or_else(|e| panic!("hosted apply of the grantee: {e}"));
+        } else {
+            pg.file("pdv_db", &file(&ws, "pdv", "apply.sql"));
+        }
+        pg.file("pdv_db", &file(&ws, "pdv", "verify.sql"));
+        pg.file("pdh_db", &file(&ws, "pdh", "verify.sql"));
+        let left = pg.sql(
+            "postgres",
+            "SELECT count(*) FROM pg_database d, aclexplode(d.datacl) g
+              WHERE d.datname = 'pdh_db' AND g.grantee::regrole::text LIKE 'pdv%'",
+        );
+        assert_eq!(left, "0", "hosted={hosted}");
+        as_tenant(
+            &pg,
+            "pdh",
+            "pdh_db",
+            "REVOKE ALL ON DATABASE pdh_db FROM pg_database_owner CASCADE",
+        );
+    }
+}
+
+/// One database shared by three apps, owned by the tenant of one of them (A). A grants on the database itself to co-tenant B's roles (with grant option) and to
+/// another database's app X's authenticator; then a new app C (the fresh path, which no longer
+/// reads the database's ACL) is applied there. Every app's verify must report exactly its own
+/// roles' entries, C must converge, and B's and X's applies must leave the ACL with only what
+/// apply grants.
+#[test]
+fn tenant_owned_shared_database_grants_to_cotenants_and_a_new_app_live() {
+    let pg = Pg::require();
+    let db = "tsh_db";
+    for d in [db, "tsx_db"] {
+        pg.sql(
+            "postgres",
+            &format!("DROP DATABASE IF EXISTS {d} WITH (FORCE)"),
+        );
+    }
+    pg.sql(
+        "postgres",
+        "DROP ROLE IF EXISTS tsb_own, tsc_own; CREATE ROLE tsb_own NOLOGIN; CREATE ROLE tsc_own NOLOGIN",
+    );
+    tenant(&pg, db, "tsa_own");
+    tenant(&pg, "tsx_db", "tsx_own");
+    pg.sql(
+        db,
+        "CREATE SCHEMA api_b AUTHORIZATION tsb_own; CREATE SCHEMA api_c AUTHORIZATION tsc_own;",
+    );
+    let ws = Workspace::new(
+        "[apps.tsa]\ndatabase = \"tsh_db\"\nowner = \"tsa_own\"\nschemas = [\"api_v1\"]\n\n\
+         [apps.tsb]\ndatabase = \"tsh_db\"\nowner = \"tsb_own\"\nschemas = [\"api_b\"]\n\n\
+         [apps.tsc]\ndatabase = \"tsh_db\"\nowner = \"tsc_own\"\nschemas = [\"api_c\"]\n\n\
+         [apps.tsx]\ndatabase = \"tsx_db\"\nowner = \"tsx_own\"\n",
+    );
+    ws.ok(&["build"]);
+    for (app, d) in [("tsa", db), ("tsb", db), ("tsx", "tsx_db")] {
+        pg.file(d, &file(&ws, app, "apply.sql"));
+    }
+    as_tenant(
+        &pg,
+        "tsa_own",
+        db,
+        "GRANT CONNECT, CREATE, TEMPORARY ON DATABASE tsh_db TO tsb_authenticator WITH GRANT OPTION;
+         GRANT CREATE, TEMPORARY ON DATABASE tsh_db TO tsb_web_anon;
+         GRANT CONNECT, TEMPORARY ON DATABASE tsh_db TO tsx_authenticator, tsx_web_anon;",
+    );
+    // C is new: its roles appear only now; the fresh path must still converge.
+    pg.file(db, &file(&ws, "tsc", "apply.sql"));
+    pg.file(db, &file(&ws, "tsc", "verify.sql"));
+    pg.file(db, &file(&ws, "tsa", "verify.sql"));
+    let b = pg
+        .try_file(db, &file(&ws, "tsb", "verify.sql"))
+        .unwrap_err();
+    assert!(
+        b.contains("tsb_web_anon holds CREATE on DATABASE tsh_db"),
+        "{b}"
+    );
+    assert!(
+        b.contains("tsb_authenticator holds CREATE on DATABASE tsh_db"),
+        "{b}"
+    );
+    let x = pg
+        .try_file("tsx_db", &file(&ws, "tsx", "verify.sql"))
+        .unwrap_err();
+    assert!(
+        x.contains("tsx_authenticator holds CONNECT on DATABASE tsh_db"),
+        "{x}"
+    );
+    assert!(
+        x.contains("tsx_web_anon holds TEMPORARY on DATABASE tsh_db"),
+        "{x}"
+    );
+    pg.file(db, &file(&ws, "tsb", "apply.sql"));
+    pg.file("tsx_db", &file(&ws, "tsx", "apply.sql"));
+    for (app, d) in [("tsa", db), ("tsb", db), ("tsc", db), ("tsx", "tsx_db")] {
+        pg.file(d, &file(&ws, app, "verify.sql"));
+    }
+    let acl = pg.sql(
+        "postgres",
+        "SELECT string_agg(e, ',' ORDER BY e) FROM (
+           SELECT g.grantee::regrole::text || ':' || g.privilege_type || ':' || g.is_grantable AS e
+             FROM pg_database d, aclexplode(d.datacl) g
+            WHERE d.datname = 'tsh_db' AND g.grantee::regrole::text ~ '^ts[abcx]_(authenticator|web_anon)$') s",
+    );
+    assert_eq!(
+        acl,
+        "tsa_authenticator:CONNECT:false,tsb_authenticator:CONNECT:false,tsc_authenticator:CONNECT:false"
+    );
+}
+
+/// Hosted PostgreSQL: app V lives in a database the platform owns (its authenticator's
+/// CONNECT is in place, so the administrator no longer acts as that database's owner). Tenant
+/// H, in its own database, grants itself (as pg_database_owner, which it is there) a grant
+/// option on CONNECT and passes CONNECT on to V's authenticator. Only V's own run looks at that
+/// entry (the database's ACL is in a shared catalog), and it cannot act as pg_database_owner
+/// outside H's database: it revokes pg_database_owner's grant option as H instead, whose
+/// CASCADE takes the entry along. V's apply converges; nothing of H's is needed from a
+/// superuser.
+#[test]
+fn cotenant_database_grant_through_pg_database_owner_blocks_a_platform_database_apps_hosted_apply_live(
+) {
+    let pg = Pg::require();
+    let pg16 = pg
+        .sql("postgres", "SHOW server_version_num")
+        .parse::<i32>()
+        .unwrap()
+        >= 160000;
+    let admin_pw = "platform-admin-pw-1";
+    pg.sql("postgres", "DROP DATABASE IF EXISTS pds_db WITH (FORCE)");
+    pg.sql(
+        "postgres",
+        "DROP ROLE IF EXISTS pdsv_authenticator, pdsv_web_anon, pdsh_authenticator, pdsh_web_anon, pds_admin, pds_dbowner, pdsv_own;
+         CREATE ROLE pds_admin LOGIN CREATEROLE CREATEDB PASSWORD 'platform-admin-pw-1';
+         CREATE ROLE pds_dbowner NOLOGIN; CREATE ROLE pdsv_own NOLOGIN;",
+    );
+    pg.sql("postgres", "CREATE DATABASE pds_db OWNER pds_dbowner");
+    pg.sql(
+        "pds_db",
+        "CREATE SCHEMA api_v1 AUTHORIZATION pdsv_own; SET ROLE pdsv_own;
+         CREATE VIEW api_v1.v AS SELECT 1 AS x; RESET ROLE;",
+    );
+    tenant(&pg, "pdsh_db", "pdsh");
+    let opts = if pg16 {
+        " WITH INHERIT TRUE, SET TRUE"
+    } else {
+        ""
+    };
+    for o in ["pdsv_own", "pdsh", "pds_dbowner"] {
+        pg.sql("postgres", &format!("GRANT {o} TO pds_admin{opts}"));
+    }
+    let ws = Workspace::new(
+        "[apps.pdsv]\ndatabase = \"pds_db\"\nowner = \"pdsv_own\"\n[apps.pdsh]\ndatabase = \"pdsh_db\"\n",
+    );
+    ws.ok(&["build"]);
+    let as_admin = |db: &str, f: &std::path::Path| pg.try_file_as("pds_admin", admin_pw, db, f);
+    for (app, db) in [("pdsv", "pds_db"), ("pdsh", "pdsh_db")] {
+        as_admin(db, &file(&ws, app, "apply.sql"))
+            .unwrap_or_else(|e| panic!("hosted apply of {app}: {e}"));
+    }
+    // CONNECT is in place: the platform takes back the administrator's use of its database's
+    // owner, and app V still converges without it.
+    pg.sql("postgres", "REVOKE pds_dbowner FROM pds_admin");
+    as_admin("pds_db", &file(&ws, "pdsv", "apply.sql"))
+        .unwrap_or_else(|e| panic!("converged hosted apply of pdsv: {e}"));
+    as_tenant(
+        &pg,
+        "pdsh",
+        "pdsh_db",
+        "GRANT CONNECT ON DATABASE pdsh_db TO pg_database_owner WITH GRANT OPTION;
+         SET ROLE pg_database_owner;
+         GRANT CONNECT ON DATABASE pdsh_db TO pdsv_authenticator;
+         RESET ROLE;",
+    );
+    // The host's own verify and apply are clean (the entry is no longer theirs)...
+    as_admin("pdsh_db", &file(&ws, "pdsh", "apply.sql")).unwrap();
+    as_admin("pdsh_db", &file(&ws, "pdsh", "verify.sql")).unwrap();
+    // ...and the grantee's apply, the only run that looks at it, revokes it as H.
+    let applied = as_admin("pds_db", &file(&ws, "pdsv", "apply.sql"));
+    let left = pg.sql(
+        "postgres",
+        "SELECT count(*) FROM pg_database d, aclexplode(d.datacl) g
+          WHERE d.datname = 'pdsh_db' AND g.grantee = 'pdsv_authenticator'::regrole",
+    );
+    // Clean up the cluster-wide state before asserting.
+    as_tenant(
+        &pg,
+        "pdsh",
+        "pdsh_db",
+        "REVOKE ALL ON DATABASE pdsh_db FROM pg_database_owner CASCADE",
+    );
+    assert!(
+        applied.is_ok() && left == "0",
+        "tenant pdsh's grant on its own database holds back app pdsv's hosted apply (entries left: {left}):\n{}",
+        applied.err().unwrap_or_default()
+    );
+}

@@ -28,9 +28,13 @@
 -- CONNECT on this database for the authenticator; for each role PostgREST switches to, USAGE
 -- on each exposed schema and its declared privileges on the schema's relations (SELECT,
 -- INSERT, UPDATE, DELETE; USAGE on sequences), routines (EXECUTE) and the owner's default
--- privileges there. Everything else is revoked with `revoke`, run as `grantor` (for a default
--- privilege the grantor is its FOR ROLE). `label` names the entry in messages.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_acl_1e7bd1639b432a57(part text, app_roles oid[], owner oid, auth oid, api_roles oid[], schemas oid[], declared jsonb, present boolean, this_db oid) RETURNS TABLE (kind text, what text, col name, owner_id oid, grantor oid, grantee oid, priv text, is_grantable boolean, label text, revoke text, expected boolean) LANGUAGE plpgsql AS $acl$
+-- privileges there. Everything else is revoked with `revoke`, run as `revoke_as`: the grantor
+-- (for a default privilege, its FOR ROLE). Except on another database's ACL what
+-- pg_database_owner granted: that role stands for the owner of the database a session is in,
+-- so from here nobody but a superuser can act as it. Its grant option there, which that
+-- database's owner (the tenant) gave it, is revoked instead, as that owner: CASCADE takes what
+-- it granted along. `label` names the entry in messages.
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_acl_e90f3c50044efa15(part text, app_roles oid[], owner oid, auth oid, api_roles oid[], schemas oid[], declared jsonb, present boolean, this_db oid) RETURNS TABLE (kind text, what text, col name, owner_id oid, grantor oid, grantee oid, priv text, is_grantable boolean, label text, revoke text, revoke_as oid, expected boolean) LANGUAGE plpgsql AS $acl$
 DECLARE
   t record;
   o_kind text;
@@ -119,11 +123,15 @@ BEGIN
     RETURN QUERY
       SELECT o_kind, o_what, o_col, o_owner, g.grantor, g.grantee, g.privilege_type, g.is_grantable,
              coalesce(o_scope || ' ON ', '') || o_what,
-             CASE WHEN o_scope IS NULL
+             CASE WHEN o_kind = 'database' AND o_id <> this_db AND g.grantor = 'pg_database_owner'::regrole
+               THEN format('REVOKE GRANT OPTION FOR %s ON %s FROM pg_database_owner CASCADE', g.privilege_type, o_what)
+               WHEN o_scope IS NULL
                THEN format('REVOKE %s%s ON %s FROM %s CASCADE', g.privilege_type,
                            CASE WHEN o_col IS NULL THEN '' ELSE format(' (%I)', o_col) END, o_what, g.grantee::regrole)
                ELSE format('ALTER %s REVOKE %s ON %s FROM %s', o_scope, g.privilege_type, o_what, g.grantee::regrole)
              END,
+             CASE WHEN o_kind = 'database' AND o_id <> this_db AND g.grantor = 'pg_database_owner'::regrole
+               THEN o_owner ELSE g.grantor END,
              coalesce(present AND NOT g.is_grantable AND g.grantor = o_owner AND o_col IS NULL AND (
                   (o_kind = 'database' AND o_id = this_db AND g.grantee = auth AND g.privilege_type = 'CONNECT')
                OR (o_kind = 'schema' AND o_id = ANY(schemas) AND g.grantee = ANY(api_roles) AND g.privilege_type = 'USAGE')
@@ -256,7 +264,7 @@ $lock$ \;
 -- when they carry postgrest-gen's marker (converged before) or hold nothing but what apply
 -- grants; they never own anything, and apply cannot reach other databases, so what they hold
 -- there is named instead of silently kept.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_preflight_836446ff0bc781cc() RETURNS void LANGUAGE plpgsql AS $preflight$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_preflight_60fe03758fc464c9() RETURNS void LANGUAGE plpgsql AS $preflight$
 DECLARE
   -- The app's objects by oid (NULL when missing), from the transaction's settings: the
   -- session function _vars_fn looks them up once (simple expressions here, planned for
@@ -353,16 +361,16 @@ BEGIN
     -- What the privileges step will revoke: each entry acts as its object's owner (a plain
     -- REVOKE by a role with the owner's privileges) or as its grantor (SET ROLE).
     FOR r IN SELECT x.*, (SELECT rolsuper FROM pg_roles WHERE oid = x.grantor) AS grantor_super
-               FROM pg_temp.postgrest_gen_acl_1e7bd1639b432a57('all', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected
+               FROM pg_temp.postgrest_gen_acl_e90f3c50044efa15('all', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected
               ORDER BY x.kind, x.what, x.col, x.grantee, x.priv LOOP
       IF r.kind = 'parameter' OR r.grantor_super THEN
         problems := problems || format('role %s holds %s on %s, granted by a superuser, which only a superuser may revoke; as a superuser, run: %s;',
           r.grantee::regrole, r.priv, r.label, r.revoke);
-      ELSIF NOT pg_has_role(current_user, r.grantor, act) AND NOT (r.grantor = ANY(app_roles)) THEN
+      ELSIF NOT pg_has_role(current_user, r.revoke_as, act) AND NOT (r.grantor = ANY(app_roles)) THEN
         -- (What an app role granted goes with the CASCADE of that role's own revoke.)
         problems := problems || format('role %s holds %s on %s granted by %s; it is revoked as %s: have %s run: %s; or let the administrator act as it: GRANT %s TO %I%s;',
-          r.grantee::regrole, r.priv, r.label, r.grantor::regrole, r.grantor::regrole, r.grantor::regrole, r.revoke,
-          r.grantor::regrole, current_user, act_options);
+          r.grantee::regrole, r.priv, r.label, r.grantor::regrole, r.revoke_as::regrole, r.revoke_as::regrole, r.revoke,
+          r.revoke_as::regrole, current_user, act_options);
       END IF;
     END LOOP;
     -- Memberships the membership step will revoke (PostgreSQL 16+ records who granted each,
@@ -511,7 +519,7 @@ SELECT ro.rolname AS role, ro.oid AS role_id, d.deptype, coalesce(db.datname, ''
     END IF;
     -- Converged roles (the common case) skip the catalog-wide scan.
     IF present AND cardinality(unmarked) > 0 THEN
-      FOR r IN SELECT x.* FROM pg_temp.postgrest_gen_acl_1e7bd1639b432a57('all', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x
+      FOR r IN SELECT x.* FROM pg_temp.postgrest_gen_acl_e90f3c50044efa15('all', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x
                 WHERE NOT x.expected AND x.grantee = ANY(unmarked) ORDER BY x.grantee, x.what, x.priv
       LOOP
         problems := problems || format('role %s existed before postgrest-gen managed it and holds %s%s on %s (granted by %s); adopt it only once it holds nothing but what apply grants: %s;',
@@ -551,7 +559,7 @@ $preflight$ \;
 -- user code); a superuser's plain REVOKE acts as the owner already. Never as a non-superuser
 -- administrator itself: PostgreSQL would pick the grantor among the roles it inherits, which
 -- tenants can steer with grant options. CASCADE takes along what the role passed on.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_privileges_cdec558bf76f605b() RETURNS void LANGUAGE plpgsql AS $privileges$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_privileges_d058e607b8655492() RETURNS void LANGUAGE plpgsql AS $privileges$
 DECLARE
   -- The app's objects by oid (NULL when missing), from the transaction's settings: the
   -- session function _vars_fn looks them up once (simple expressions here, planned for
@@ -580,7 +588,7 @@ BEGIN
   -- that survives three passes stops the run instead of looping.
   FOR pass IN 1..4 LOOP
     seen := 0;
-    FOR r IN SELECT x.* FROM pg_temp.postgrest_gen_acl_1e7bd1639b432a57('objects', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected
+    FOR r IN SELECT x.* FROM pg_temp.postgrest_gen_acl_e90f3c50044efa15('objects', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected
               ORDER BY x.kind, x.what, x.col, x.grantee, x.priv
     LOOP
       seen := seen + 1;
@@ -594,12 +602,12 @@ BEGIN
         -- object's schema (which its owner may lack: a schema someone else owns).
         EXECUTE r.revoke;
       ELSE
-        EXECUTE format('SET LOCAL ROLE %s', r.grantor::regrole);
+        EXECUTE format('SET LOCAL ROLE %s', r.revoke_as::regrole);
         BEGIN
           EXECUTE r.revoke;
         EXCEPTION WHEN insufficient_privilege THEN
-          RAISE EXCEPTION 'postgrest-gen: app "%": % cannot be made as its grantor %, nothing was changed: %',
-            current_setting('postgrest_gen.app'), r.revoke, r.grantor::regrole, SQLERRM
+          RAISE EXCEPTION 'postgrest-gen: app "%": % cannot be made as %, nothing was changed: %',
+            current_setting('postgrest_gen.app'), r.revoke, r.revoke_as::regrole, SQLERRM
             USING HINT = 'The grantor cannot reach the object (no USAGE on its schema, say): have a superuser or the grantor, given that access, revoke it, then re-run.';
         END;
         SET LOCAL ROLE NONE;
@@ -735,7 +743,7 @@ $defaults$ \;
 -- so the writes take the database's postgrest-gen lock, and as the last writes before the
 -- checks: apps of different owners run side by side until here. A converged ACL is read and
 -- left without the lock.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_database_4539a5233a97bb0c() RETURNS void LANGUAGE plpgsql AS $database$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_database_be64cbbcc1512bf2() RETURNS void LANGUAGE plpgsql AS $database$
 DECLARE
   -- The app's objects by oid (NULL when missing), from the transaction's settings: the
   -- session function _vars_fn looks them up once (simple expressions here, planned for
@@ -763,7 +771,7 @@ DECLARE
   -- in this transaction (see _lock), are in no entry yet: the ACL, an entry per app when the
   -- database is shared, is not read through.
   unexpected boolean := CASE WHEN current_setting('postgrest_gen.fresh') = 'true' THEN false
-    ELSE EXISTS (SELECT FROM pg_temp.postgrest_gen_acl_1e7bd1639b432a57('database', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected) END;
+    ELSE EXISTS (SELECT FROM pg_temp.postgrest_gen_acl_e90f3c50044efa15('database', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected) END;
 BEGIN
   IF unexpected
      OR (present AND auth IS NOT NULL AND NOT coalesce((SELECT aclcontains(datacl, makeaclitem(auth, datdba, 'CONNECT', false)) FROM pg_database WHERE oid = this_db), false)) THEN
@@ -789,7 +797,7 @@ BEGIN
   -- that survives three passes stops the run instead of looping.
   FOR pass IN 1..4 LOOP
     seen := 0;
-    FOR r IN SELECT x.* FROM pg_temp.postgrest_gen_acl_1e7bd1639b432a57('database', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected
+    FOR r IN SELECT x.* FROM pg_temp.postgrest_gen_acl_e90f3c50044efa15('database', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected
               ORDER BY x.kind, x.what, x.col, x.grantee, x.priv
     LOOP
       seen := seen + 1;
@@ -803,12 +811,12 @@ BEGIN
         -- object's schema (which its owner may lack: a schema someone else owns).
         EXECUTE r.revoke;
       ELSE
-        EXECUTE format('SET LOCAL ROLE %s', r.grantor::regrole);
+        EXECUTE format('SET LOCAL ROLE %s', r.revoke_as::regrole);
         BEGIN
           EXECUTE r.revoke;
         EXCEPTION WHEN insufficient_privilege THEN
-          RAISE EXCEPTION 'postgrest-gen: app "%": % cannot be made as its grantor %, nothing was changed: %',
-            current_setting('postgrest_gen.app'), r.revoke, r.grantor::regrole, SQLERRM
+          RAISE EXCEPTION 'postgrest-gen: app "%": % cannot be made as %, nothing was changed: %',
+            current_setting('postgrest_gen.app'), r.revoke, r.revoke_as::regrole, SQLERRM
             USING HINT = 'The grantor cannot reach the object (no USAGE on its schema, say): have a superuser or the grantor, given that access, revoke it, then re-run.';
         END;
         SET LOCAL ROLE NONE;
@@ -931,13 +939,13 @@ END
 $drop_roles$ \;
 -- Runs the steps in order, in one call: one round trip for them all. The first that fails
 -- ends the transaction, so nothing of the app is left behind.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_run_steps_2c70932bfc64bb48() RETURNS void LANGUAGE plpgsql AS $run_steps$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_run_steps_a02926e2749fb7e4() RETURNS void LANGUAGE plpgsql AS $run_steps$
 BEGIN
   PERFORM pg_temp.postgrest_gen_lock_313c7af34232114e();
-  PERFORM pg_temp.postgrest_gen_preflight_836446ff0bc781cc();
-  PERFORM pg_temp.postgrest_gen_privileges_cdec558bf76f605b();
+  PERFORM pg_temp.postgrest_gen_preflight_60fe03758fc464c9();
+  PERFORM pg_temp.postgrest_gen_privileges_d058e607b8655492();
   PERFORM pg_temp.postgrest_gen_defaults_25ba46bf46142d64();
-  PERFORM pg_temp.postgrest_gen_database_4539a5233a97bb0c();
+  PERFORM pg_temp.postgrest_gen_database_be64cbbcc1512bf2();
   PERFORM pg_temp.postgrest_gen_leftovers_08c3b8b638117e31();
   PERFORM pg_temp.postgrest_gen_drop_roles_6c9eb3c44322c582();
 END
