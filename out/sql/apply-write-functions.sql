@@ -47,7 +47,7 @@ $lock$ \;
 -- when they carry postgrest-gen's marker (converged before) or hold nothing but what apply
 -- grants; they never own anything, and apply cannot reach other databases, so what they hold
 -- there is named instead of silently kept.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_preflight_93f8c45dfbe67bb1() RETURNS void LANGUAGE plpgsql AS $preflight$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_preflight_82c7777edfe89082() RETURNS void LANGUAGE plpgsql AS $preflight$
 DECLARE
   -- The app's objects by oid (NULL when missing), from the transaction's settings: the
   -- session function _vars_fn looks them up once (simple expressions here, planned for
@@ -144,7 +144,7 @@ BEGIN
     -- What the privileges step will revoke: each entry acts as its object's owner (a plain
     -- REVOKE by a role with the owner's privileges) or as its grantor (SET ROLE).
     FOR r IN SELECT x.*, (SELECT rolsuper FROM pg_roles WHERE oid = x.grantor) AS grantor_super
-               FROM pg_temp.postgrest_gen_acl_e90f3c50044efa15('all', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected
+               FROM pg_temp.postgrest_gen_acl_ac22aaf2fd78af20('all', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected
               ORDER BY x.kind, x.what, x.col, x.grantee, x.priv LOOP
       IF r.kind = 'parameter' OR r.grantor_super THEN
         problems := problems || format('role %s holds %s on %s, granted by a superuser, which only a superuser may revoke; as a superuser, run: %s;',
@@ -258,10 +258,11 @@ BEGIN
 SELECT ro.rolname AS role, ro.oid AS role_id, d.deptype, coalesce(db.datname, '') AS datname, d.dbid = this_db OR d.dbid = 0 AS here,
        CASE WHEN d.dbid IN (0, this_db) THEN pg_describe_object(d.classid, d.objid, d.objsubid)
             ELSE format('%s object %s', d.classid::regclass, d.objid) END AS object
-  FROM pg_shdepend d JOIN pg_roles ro ON ro.oid = d.refobjid
+  FROM unnest(app_roles) shdep_role(id)
+  JOIN pg_shdepend d ON d.refclassid = 'pg_authid'::regclass AND d.refobjid = shdep_role.id
+  JOIN pg_roles ro ON ro.oid = d.refobjid
   LEFT JOIN pg_database db ON db.oid = d.dbid
- WHERE d.refclassid = 'pg_authid'::regclass AND d.refobjid = ANY(app_roles)
-   AND (d.deptype = 'o' OR d.dbid NOT IN (0, this_db))
+ WHERE (d.deptype = 'o' OR d.dbid NOT IN (0, this_db))
  ORDER BY 1, 4, 6
     LOOP
       IF r.deptype = 'o' THEN
@@ -287,8 +288,9 @@ SELECT ro.rolname AS role, ro.oid AS role_id, d.deptype, coalesce(db.datname, ''
     -- stripped of everything, kept with a warning, and dropped by a later apply (verify
     -- reports it meanwhile).
     FOR r IN SELECT d.objid, pg_describe_object(d.classid, d.objid, d.objsubid) AS object, d.refobjid::regrole AS role
-               FROM pg_shdepend d WHERE d.deptype = 'r' AND d.dbid = this_db
-                AND NOT present AND d.refobjid = ANY(app_roles)
+               FROM unnest(app_roles) shdep_role(id)
+  JOIN pg_shdepend d ON d.refclassid = 'pg_authid'::regclass AND d.refobjid = shdep_role.id
+              WHERE d.deptype = 'r' AND d.dbid = this_db AND NOT present
     LOOP
       problems := problems || format('role %s is named in %s; apply.sql drops the role but no object: remove the role from it (ALTER POLICY ... TO ...) or drop the policy yourself', r.role, r.object);
     END LOOP;
@@ -302,7 +304,7 @@ SELECT ro.rolname AS role, ro.oid AS role_id, d.deptype, coalesce(db.datname, ''
     END IF;
     -- Converged roles (the common case) skip the catalog-wide scan.
     IF present AND cardinality(unmarked) > 0 THEN
-      FOR r IN SELECT x.* FROM pg_temp.postgrest_gen_acl_e90f3c50044efa15('all', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x
+      FOR r IN SELECT x.* FROM pg_temp.postgrest_gen_acl_ac22aaf2fd78af20('all', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x
                 WHERE NOT x.expected AND x.grantee = ANY(unmarked) ORDER BY x.grantee, x.what, x.priv
       LOOP
         problems := problems || format('role %s existed before postgrest-gen managed it and holds %s%s on %s (granted by %s); adopt it only once it holds nothing but what apply grants: %s;',
@@ -512,7 +514,7 @@ $membership$ \;
 -- user code); a superuser's plain REVOKE acts as the owner already. Never as a non-superuser
 -- administrator itself: PostgreSQL would pick the grantor among the roles it inherits, which
 -- tenants can steer with grant options. CASCADE takes along what the role passed on.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_privileges_d058e607b8655492() RETURNS void LANGUAGE plpgsql AS $privileges$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_privileges_110b51585fa39a2f() RETURNS void LANGUAGE plpgsql AS $privileges$
 DECLARE
   -- The app's objects by oid (NULL when missing), from the transaction's settings: the
   -- session function _vars_fn looks them up once (simple expressions here, planned for
@@ -541,7 +543,7 @@ BEGIN
   -- that survives three passes stops the run instead of looping.
   FOR pass IN 1..4 LOOP
     seen := 0;
-    FOR r IN SELECT x.* FROM pg_temp.postgrest_gen_acl_e90f3c50044efa15('objects', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected
+    FOR r IN SELECT x.* FROM pg_temp.postgrest_gen_acl_ac22aaf2fd78af20('objects', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected
               ORDER BY x.kind, x.what, x.col, x.grantee, x.priv
     LOOP
       seen := seen + 1;
@@ -696,7 +698,7 @@ $defaults$ \;
 -- so the writes take the database's postgrest-gen lock, and as the last writes before the
 -- checks: apps of different owners run side by side until here. A converged ACL is read and
 -- left without the lock.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_database_be64cbbcc1512bf2() RETURNS void LANGUAGE plpgsql AS $database$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_database_d37420824891dde5() RETURNS void LANGUAGE plpgsql AS $database$
 DECLARE
   -- The app's objects by oid (NULL when missing), from the transaction's settings: the
   -- session function _vars_fn looks them up once (simple expressions here, planned for
@@ -724,7 +726,7 @@ DECLARE
   -- in this transaction (see _lock), are in no entry yet: the ACL, an entry per app when the
   -- database is shared, is not read through.
   unexpected boolean := CASE WHEN current_setting('postgrest_gen.fresh') = 'true' THEN false
-    ELSE EXISTS (SELECT FROM pg_temp.postgrest_gen_acl_e90f3c50044efa15('database', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected) END;
+    ELSE EXISTS (SELECT FROM pg_temp.postgrest_gen_acl_ac22aaf2fd78af20('database', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected) END;
 BEGIN
   IF unexpected
      OR (present AND auth IS NOT NULL AND NOT coalesce((SELECT aclcontains(datacl, makeaclitem(auth, datdba, 'CONNECT', false)) FROM pg_database WHERE oid = this_db), false)) THEN
@@ -750,7 +752,7 @@ BEGIN
   -- that survives three passes stops the run instead of looping.
   FOR pass IN 1..4 LOOP
     seen := 0;
-    FOR r IN SELECT x.* FROM pg_temp.postgrest_gen_acl_e90f3c50044efa15('database', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected
+    FOR r IN SELECT x.* FROM pg_temp.postgrest_gen_acl_ac22aaf2fd78af20('database', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected
               ORDER BY x.kind, x.what, x.col, x.grantee, x.priv
     LOOP
       seen := seen + 1;
@@ -802,7 +804,7 @@ END
 $database$ \;
 -- Fail closed: any privilege an app role still holds here or on a shared object that is not
 -- one apply grants (an object type the loops above do not know) stops the run, named.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_leftovers_bc8ebfa0e0c91489() RETURNS void LANGUAGE plpgsql AS $leftovers$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_leftovers_8313c55f9fc59aff() RETURNS void LANGUAGE plpgsql AS $leftovers$
 DECLARE
   -- The app's objects by oid (NULL when missing), from the transaction's settings: the
   -- session function _vars_fn looks them up once (simple expressions here, planned for
@@ -830,9 +832,9 @@ BEGIN
   SELECT regexp_replace(string_agg(format('%s on %s', d.refobjid::regrole, pg_describe_object(d.classid, d.objid, d.objsubid)), '; '),
                         '[[:cntrl:]]', '?', 'g')
     INTO left_over
-    FROM pg_shdepend d
-   WHERE d.refclassid = 'pg_authid'::regclass AND d.refobjid = ANY(app_roles) AND d.deptype = 'a'
-     AND d.dbid IN (0, this_db)
+    FROM unnest(app_roles) shdep_role(id)
+  JOIN pg_shdepend d ON d.refclassid = 'pg_authid'::regclass AND d.refobjid = shdep_role.id
+   WHERE d.deptype = 'a' AND d.dbid IN (0, this_db)
      AND NOT (present AND (
           (d.classid = 'pg_database'::regclass AND d.objid = this_db AND d.refobjid = auth)
        OR (d.refobjid = ANY(api_roles) AND d.objsubid = 0 AND (
@@ -899,16 +901,16 @@ END
 $drop_roles$ \;
 -- Runs the steps in order, in one call: one round trip for them all. The first that fails
 -- ends the transaction, so nothing of the app is left behind.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_run_steps_2f004b3950254397() RETURNS void LANGUAGE plpgsql AS $run_steps$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_run_steps_4d7bbb3ac3440d76() RETURNS void LANGUAGE plpgsql AS $run_steps$
 BEGIN
   PERFORM pg_temp.postgrest_gen_lock_313c7af34232114e();
-  PERFORM pg_temp.postgrest_gen_preflight_93f8c45dfbe67bb1();
+  PERFORM pg_temp.postgrest_gen_preflight_82c7777edfe89082();
   PERFORM pg_temp.postgrest_gen_roles_5afb91da8228ad1d();
   PERFORM pg_temp.postgrest_gen_membership_84aeb7fa761c9ab5();
-  PERFORM pg_temp.postgrest_gen_privileges_d058e607b8655492();
+  PERFORM pg_temp.postgrest_gen_privileges_110b51585fa39a2f();
   PERFORM pg_temp.postgrest_gen_defaults_25ba46bf46142d64();
-  PERFORM pg_temp.postgrest_gen_database_be64cbbcc1512bf2();
-  PERFORM pg_temp.postgrest_gen_leftovers_bc8ebfa0e0c91489();
+  PERFORM pg_temp.postgrest_gen_database_d37420824891dde5();
+  PERFORM pg_temp.postgrest_gen_leftovers_8313c55f9fc59aff();
   PERFORM pg_temp.postgrest_gen_drop_roles_1a49faa2c4d3c515();
 END
 $run_steps$;

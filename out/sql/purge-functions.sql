@@ -34,7 +34,7 @@
 -- so from here nobody but a superuser can act as it. Its grant option there, which that
 -- database's owner (the tenant) gave it, is revoked instead, as that owner: CASCADE takes what
 -- it granted along. `label` names the entry in messages.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_acl_e90f3c50044efa15(part text, app_roles oid[], owner oid, auth oid, api_roles oid[], schemas oid[], declared jsonb, present boolean, this_db oid) RETURNS TABLE (kind text, what text, col name, owner_id oid, grantor oid, grantee oid, priv text, is_grantable boolean, label text, revoke text, revoke_as oid, expected boolean) LANGUAGE plpgsql AS $acl$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_acl_ac22aaf2fd78af20(part text, app_roles oid[], owner oid, auth oid, api_roles oid[], schemas oid[], declared jsonb, present boolean, this_db oid) RETURNS TABLE (kind text, what text, col name, owner_id oid, grantor oid, grantee oid, priv text, is_grantable boolean, label text, revoke text, revoke_as oid, expected boolean) LANGUAGE plpgsql AS $acl$
 DECLARE
   t record;
   o_kind text;
@@ -51,9 +51,9 @@ BEGIN
     -- What names the app's roles here or on shared objects, and the owner's objects and grants
     -- here; a table's columns with an ACL as rows of their own (objsubid: the column).
     SELECT d.classid, d.objid, c.objsubid
-      FROM (SELECT d.classid, d.objid FROM pg_shdepend d
-             WHERE part <> 'database'
-               AND d.refclassid = 'pg_authid'::regclass AND d.refobjid = ANY(app_roles || owner) AND d.dbid IN (0, this_db)
+      FROM (SELECT d.classid, d.objid FROM unnest(app_roles || owner) shdep_role(id)
+  JOIN pg_shdepend d ON d.refclassid = 'pg_authid'::regclass AND d.refobjid = shdep_role.id
+             WHERE part <> 'database' AND d.dbid IN (0, this_db)
                AND CASE WHEN d.refobjid = ANY(app_roles) THEN d.deptype = 'a' ELSE d.dbid = this_db END
                AND NOT (d.classid = 'pg_database'::regclass AND d.objid = this_db)
              GROUP BY 1, 2) d
@@ -264,7 +264,7 @@ $lock$ \;
 -- when they carry postgrest-gen's marker (converged before) or hold nothing but what apply
 -- grants; they never own anything, and apply cannot reach other databases, so what they hold
 -- there is named instead of silently kept.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_preflight_60fe03758fc464c9() RETURNS void LANGUAGE plpgsql AS $preflight$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_preflight_7e0f9c6ef21c1d49() RETURNS void LANGUAGE plpgsql AS $preflight$
 DECLARE
   -- The app's objects by oid (NULL when missing), from the transaction's settings: the
   -- session function _vars_fn looks them up once (simple expressions here, planned for
@@ -361,7 +361,7 @@ BEGIN
     -- What the privileges step will revoke: each entry acts as its object's owner (a plain
     -- REVOKE by a role with the owner's privileges) or as its grantor (SET ROLE).
     FOR r IN SELECT x.*, (SELECT rolsuper FROM pg_roles WHERE oid = x.grantor) AS grantor_super
-               FROM pg_temp.postgrest_gen_acl_e90f3c50044efa15('all', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected
+               FROM pg_temp.postgrest_gen_acl_ac22aaf2fd78af20('all', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected
               ORDER BY x.kind, x.what, x.col, x.grantee, x.priv LOOP
       IF r.kind = 'parameter' OR r.grantor_super THEN
         problems := problems || format('role %s holds %s on %s, granted by a superuser, which only a superuser may revoke; as a superuser, run: %s;',
@@ -475,10 +475,11 @@ BEGIN
 SELECT ro.rolname AS role, ro.oid AS role_id, d.deptype, coalesce(db.datname, '') AS datname, d.dbid = this_db OR d.dbid = 0 AS here,
        CASE WHEN d.dbid IN (0, this_db) THEN pg_describe_object(d.classid, d.objid, d.objsubid)
             ELSE format('%s object %s', d.classid::regclass, d.objid) END AS object
-  FROM pg_shdepend d JOIN pg_roles ro ON ro.oid = d.refobjid
+  FROM unnest(app_roles) shdep_role(id)
+  JOIN pg_shdepend d ON d.refclassid = 'pg_authid'::regclass AND d.refobjid = shdep_role.id
+  JOIN pg_roles ro ON ro.oid = d.refobjid
   LEFT JOIN pg_database db ON db.oid = d.dbid
- WHERE d.refclassid = 'pg_authid'::regclass AND d.refobjid = ANY(app_roles)
-   AND (d.deptype = 'o' OR d.dbid NOT IN (0, this_db))
+ WHERE (d.deptype = 'o' OR d.dbid NOT IN (0, this_db))
  ORDER BY 1, 4, 6
     LOOP
       IF r.deptype = 'o' THEN
@@ -504,8 +505,9 @@ SELECT ro.rolname AS role, ro.oid AS role_id, d.deptype, coalesce(db.datname, ''
     -- stripped of everything, kept with a warning, and dropped by a later apply (verify
     -- reports it meanwhile).
     FOR r IN SELECT d.objid, pg_describe_object(d.classid, d.objid, d.objsubid) AS object, d.refobjid::regrole AS role
-               FROM pg_shdepend d WHERE d.deptype = 'r' AND d.dbid = this_db
-                AND NOT present AND d.refobjid = ANY(app_roles)
+               FROM unnest(app_roles) shdep_role(id)
+  JOIN pg_shdepend d ON d.refclassid = 'pg_authid'::regclass AND d.refobjid = shdep_role.id
+              WHERE d.deptype = 'r' AND d.dbid = this_db AND NOT present
     LOOP
       problems := problems || format('role %s is named in %s; purge.sql drops the role but no object: remove the role from it (ALTER POLICY ... TO ...) or drop the policy yourself', r.role, r.object);
     END LOOP;
@@ -519,7 +521,7 @@ SELECT ro.rolname AS role, ro.oid AS role_id, d.deptype, coalesce(db.datname, ''
     END IF;
     -- Converged roles (the common case) skip the catalog-wide scan.
     IF present AND cardinality(unmarked) > 0 THEN
-      FOR r IN SELECT x.* FROM pg_temp.postgrest_gen_acl_e90f3c50044efa15('all', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x
+      FOR r IN SELECT x.* FROM pg_temp.postgrest_gen_acl_ac22aaf2fd78af20('all', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x
                 WHERE NOT x.expected AND x.grantee = ANY(unmarked) ORDER BY x.grantee, x.what, x.priv
       LOOP
         problems := problems || format('role %s existed before postgrest-gen managed it and holds %s%s on %s (granted by %s); adopt it only once it holds nothing but what apply grants: %s;',
@@ -559,7 +561,7 @@ $preflight$ \;
 -- user code); a superuser's plain REVOKE acts as the owner already. Never as a non-superuser
 -- administrator itself: PostgreSQL would pick the grantor among the roles it inherits, which
 -- tenants can steer with grant options. CASCADE takes along what the role passed on.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_privileges_d058e607b8655492() RETURNS void LANGUAGE plpgsql AS $privileges$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_privileges_110b51585fa39a2f() RETURNS void LANGUAGE plpgsql AS $privileges$
 DECLARE
   -- The app's objects by oid (NULL when missing), from the transaction's settings: the
   -- session function _vars_fn looks them up once (simple expressions here, planned for
@@ -588,7 +590,7 @@ BEGIN
   -- that survives three passes stops the run instead of looping.
   FOR pass IN 1..4 LOOP
     seen := 0;
-    FOR r IN SELECT x.* FROM pg_temp.postgrest_gen_acl_e90f3c50044efa15('objects', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected
+    FOR r IN SELECT x.* FROM pg_temp.postgrest_gen_acl_ac22aaf2fd78af20('objects', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected
               ORDER BY x.kind, x.what, x.col, x.grantee, x.priv
     LOOP
       seen := seen + 1;
@@ -743,7 +745,7 @@ $defaults$ \;
 -- so the writes take the database's postgrest-gen lock, and as the last writes before the
 -- checks: apps of different owners run side by side until here. A converged ACL is read and
 -- left without the lock.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_database_be64cbbcc1512bf2() RETURNS void LANGUAGE plpgsql AS $database$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_database_d37420824891dde5() RETURNS void LANGUAGE plpgsql AS $database$
 DECLARE
   -- The app's objects by oid (NULL when missing), from the transaction's settings: the
   -- session function _vars_fn looks them up once (simple expressions here, planned for
@@ -771,7 +773,7 @@ DECLARE
   -- in this transaction (see _lock), are in no entry yet: the ACL, an entry per app when the
   -- database is shared, is not read through.
   unexpected boolean := CASE WHEN current_setting('postgrest_gen.fresh') = 'true' THEN false
-    ELSE EXISTS (SELECT FROM pg_temp.postgrest_gen_acl_e90f3c50044efa15('database', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected) END;
+    ELSE EXISTS (SELECT FROM pg_temp.postgrest_gen_acl_ac22aaf2fd78af20('database', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected) END;
 BEGIN
   IF unexpected
      OR (present AND auth IS NOT NULL AND NOT coalesce((SELECT aclcontains(datacl, makeaclitem(auth, datdba, 'CONNECT', false)) FROM pg_database WHERE oid = this_db), false)) THEN
@@ -797,7 +799,7 @@ BEGIN
   -- that survives three passes stops the run instead of looping.
   FOR pass IN 1..4 LOOP
     seen := 0;
-    FOR r IN SELECT x.* FROM pg_temp.postgrest_gen_acl_e90f3c50044efa15('database', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected
+    FOR r IN SELECT x.* FROM pg_temp.postgrest_gen_acl_ac22aaf2fd78af20('database', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected
               ORDER BY x.kind, x.what, x.col, x.grantee, x.priv
     LOOP
       seen := seen + 1;
@@ -849,7 +851,7 @@ END
 $database$ \;
 -- Fail closed: any privilege an app role still holds here or on a shared object that is not
 -- one apply grants (an object type the loops above do not know) stops the run, named.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_leftovers_08c3b8b638117e31() RETURNS void LANGUAGE plpgsql AS $leftovers$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_leftovers_057d4ce78fa8a6df() RETURNS void LANGUAGE plpgsql AS $leftovers$
 DECLARE
   -- The app's objects by oid (NULL when missing), from the transaction's settings: the
   -- session function _vars_fn looks them up once (simple expressions here, planned for
@@ -877,9 +879,9 @@ BEGIN
   SELECT regexp_replace(string_agg(format('%s on %s', d.refobjid::regrole, pg_describe_object(d.classid, d.objid, d.objsubid)), '; '),
                         '[[:cntrl:]]', '?', 'g')
     INTO left_over
-    FROM pg_shdepend d
-   WHERE d.refclassid = 'pg_authid'::regclass AND d.refobjid = ANY(app_roles) AND d.deptype = 'a'
-     AND d.dbid IN (0, this_db)
+    FROM unnest(app_roles) shdep_role(id)
+  JOIN pg_shdepend d ON d.refclassid = 'pg_authid'::regclass AND d.refobjid = shdep_role.id
+   WHERE d.deptype = 'a' AND d.dbid IN (0, this_db)
      AND NOT (present AND (
           (d.classid = 'pg_database'::regclass AND d.objid = this_db AND d.refobjid = auth)
        OR (d.refobjid = ANY(api_roles) AND d.objsubid = 0 AND (
@@ -939,14 +941,14 @@ END
 $drop_roles$ \;
 -- Runs the steps in order, in one call: one round trip for them all. The first that fails
 -- ends the transaction, so nothing of the app is left behind.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_run_steps_a02926e2749fb7e4() RETURNS void LANGUAGE plpgsql AS $run_steps$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_run_steps_66bec1f1b9919c1f() RETURNS void LANGUAGE plpgsql AS $run_steps$
 BEGIN
   PERFORM pg_temp.postgrest_gen_lock_313c7af34232114e();
-  PERFORM pg_temp.postgrest_gen_preflight_60fe03758fc464c9();
-  PERFORM pg_temp.postgrest_gen_privileges_d058e607b8655492();
+  PERFORM pg_temp.postgrest_gen_preflight_7e0f9c6ef21c1d49();
+  PERFORM pg_temp.postgrest_gen_privileges_110b51585fa39a2f();
   PERFORM pg_temp.postgrest_gen_defaults_25ba46bf46142d64();
-  PERFORM pg_temp.postgrest_gen_database_be64cbbcc1512bf2();
-  PERFORM pg_temp.postgrest_gen_leftovers_08c3b8b638117e31();
+  PERFORM pg_temp.postgrest_gen_database_d37420824891dde5();
+  PERFORM pg_temp.postgrest_gen_leftovers_057d4ce78fa8a6df();
   PERFORM pg_temp.postgrest_gen_drop_roles_6c9eb3c44322c582();
 END
 $run_steps$;

@@ -34,7 +34,7 @@
 -- so from here nobody but a superuser can act as it. Its grant option there, which that
 -- database's owner (the tenant) gave it, is revoked instead, as that owner: CASCADE takes what
 -- it granted along. `label` names the entry in messages.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_acl_e90f3c50044efa15(part text, app_roles oid[], owner oid, auth oid, api_roles oid[], schemas oid[], declared jsonb, present boolean, this_db oid) RETURNS TABLE (kind text, what text, col name, owner_id oid, grantor oid, grantee oid, priv text, is_grantable boolean, label text, revoke text, revoke_as oid, expected boolean) LANGUAGE plpgsql AS $acl$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_acl_ac22aaf2fd78af20(part text, app_roles oid[], owner oid, auth oid, api_roles oid[], schemas oid[], declared jsonb, present boolean, this_db oid) RETURNS TABLE (kind text, what text, col name, owner_id oid, grantor oid, grantee oid, priv text, is_grantable boolean, label text, revoke text, revoke_as oid, expected boolean) LANGUAGE plpgsql AS $acl$
 DECLARE
   t record;
   o_kind text;
@@ -51,9 +51,9 @@ BEGIN
     -- What names the app's roles here or on shared objects, and the owner's objects and grants
     -- here; a table's columns with an ACL as rows of their own (objsubid: the column).
     SELECT d.classid, d.objid, c.objsubid
-      FROM (SELECT d.classid, d.objid FROM pg_shdepend d
-             WHERE part <> 'database'
-               AND d.refclassid = 'pg_authid'::regclass AND d.refobjid = ANY(app_roles || owner) AND d.dbid IN (0, this_db)
+      FROM (SELECT d.classid, d.objid FROM unnest(app_roles || owner) shdep_role(id)
+  JOIN pg_shdepend d ON d.refclassid = 'pg_authid'::regclass AND d.refobjid = shdep_role.id
+             WHERE part <> 'database' AND d.dbid IN (0, this_db)
                AND CASE WHEN d.refobjid = ANY(app_roles) THEN d.deptype = 'a' ELSE d.dbid = this_db END
                AND NOT (d.classid = 'pg_database'::regclass AND d.objid = this_db)
              GROUP BY 1, 2) d
@@ -224,7 +224,7 @@ BEGIN
   RETURN '';
 END
 $vars$ \;
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_verify_f9c1189c23e96db9() RETURNS void LANGUAGE plpgsql AS $verify$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_verify_c8a58016f7071a94() RETURNS void LANGUAGE plpgsql AS $verify$
 BEGIN
   -- The file must run in the app's own database (a wrong -d would grant in the wrong place).
   IF current_database() <> current_setting('postgrest_gen.database') THEN
@@ -348,10 +348,11 @@ BEGIN
 SELECT ro.rolname AS role, ro.oid AS role_id, d.deptype, coalesce(db.datname, '') AS datname, d.dbid = this_db OR d.dbid = 0 AS here,
        CASE WHEN d.dbid IN (0, this_db) THEN pg_describe_object(d.classid, d.objid, d.objsubid)
             ELSE format('%s object %s', d.classid::regclass, d.objid) END AS object
-  FROM pg_shdepend d JOIN pg_roles ro ON ro.oid = d.refobjid
+  FROM unnest(app_roles) shdep_role(id)
+  JOIN pg_shdepend d ON d.refclassid = 'pg_authid'::regclass AND d.refobjid = shdep_role.id
+  JOIN pg_roles ro ON ro.oid = d.refobjid
   LEFT JOIN pg_database db ON db.oid = d.dbid
- WHERE d.refclassid = 'pg_authid'::regclass AND d.refobjid = ANY(app_roles)
-   AND (d.deptype = 'o' OR d.dbid NOT IN (0, this_db))
+ WHERE (d.deptype = 'o' OR d.dbid NOT IN (0, this_db))
  ORDER BY 1, 4, 6 LOOP
     problems := problems || format('role %s %s %s%s', r.role,
       CASE r.deptype WHEN 'o' THEN 'owns' WHEN 'r' THEN 'is named in' ELSE 'holds a privilege on' END, r.object,
@@ -476,7 +477,7 @@ SELECT ro.rolname AS role, ro.oid AS role_id, d.deptype, coalesce(db.datname, ''
     END LOOP;
   END IF;
 
-  FOR r IN SELECT x.* FROM pg_temp.postgrest_gen_acl_e90f3c50044efa15('all', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected
+  FOR r IN SELECT x.* FROM pg_temp.postgrest_gen_acl_ac22aaf2fd78af20('all', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected
             ORDER BY x.grantee, x.what, x.col, x.priv LOOP
     problems := problems || format('unexpected privilege: %s holds %s%s on %s (granted by %s%s)', r.grantee::regrole, r.priv,
       CASE WHEN r.col IS NULL THEN '' ELSE format(' (%I)', r.col) END, r.label, r.grantor::regrole, CASE WHEN r.is_grantable THEN ', with grant option' ELSE '' END);

@@ -51,6 +51,7 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "sql/_admin_rights.sql.j2",
     "sql/_preflight.sql.j2",
     "sql/_roles.sql.j2",
+    "sql/_shdepend_of.sql.j2",
     "sql/_membership.sql.j2",
     "sql/_revoke_passes.sql.j2",
     "sql/_privileges.sql.j2",
