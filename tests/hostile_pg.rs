@@ -472,7 +472,7 @@ fn open_transaction_on_a_tenant_view_bounds_the_wait() {
         "{err}"
     );
     assert!(
-        err.contains("(role txn, active since"),
+        err.contains("(role txn, database txn_db, active since"),
         "names the holder: {err}"
     );
     // Ending the client leaves the backend asleep in its transaction; end that too.

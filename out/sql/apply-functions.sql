@@ -34,7 +34,7 @@
 -- so from here nobody but a superuser can act as it. Its grant option there, which that
 -- database's owner (the tenant) gave it, is revoked instead, as that owner: CASCADE takes what
 -- it granted along. `label` names the entry in messages.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_acl_ac22aaf2fd78af20(part text, app_roles oid[], owner oid, auth oid, api_roles oid[], schemas oid[], declared jsonb, present boolean, this_db oid) RETURNS TABLE (kind text, what text, col name, owner_id oid, grantor oid, grantee oid, priv text, is_grantable boolean, label text, revoke text, revoke_as oid, expected boolean) LANGUAGE plpgsql AS $acl$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_acl_35692350cae2330f(part text, app_roles oid[], owner oid, auth oid, api_roles oid[], schemas oid[], declared jsonb, present boolean, this_db oid) RETURNS TABLE (kind text, what text, col name, owner_id oid, grantor oid, grantee oid, priv text, is_grantable boolean, label text, revoke text, revoke_as oid, expected boolean) LANGUAGE plpgsql AS $acl$
 DECLARE
   t record;
   o_kind text;
@@ -52,7 +52,8 @@ BEGIN
     -- here; a table's columns with an ACL as rows of their own (objsubid: the column).
     SELECT d.classid, d.objid, c.objsubid
       FROM (SELECT d.classid, d.objid FROM unnest(app_roles || owner) shdep_role(id)
-  JOIN pg_shdepend d ON d.refclassid = 'pg_authid'::regclass AND d.refobjid = shdep_role.id
+  CROSS JOIN LATERAL (SELECT * FROM pg_shdepend
+                       WHERE refclassid = 'pg_authid'::regclass AND refobjid = shdep_role.id OFFSET 0) d
              WHERE part <> 'database' AND d.dbid IN (0, this_db)
                AND CASE WHEN d.refobjid = ANY(app_roles) THEN d.deptype = 'a' ELSE d.dbid = this_db END
                AND NOT (d.classid = 'pg_database'::regclass AND d.objid = this_db)
@@ -224,7 +225,7 @@ BEGIN
   RETURN '';
 END
 $vars$ \;
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_verify_415718324871cd9a() RETURNS void LANGUAGE plpgsql AS $verify$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_verify_4f80bfaaa5dc9a36() RETURNS void LANGUAGE plpgsql AS $verify$
 BEGIN
   -- The file must run in the app's own database (a wrong -d would grant in the wrong place).
   IF current_database() <> current_setting('postgrest_gen.database') THEN
@@ -357,7 +358,8 @@ SELECT ro.rolname AS role, ro.oid AS role_id, d.deptype, coalesce(db.datname, ''
        CASE WHEN d.dbid IN (0, this_db) THEN pg_describe_object(d.classid, d.objid, d.objsubid)
             ELSE format('%s object %s', d.classid::regclass, d.objid) END AS object
   FROM unnest(app_roles) shdep_role(id)
-  JOIN pg_shdepend d ON d.refclassid = 'pg_authid'::regclass AND d.refobjid = shdep_role.id
+  CROSS JOIN LATERAL (SELECT * FROM pg_shdepend
+                       WHERE refclassid = 'pg_authid'::regclass AND refobjid = shdep_role.id OFFSET 0) d
   JOIN pg_roles ro ON ro.oid = d.refobjid
   LEFT JOIN pg_database db ON db.oid = d.dbid
  WHERE (d.deptype = 'o' OR d.dbid NOT IN (0, this_db))
@@ -449,8 +451,10 @@ SELECT ro.rolname AS role, ro.oid AS role_id, d.deptype, coalesce(db.datname, ''
     -- The owner's relations and routines (what another role made in an exposed schema is
     -- reported by the owner checks above).
     FOR r IN SELECT c.oid::regclass AS rel, ro::regrole AS role, p
-               FROM (SELECT d.classid, d.objid FROM pg_shdepend d
-            WHERE d.refclassid = 'pg_authid'::regclass AND d.refobjid = owner AND d.deptype = 'o' AND d.dbid = this_db) o
+               FROM (SELECT d.classid, d.objid FROM unnest(ARRAY[owner]) shdep_role(id)
+  CROSS JOIN LATERAL (SELECT * FROM pg_shdepend
+                       WHERE refclassid = 'pg_authid'::regclass AND refobjid = shdep_role.id OFFSET 0) d
+            WHERE d.deptype = 'o' AND d.dbid = this_db) o
  JOIN pg_class c ON c.oid = o.objid AND o.classid = 'pg_class'::regclass
                CROSS JOIN unnest(api_roles) ro
                CROSS JOIN LATERAL jsonb_array_elements_text(declared -> ro::text) p
@@ -463,8 +467,10 @@ SELECT ro.rolname AS role, ro.oid AS role_id, d.deptype, coalesce(db.datname, ''
       problems := problems || format('%s lacks %s on %s (granted by its owner)', r.role, r.p, r.rel);
     END LOOP;
     FOR r IN SELECT p.oid::regprocedure AS fn, ro::regrole AS role
-               FROM (SELECT d.classid, d.objid FROM pg_shdepend d
-            WHERE d.refclassid = 'pg_authid'::regclass AND d.refobjid = owner AND d.deptype = 'o' AND d.dbid = this_db) o
+               FROM (SELECT d.classid, d.objid FROM unnest(ARRAY[owner]) shdep_role(id)
+  CROSS JOIN LATERAL (SELECT * FROM pg_shdepend
+                       WHERE refclassid = 'pg_authid'::regclass AND refobjid = shdep_role.id OFFSET 0) d
+            WHERE d.deptype = 'o' AND d.dbid = this_db) o
  JOIN pg_proc p ON p.oid = o.objid AND o.classid = 'pg_proc'::regclass
                CROSS JOIN unnest(api_roles) ro
               WHERE p.pronamespace = ANY(schemas) AND (declared -> ro::text) ? 'EXECUTE'
@@ -485,7 +491,7 @@ SELECT ro.rolname AS role, ro.oid AS role_id, d.deptype, coalesce(db.datname, ''
     END LOOP;
   END IF;
 
-  FOR r IN SELECT x.* FROM pg_temp.postgrest_gen_acl_ac22aaf2fd78af20('all', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected
+  FOR r IN SELECT x.* FROM pg_temp.postgrest_gen_acl_35692350cae2330f('all', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected
             ORDER BY x.grantee, x.what, x.col, x.priv LOOP
     problems := problems || format('unexpected privilege: %s holds %s%s on %s (granted by %s%s)', r.grantee::regrole, r.priv,
       CASE WHEN r.col IS NULL THEN '' ELSE format(' (%I)', r.col) END, r.label, r.grantor::regrole, CASE WHEN r.is_grantable THEN ', with grant option' ELSE '' END);
@@ -493,7 +499,8 @@ SELECT ro.rolname AS role, ro.oid AS role_id, d.deptype, coalesce(db.datname, ''
   -- apply.sql: a privilege of a kind the checks above do not know fails the full apply closed
   -- (_leftovers), so it is not converged either.
   IF EXISTS (SELECT FROM unnest(app_roles) shdep_role(id)
-  JOIN pg_shdepend d ON d.refclassid = 'pg_authid'::regclass AND d.refobjid = shdep_role.id
+  CROSS JOIN LATERAL (SELECT * FROM pg_shdepend
+                       WHERE refclassid = 'pg_authid'::regclass AND refobjid = shdep_role.id OFFSET 0) d
    WHERE d.deptype = 'a' AND d.dbid IN (0, this_db)
      AND NOT (present AND (
           (d.classid = 'pg_database'::regclass AND d.objid = this_db AND d.refobjid = auth)

@@ -8,15 +8,15 @@
 -- when needed (a file in a branch \if skips is still read, and reading theirs costs more than
 -- running a converged app's steps).
 SELECT to_regprocedure('pg_temp.postgrest_gen_lock_313c7af34232114e()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_preflight_82c7777edfe89082()') IS NULL
+    OR to_regprocedure('pg_temp.postgrest_gen_preflight_4de1dd3d017658e2()') IS NULL
     OR to_regprocedure('pg_temp.postgrest_gen_roles_5afb91da8228ad1d()') IS NULL
     OR to_regprocedure('pg_temp.postgrest_gen_membership_84aeb7fa761c9ab5()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_privileges_110b51585fa39a2f()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_defaults_25ba46bf46142d64()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_database_d37420824891dde5()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_leftovers_8313c55f9fc59aff()') IS NULL
+    OR to_regprocedure('pg_temp.postgrest_gen_privileges_509c0504d0dc7127()') IS NULL
+    OR to_regprocedure('pg_temp.postgrest_gen_defaults_9332ea922a4ebfd7()') IS NULL
+    OR to_regprocedure('pg_temp.postgrest_gen_database_4a2cff9e962629a9()') IS NULL
+    OR to_regprocedure('pg_temp.postgrest_gen_leftovers_d62effdc85fb4114()') IS NULL
     OR to_regprocedure('pg_temp.postgrest_gen_drop_roles_1a49faa2c4d3c515()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_run_steps_4d7bbb3ac3440d76()') IS NULL AS postgrest_gen_define \gset
+    OR to_regprocedure('pg_temp.postgrest_gen_run_steps_13eeca5f7474720c()') IS NULL AS postgrest_gen_define \gset
 \if :postgrest_gen_define
 -- The steps are functions in the session's temporary schema: that takes TEMPORARY on the
 -- database (PUBLIC's by default; an owner may revoke it, and bootstrap does, granting it to

@@ -47,7 +47,7 @@ $lock$ \;
 -- when they carry postgrest-gen's marker (converged before) or hold nothing but what apply
 -- grants; they never own anything, and apply cannot reach other databases, so what they hold
 -- there is named instead of silently kept.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_preflight_82c7777edfe89082() RETURNS void LANGUAGE plpgsql AS $preflight$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_preflight_4de1dd3d017658e2() RETURNS void LANGUAGE plpgsql AS $preflight$
 DECLARE
   -- The app's objects by oid (NULL when missing), from the transaction's settings: the
   -- session function _vars_fn looks them up once (simple expressions here, planned for
@@ -144,7 +144,7 @@ BEGIN
     -- What the privileges step will revoke: each entry acts as its object's owner (a plain
     -- REVOKE by a role with the owner's privileges) or as its grantor (SET ROLE).
     FOR r IN SELECT x.*, (SELECT rolsuper FROM pg_roles WHERE oid = x.grantor) AS grantor_super
-               FROM pg_temp.postgrest_gen_acl_ac22aaf2fd78af20('all', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected
+               FROM pg_temp.postgrest_gen_acl_35692350cae2330f('all', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected
               ORDER BY x.kind, x.what, x.col, x.grantee, x.priv LOOP
       IF r.kind = 'parameter' OR r.grantor_super THEN
         problems := problems || format('role %s holds %s on %s, granted by a superuser, which only a superuser may revoke; as a superuser, run: %s;',
@@ -259,7 +259,8 @@ SELECT ro.rolname AS role, ro.oid AS role_id, d.deptype, coalesce(db.datname, ''
        CASE WHEN d.dbid IN (0, this_db) THEN pg_describe_object(d.classid, d.objid, d.objsubid)
             ELSE format('%s object %s', d.classid::regclass, d.objid) END AS object
   FROM unnest(app_roles) shdep_role(id)
-  JOIN pg_shdepend d ON d.refclassid = 'pg_authid'::regclass AND d.refobjid = shdep_role.id
+  CROSS JOIN LATERAL (SELECT * FROM pg_shdepend
+                       WHERE refclassid = 'pg_authid'::regclass AND refobjid = shdep_role.id OFFSET 0) d
   JOIN pg_roles ro ON ro.oid = d.refobjid
   LEFT JOIN pg_database db ON db.oid = d.dbid
  WHERE (d.deptype = 'o' OR d.dbid NOT IN (0, this_db))
@@ -289,7 +290,8 @@ SELECT ro.rolname AS role, ro.oid AS role_id, d.deptype, coalesce(db.datname, ''
     -- reports it meanwhile).
     FOR r IN SELECT d.objid, pg_describe_object(d.classid, d.objid, d.objsubid) AS object, d.refobjid::regrole AS role
                FROM unnest(app_roles) shdep_role(id)
-  JOIN pg_shdepend d ON d.refclassid = 'pg_authid'::regclass AND d.refobjid = shdep_role.id
+  CROSS JOIN LATERAL (SELECT * FROM pg_shdepend
+                       WHERE refclassid = 'pg_authid'::regclass AND refobjid = shdep_role.id OFFSET 0) d
               WHERE d.deptype = 'r' AND d.dbid = this_db AND NOT present
     LOOP
       problems := problems || format('role %s is named in %s; apply.sql drops the role but no object: remove the role from it (ALTER POLICY ... TO ...) or drop the policy yourself', r.role, r.object);
@@ -304,7 +306,7 @@ SELECT ro.rolname AS role, ro.oid AS role_id, d.deptype, coalesce(db.datname, ''
     END IF;
     -- Converged roles (the common case) skip the catalog-wide scan.
     IF present AND cardinality(unmarked) > 0 THEN
-      FOR r IN SELECT x.* FROM pg_temp.postgrest_gen_acl_ac22aaf2fd78af20('all', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x
+      FOR r IN SELECT x.* FROM pg_temp.postgrest_gen_acl_35692350cae2330f('all', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x
                 WHERE NOT x.expected AND x.grantee = ANY(unmarked) ORDER BY x.grantee, x.what, x.priv
       LOOP
         problems := problems || format('role %s existed before postgrest-gen managed it and holds %s%s on %s (granted by %s); adopt it only once it holds nothing but what apply grants: %s;',
@@ -514,7 +516,7 @@ $membership$ \;
 -- user code); a superuser's plain REVOKE acts as the owner already. Never as a non-superuser
 -- administrator itself: PostgreSQL would pick the grantor among the roles it inherits, which
 -- tenants can steer with grant options. CASCADE takes along what the role passed on.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_privileges_110b51585fa39a2f() RETURNS void LANGUAGE plpgsql AS $privileges$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_privileges_509c0504d0dc7127() RETURNS void LANGUAGE plpgsql AS $privileges$
 DECLARE
   -- The app's objects by oid (NULL when missing), from the transaction's settings: the
   -- session function _vars_fn looks them up once (simple expressions here, planned for
@@ -543,7 +545,7 @@ BEGIN
   -- that survives three passes stops the run instead of looping.
   FOR pass IN 1..4 LOOP
     seen := 0;
-    FOR r IN SELECT x.* FROM pg_temp.postgrest_gen_acl_ac22aaf2fd78af20('objects', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected
+    FOR r IN SELECT x.* FROM pg_temp.postgrest_gen_acl_35692350cae2330f('objects', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected
               ORDER BY x.kind, x.what, x.col, x.grantee, x.priv
     LOOP
       seen := seen + 1;
@@ -589,8 +591,10 @@ BEGIN
     -- the sequences (a serial column's default calls nextval()).
     FOR r IN
       SELECT c.oid::regclass AS rel, c.relkind, ro AS role, string_agg(p, ', ' ORDER BY p) AS privs
-        FROM (SELECT d.classid, d.objid FROM pg_shdepend d
-            WHERE d.refclassid = 'pg_authid'::regclass AND d.refobjid = owner AND d.deptype = 'o' AND d.dbid = this_db) o
+        FROM (SELECT d.classid, d.objid FROM unnest(ARRAY[owner]) shdep_role(id)
+  CROSS JOIN LATERAL (SELECT * FROM pg_shdepend
+                       WHERE refclassid = 'pg_authid'::regclass AND refobjid = shdep_role.id OFFSET 0) d
+            WHERE d.deptype = 'o' AND d.dbid = this_db) o
  JOIN pg_class c ON c.oid = o.objid AND o.classid = 'pg_class'::regclass
         CROSS JOIN unnest(api_roles) ro
         CROSS JOIN LATERAL jsonb_array_elements_text(declared -> ro::text) p
@@ -607,8 +611,10 @@ BEGIN
     -- Routines (functions, procedures, aggregates): EXECUTE where declared (PostgREST's /rpc).
     FOR r IN
       SELECT p.oid::regprocedure AS fn, ro AS role
-        FROM (SELECT d.classid, d.objid FROM pg_shdepend d
-            WHERE d.refclassid = 'pg_authid'::regclass AND d.refobjid = owner AND d.deptype = 'o' AND d.dbid = this_db) o
+        FROM (SELECT d.classid, d.objid FROM unnest(ARRAY[owner]) shdep_role(id)
+  CROSS JOIN LATERAL (SELECT * FROM pg_shdepend
+                       WHERE refclassid = 'pg_authid'::regclass AND refobjid = shdep_role.id OFFSET 0) d
+            WHERE d.deptype = 'o' AND d.dbid = this_db) o
  JOIN pg_proc p ON p.oid = o.objid AND o.classid = 'pg_proc'::regclass
         CROSS JOIN unnest(api_roles) ro
        WHERE p.pronamespace = ANY(schemas) AND p.proowner = owner AND (declared -> ro::text) ? 'EXECUTE'
@@ -621,23 +627,23 @@ BEGIN
     END LOOP;
   END IF;
 -- A DO block's EXCEPTION clause: a lock wait that ran out (lock_timeout in the preamble) names
--- the app and the transactions that were open here for longer than the wait. A tenant's open
--- transaction that changed one of its objects holds that object's catalog row.
+-- the app and the transactions open for longer than the wait, in any database: a tenant's open
+-- transaction that changed one of its objects holds that object's catalog row, and a row of a
+-- shared catalog (a database's ACL, another app's grant there) from any database.
 EXCEPTION WHEN lock_not_available THEN
   RAISE EXCEPTION 'postgrest-gen: app "%": gave up waiting 10s for a lock in database "%": %',
     current_setting('postgrest_gen.app'), current_database(), SQLERRM
-    USING DETAIL = regexp_replace(format('Transactions open here for longer than that: %s.', coalesce((
-      SELECT string_agg(format('pid %s (role %I, %s since %s)', a.pid, a.usename, a.state, a.xact_start), ', ' ORDER BY a.pid)
+    USING DETAIL = regexp_replace(format('Transactions open for longer than that: %s.', coalesce((
+      SELECT string_agg(format('pid %s (role %I, database %I, %s since %s)', a.pid, a.usename, a.datname, a.state, a.xact_start), ', ' ORDER BY a.pid)
         FROM pg_stat_activity a
-       WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
-         AND a.xact_start < clock_timestamp() - interval '10s'), 'none')), '[[:cntrl:]]', '?', 'g'),
+       WHERE a.pid <> pg_backend_pid() AND a.xact_start < clock_timestamp() - interval '10s'), 'none')), '[[:cntrl:]]', '?', 'g'),
     HINT = 'End the transaction holding the lock (pg_terminate_backend) and re-run.';
 END
 $privileges$ \;
 -- Default privileges FOR ROLE <owner> in each exposed schema, for each role PostgREST switches
 -- to: relations and routines the owner creates later carry the declared privileges at once.
 -- (Every other default-privilege entry naming an app role went with the privileges above.)
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_defaults_25ba46bf46142d64() RETURNS void LANGUAGE plpgsql AS $defaults$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_defaults_9332ea922a4ebfd7() RETURNS void LANGUAGE plpgsql AS $defaults$
 DECLARE
   -- The app's objects by oid (NULL when missing), from the transaction's settings: the
   -- session function _vars_fn looks them up once (simple expressions here, planned for
@@ -679,16 +685,16 @@ BEGIN
     END LOOP;
   END IF;
 -- A DO block's EXCEPTION clause: a lock wait that ran out (lock_timeout in the preamble) names
--- the app and the transactions that were open here for longer than the wait. A tenant's open
--- transaction that changed one of its objects holds that object's catalog row.
+-- the app and the transactions open for longer than the wait, in any database: a tenant's open
+-- transaction that changed one of its objects holds that object's catalog row, and a row of a
+-- shared catalog (a database's ACL, another app's grant there) from any database.
 EXCEPTION WHEN lock_not_available THEN
   RAISE EXCEPTION 'postgrest-gen: app "%": gave up waiting 10s for a lock in database "%": %',
     current_setting('postgrest_gen.app'), current_database(), SQLERRM
-    USING DETAIL = regexp_replace(format('Transactions open here for longer than that: %s.', coalesce((
-      SELECT string_agg(format('pid %s (role %I, %s since %s)', a.pid, a.usename, a.state, a.xact_start), ', ' ORDER BY a.pid)
+    USING DETAIL = regexp_replace(format('Transactions open for longer than that: %s.', coalesce((
+      SELECT string_agg(format('pid %s (role %I, database %I, %s since %s)', a.pid, a.usename, a.datname, a.state, a.xact_start), ', ' ORDER BY a.pid)
         FROM pg_stat_activity a
-       WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
-         AND a.xact_start < clock_timestamp() - interval '10s'), 'none')), '[[:cntrl:]]', '?', 'g'),
+       WHERE a.pid <> pg_backend_pid() AND a.xact_start < clock_timestamp() - interval '10s'), 'none')), '[[:cntrl:]]', '?', 'g'),
     HINT = 'End the transaction holding the lock (pg_terminate_backend) and re-run.';
 END
 $defaults$ \;
@@ -698,7 +704,7 @@ $defaults$ \;
 -- so the writes take the database's postgrest-gen lock, and as the last writes before the
 -- checks: apps of different owners run side by side until here. A converged ACL is read and
 -- left without the lock.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_database_d37420824891dde5() RETURNS void LANGUAGE plpgsql AS $database$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_database_4a2cff9e962629a9() RETURNS void LANGUAGE plpgsql AS $database$
 DECLARE
   -- The app's objects by oid (NULL when missing), from the transaction's settings: the
   -- session function _vars_fn looks them up once (simple expressions here, planned for
@@ -726,7 +732,7 @@ DECLARE
   -- in this transaction (see _lock), are in no entry yet: the ACL, an entry per app when the
   -- database is shared, is not read through.
   unexpected boolean := CASE WHEN current_setting('postgrest_gen.fresh') = 'true' THEN false
-    ELSE EXISTS (SELECT FROM pg_temp.postgrest_gen_acl_ac22aaf2fd78af20('database', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected) END;
+    ELSE EXISTS (SELECT FROM pg_temp.postgrest_gen_acl_35692350cae2330f('database', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected) END;
 BEGIN
   IF unexpected
      OR (present AND auth IS NOT NULL AND NOT coalesce((SELECT aclcontains(datacl, makeaclitem(auth, datdba, 'CONNECT', false)) FROM pg_database WHERE oid = this_db), false)) THEN
@@ -752,7 +758,7 @@ BEGIN
   -- that survives three passes stops the run instead of looping.
   FOR pass IN 1..4 LOOP
     seen := 0;
-    FOR r IN SELECT x.* FROM pg_temp.postgrest_gen_acl_ac22aaf2fd78af20('database', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected
+    FOR r IN SELECT x.* FROM pg_temp.postgrest_gen_acl_35692350cae2330f('database', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected
               ORDER BY x.kind, x.what, x.col, x.grantee, x.priv
     LOOP
       seen := seen + 1;
@@ -789,22 +795,22 @@ BEGIN
     END IF;
   END IF;
 -- A DO block's EXCEPTION clause: a lock wait that ran out (lock_timeout in the preamble) names
--- the app and the transactions that were open here for longer than the wait. A tenant's open
--- transaction that changed one of its objects holds that object's catalog row.
+-- the app and the transactions open for longer than the wait, in any database: a tenant's open
+-- transaction that changed one of its objects holds that object's catalog row, and a row of a
+-- shared catalog (a database's ACL, another app's grant there) from any database.
 EXCEPTION WHEN lock_not_available THEN
   RAISE EXCEPTION 'postgrest-gen: app "%": gave up waiting 10s for a lock in database "%": %',
     current_setting('postgrest_gen.app'), current_database(), SQLERRM
-    USING DETAIL = regexp_replace(format('Transactions open here for longer than that: %s.', coalesce((
-      SELECT string_agg(format('pid %s (role %I, %s since %s)', a.pid, a.usename, a.state, a.xact_start), ', ' ORDER BY a.pid)
+    USING DETAIL = regexp_replace(format('Transactions open for longer than that: %s.', coalesce((
+      SELECT string_agg(format('pid %s (role %I, database %I, %s since %s)', a.pid, a.usename, a.datname, a.state, a.xact_start), ', ' ORDER BY a.pid)
         FROM pg_stat_activity a
-       WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
-         AND a.xact_start < clock_timestamp() - interval '10s'), 'none')), '[[:cntrl:]]', '?', 'g'),
+       WHERE a.pid <> pg_backend_pid() AND a.xact_start < clock_timestamp() - interval '10s'), 'none')), '[[:cntrl:]]', '?', 'g'),
     HINT = 'End the transaction holding the lock (pg_terminate_backend) and re-run.';
 END
 $database$ \;
 -- Fail closed: any privilege an app role still holds here or on a shared object that is not
 -- one apply grants (an object type the loops above do not know) stops the run, named.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_leftovers_8313c55f9fc59aff() RETURNS void LANGUAGE plpgsql AS $leftovers$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_leftovers_d62effdc85fb4114() RETURNS void LANGUAGE plpgsql AS $leftovers$
 DECLARE
   -- The app's objects by oid (NULL when missing), from the transaction's settings: the
   -- session function _vars_fn looks them up once (simple expressions here, planned for
@@ -833,7 +839,8 @@ BEGIN
                         '[[:cntrl:]]', '?', 'g')
     INTO left_over
     FROM unnest(app_roles) shdep_role(id)
-  JOIN pg_shdepend d ON d.refclassid = 'pg_authid'::regclass AND d.refobjid = shdep_role.id
+  CROSS JOIN LATERAL (SELECT * FROM pg_shdepend
+                       WHERE refclassid = 'pg_authid'::regclass AND refobjid = shdep_role.id OFFSET 0) d
    WHERE d.deptype = 'a' AND d.dbid IN (0, this_db)
      AND NOT (present AND (
           (d.classid = 'pg_database'::regclass AND d.objid = this_db AND d.refobjid = auth)
@@ -901,16 +908,16 @@ END
 $drop_roles$ \;
 -- Runs the steps in order, in one call: one round trip for them all. The first that fails
 -- ends the transaction, so nothing of the app is left behind.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_run_steps_4d7bbb3ac3440d76() RETURNS void LANGUAGE plpgsql AS $run_steps$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_run_steps_13eeca5f7474720c() RETURNS void LANGUAGE plpgsql AS $run_steps$
 BEGIN
   PERFORM pg_temp.postgrest_gen_lock_313c7af34232114e();
-  PERFORM pg_temp.postgrest_gen_preflight_82c7777edfe89082();
+  PERFORM pg_temp.postgrest_gen_preflight_4de1dd3d017658e2();
   PERFORM pg_temp.postgrest_gen_roles_5afb91da8228ad1d();
   PERFORM pg_temp.postgrest_gen_membership_84aeb7fa761c9ab5();
-  PERFORM pg_temp.postgrest_gen_privileges_110b51585fa39a2f();
-  PERFORM pg_temp.postgrest_gen_defaults_25ba46bf46142d64();
-  PERFORM pg_temp.postgrest_gen_database_d37420824891dde5();
-  PERFORM pg_temp.postgrest_gen_leftovers_8313c55f9fc59aff();
+  PERFORM pg_temp.postgrest_gen_privileges_509c0504d0dc7127();
+  PERFORM pg_temp.postgrest_gen_defaults_9332ea922a4ebfd7();
+  PERFORM pg_temp.postgrest_gen_database_4a2cff9e962629a9();
+  PERFORM pg_temp.postgrest_gen_leftovers_d62effdc85fb4114();
   PERFORM pg_temp.postgrest_gen_drop_roles_1a49faa2c4d3c515();
 END
 $run_steps$;

@@ -6,16 +6,16 @@
 -- Defining them is all this does; out/sql/purge-functions.sql holds them, and psql reads it only
 -- when needed (a file in a branch \if skips is still read, and reading theirs costs more than
 -- running a converged app's steps).
-SELECT to_regprocedure('pg_temp.postgrest_gen_acl_ac22aaf2fd78af20(text, oid[], oid, oid, oid[], oid[], jsonb, boolean, oid)') IS NULL
+SELECT to_regprocedure('pg_temp.postgrest_gen_acl_35692350cae2330f(text, oid[], oid, oid, oid[], oid[], jsonb, boolean, oid)') IS NULL
     OR to_regprocedure('pg_temp.postgrest_gen_vars_08ce7fe28e2bec2c()') IS NULL
     OR to_regprocedure('pg_temp.postgrest_gen_lock_313c7af34232114e()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_preflight_7e0f9c6ef21c1d49()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_privileges_110b51585fa39a2f()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_defaults_25ba46bf46142d64()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_database_d37420824891dde5()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_leftovers_057d4ce78fa8a6df()') IS NULL
+    OR to_regprocedure('pg_temp.postgrest_gen_preflight_956bc9f661df008c()') IS NULL
+    OR to_regprocedure('pg_temp.postgrest_gen_privileges_509c0504d0dc7127()') IS NULL
+    OR to_regprocedure('pg_temp.postgrest_gen_defaults_9332ea922a4ebfd7()') IS NULL
+    OR to_regprocedure('pg_temp.postgrest_gen_database_4a2cff9e962629a9()') IS NULL
+    OR to_regprocedure('pg_temp.postgrest_gen_leftovers_f2bcea9fff6ca992()') IS NULL
     OR to_regprocedure('pg_temp.postgrest_gen_drop_roles_6c9eb3c44322c582()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_run_steps_66bec1f1b9919c1f()') IS NULL AS postgrest_gen_define \gset
+    OR to_regprocedure('pg_temp.postgrest_gen_run_steps_ea3b27212d1df133()') IS NULL AS postgrest_gen_define \gset
 \if :postgrest_gen_define
 -- The steps are functions in the session's temporary schema: that takes TEMPORARY on the
 -- database (PUBLIC's by default; an owner may revoke it, and bootstrap does, granting it to
