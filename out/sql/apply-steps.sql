@@ -18,7 +18,7 @@ SELECT current_setting('postgrest_gen.converged')::boolean AS postgrest_gen_conv
 \if :postgrest_gen_converged
 \else
 \ir 'apply-write-define.sql'
-SELECT pg_temp.postgrest_gen_run_steps_13eeca5f7474720c() AS postgrest_gen_void \gset
+SELECT pg_temp.postgrest_gen_run_steps_cdc7dbab729d2ae0() AS postgrest_gen_void \gset
 \endif
 -- Running instances reload their schema cache when this transaction commits.
 NOTIFY pgrst, 'reload schema';

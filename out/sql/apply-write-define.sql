@@ -9,14 +9,14 @@
 -- running a converged app's steps).
 SELECT to_regprocedure('pg_temp.postgrest_gen_lock_313c7af34232114e()') IS NULL
     OR to_regprocedure('pg_temp.postgrest_gen_preflight_4de1dd3d017658e2()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_roles_5afb91da8228ad1d()') IS NULL
+    OR to_regprocedure('pg_temp.postgrest_gen_roles_11cb12e0f4bf9084()') IS NULL
     OR to_regprocedure('pg_temp.postgrest_gen_membership_84aeb7fa761c9ab5()') IS NULL
     OR to_regprocedure('pg_temp.postgrest_gen_privileges_509c0504d0dc7127()') IS NULL
     OR to_regprocedure('pg_temp.postgrest_gen_defaults_9332ea922a4ebfd7()') IS NULL
     OR to_regprocedure('pg_temp.postgrest_gen_database_4a2cff9e962629a9()') IS NULL
     OR to_regprocedure('pg_temp.postgrest_gen_leftovers_d62effdc85fb4114()') IS NULL
     OR to_regprocedure('pg_temp.postgrest_gen_drop_roles_1a49faa2c4d3c515()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_run_steps_13eeca5f7474720c()') IS NULL AS postgrest_gen_define \gset
+    OR to_regprocedure('pg_temp.postgrest_gen_run_steps_cdc7dbab729d2ae0()') IS NULL AS postgrest_gen_define \gset
 \if :postgrest_gen_define
 -- The steps are functions in the session's temporary schema: that takes TEMPORARY on the
 -- database (PUBLIC's by default; an owner may revoke it, and bootstrap does, granting it to

@@ -341,7 +341,7 @@ $preflight$ \;
 -- cannot forge it). The authenticator logs in; every role PostgREST switches to (the
 -- anonymous role, the JWT roles) is NOLOGIN, with the statement timeout that bounds each
 -- request. The preflight adopts unmarked roles only when they hold nothing extra.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_roles_5afb91da8228ad1d() RETURNS void LANGUAGE plpgsql AS $roles$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_roles_11cb12e0f4bf9084() RETURNS void LANGUAGE plpgsql AS $roles$
 DECLARE
   auth text := current_setting('postgrest_gen.authenticator');
   request_roles text[] := ARRAY(SELECT jsonb_object_keys(current_setting('postgrest_gen.grants')::jsonb) ORDER BY 1);
@@ -375,10 +375,11 @@ BEGIN
       -- Made by someone else since this app's checks ran (another administrator): not new.
       PERFORM set_config('postgrest_gen.fresh', 'false', true);
     ELSE
-      EXECUTE format('CREATE ROLE %I %s', r.name, CASE WHEN r.login THEN 'LOGIN NOINHERIT' ELSE 'NOLOGIN' END);
-      SELECT rolcanlogin, rolinherit, rolsuper, rolcreatedb, rolcreaterole, rolreplication, rolbypassrls, rolconnlimit, rolvaliduntil
-        INTO r.rolcanlogin, r.rolinherit, r.rolsuper, r.rolcreatedb, r.rolcreaterole, r.rolreplication, r.rolbypassrls, r.rolconnlimit, r.rolvaliduntil
-        FROM pg_roles WHERE rolname = r.name;
+      -- Made with what it must be, in one statement: nothing to compare or change after it.
+      EXECUTE format('CREATE ROLE %I %s', r.name, CASE WHEN r.login
+        THEN format('LOGIN NOINHERIT CONNECTION LIMIT %s PASSWORD %s', r.conn_limit, coalesce(quote_literal(r.password), 'NULL'))
+        ELSE 'NOLOGIN' END);
+      CONTINUE;
     END IF;
     password_differs := true;
     IF can_read_verifiers THEN
@@ -908,11 +909,11 @@ END
 $drop_roles$ \;
 -- Runs the steps in order, in one call: one round trip for them all. The first that fails
 -- ends the transaction, so nothing of the app is left behind.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_run_steps_13eeca5f7474720c() RETURNS void LANGUAGE plpgsql AS $run_steps$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_run_steps_cdc7dbab729d2ae0() RETURNS void LANGUAGE plpgsql AS $run_steps$
 BEGIN
   PERFORM pg_temp.postgrest_gen_lock_313c7af34232114e();
   PERFORM pg_temp.postgrest_gen_preflight_4de1dd3d017658e2();
-  PERFORM pg_temp.postgrest_gen_roles_5afb91da8228ad1d();
+  PERFORM pg_temp.postgrest_gen_roles_11cb12e0f4bf9084();
   PERFORM pg_temp.postgrest_gen_membership_84aeb7fa761c9ab5();
   PERFORM pg_temp.postgrest_gen_privileges_509c0504d0dc7127();
   PERFORM pg_temp.postgrest_gen_defaults_9332ea922a4ebfd7();
