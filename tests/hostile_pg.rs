@@ -1931,7 +1931,7 @@ fn tenant_owned_shared_database_grants_to_cotenants_and_a_new_app_live() {
 /// CASCADE takes the entry along. V's apply converges; nothing of H's is needed from a
 /// superuser.
 #[test]
-fn cotenant_database_grant_through_pg_database_owner_blocks_a_platform_database_apps_hosted_apply_live(
+fn cotenant_database_grant_through_pg_database_owner_on_a_platform_database_is_revoked_by_the_hosted_apply_live(
 ) {
     let pg = Pg::require();
     let pg16 = pg
@@ -2005,6 +2005,78 @@ fn cotenant_database_grant_through_pg_database_owner_blocks_a_platform_database_
     assert!(
         applied.is_ok() && left == "0",
         "tenant pdsh's grant on its own database holds back app pdsv's hosted apply (entries left: {left}):\n{}",
+        applied.err().unwrap_or_default()
+    );
+}
+
+/// pg_database_owner's grant option on the host's database comes from a second grantor, the
+/// host's own request role (the tenant makes it so through a function its PostgREST runs as
+/// that role; SET ROLE here), and pg_database_owner passes CONNECT on to the victim app's
+/// authenticator. Revoking that grant option as the database's owner would revoke nothing, so
+/// a superuser's apply of the victim acts as pg_database_owner itself and converges. (A hosted
+/// administrator cannot act as pg_database_owner outside that database: its run stops naming
+/// the entry until the host's own apply, which revokes what its roles passed on, clears it.)
+#[test]
+fn cotenant_pg_database_owner_grant_option_from_a_second_grantor_is_revoked_by_a_superusers_apply_live(
+) {
+    let pg = Pg::require();
+    for d in ["r19v_db", "r19h_db"] {
+        pg.sql(
+            "postgres",
+            &format!("DROP DATABASE IF EXISTS {d} WITH (FORCE)"),
+        );
+    }
+    pg.sql(
+        "postgres",
+        "DROP ROLE IF EXISTS r19v_authenticator, r19v_web_anon, r19h_authenticator, r19h_web_anon",
+    );
+    let ws = Workspace::new(
+        "[apps.r19v]\ndatabase = \"r19v_db\"\n[apps.r19h]\ndatabase = \"r19h_db\"\n",
+    );
+    ws.ok(&["build"]);
+    tenant(&pg, "r19v_db", "r19v");
+    tenant(&pg, "r19h_db", "r19h");
+    pg.file("r19v_db", &file(&ws, "r19v", "apply.sql"));
+    pg.file("r19h_db", &file(&ws, "r19h", "apply.sql"));
+    as_tenant(
+        &pg,
+        "r19h",
+        "r19h_db",
+        "GRANT CONNECT ON DATABASE r19h_db TO r19h_web_anon WITH GRANT OPTION",
+    );
+    // What an /rpc call of a tenant's SECURITY INVOKER function runs as r19h_web_anon.
+    pg.sql(
+        "r19h_db",
+        "SET ROLE r19h_web_anon; GRANT CONNECT ON DATABASE r19h_db TO pg_database_owner WITH GRANT OPTION",
+    );
+    as_tenant(
+        &pg,
+        "r19h",
+        "r19h_db",
+        "SET ROLE pg_database_owner; GRANT CONNECT ON DATABASE r19h_db TO r19v_authenticator; RESET ROLE;",
+    );
+    let drift = pg
+        .try_file("r19v_db", &file(&ws, "r19v", "verify.sql"))
+        .unwrap_err();
+    assert!(
+        drift.contains("r19v_authenticator holds CONNECT on DATABASE r19h_db"),
+        "{drift}"
+    );
+    let applied = pg.try_file("r19v_db", &file(&ws, "r19v", "apply.sql"));
+    let left = pg.sql(
+        "postgres",
+        "SELECT count(*) FROM pg_database d, aclexplode(d.datacl) g
+          WHERE d.datname = 'r19h_db' AND g.grantee = 'r19v_authenticator'::regrole",
+    );
+    as_tenant(
+        &pg,
+        "r19h",
+        "r19h_db",
+        "REVOKE ALL ON DATABASE r19h_db FROM r19h_web_anon CASCADE; REVOKE ALL ON DATABASE r19h_db FROM pg_database_owner CASCADE",
+    );
+    assert!(
+        applied.is_ok() && left == "0",
+        "tenant r19h holds back app r19v's apply (entries left: {left}):\n{}",
         applied.err().unwrap_or_default()
     );
 }

@@ -7,16 +7,16 @@
 -- Defining them is all this does; out/sql/apply-write-functions.sql holds them, and psql reads it only
 -- when needed (a file in a branch \if skips is still read, and reading theirs costs more than
 -- running a converged app's steps).
-SELECT to_regprocedure('pg_temp.postgrest_gen_lock_313c7af34232114e()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_preflight_4de1dd3d017658e2()') IS NULL
+SELECT to_regprocedure('pg_temp.postgrest_gen_lock_f725743a135f9a0e()') IS NULL
+    OR to_regprocedure('pg_temp.postgrest_gen_preflight_c6c362ecfb4befab()') IS NULL
     OR to_regprocedure('pg_temp.postgrest_gen_roles_11cb12e0f4bf9084()') IS NULL
     OR to_regprocedure('pg_temp.postgrest_gen_membership_84aeb7fa761c9ab5()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_privileges_509c0504d0dc7127()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_defaults_9332ea922a4ebfd7()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_database_4a2cff9e962629a9()') IS NULL
+    OR to_regprocedure('pg_temp.postgrest_gen_privileges_2d66410f5c905ba5()') IS NULL
+    OR to_regprocedure('pg_temp.postgrest_gen_defaults_d7e7e60641e6b0c4()') IS NULL
+    OR to_regprocedure('pg_temp.postgrest_gen_database_ec80ce0f4f92ab03()') IS NULL
     OR to_regprocedure('pg_temp.postgrest_gen_leftovers_d62effdc85fb4114()') IS NULL
     OR to_regprocedure('pg_temp.postgrest_gen_drop_roles_1a49faa2c4d3c515()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_run_steps_cdc7dbab729d2ae0()') IS NULL AS postgrest_gen_define \gset
+    OR to_regprocedure('pg_temp.postgrest_gen_run_steps_1ff2a02a5c05d3ae()') IS NULL AS postgrest_gen_define \gset
 \if :postgrest_gen_define
 -- The steps are functions in the session's temporary schema: that takes TEMPORARY on the
 -- database (PUBLIC's by default; an owner may revoke it, and bootstrap does, granting it to

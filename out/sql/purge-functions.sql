@@ -29,12 +29,14 @@
 -- on each exposed schema and its declared privileges on the schema's relations (SELECT,
 -- INSERT, UPDATE, DELETE; USAGE on sequences), routines (EXECUTE) and the owner's default
 -- privileges there. Everything else is revoked with `revoke`, run as `revoke_as`: the grantor
--- (for a default privilege, its FOR ROLE). Except on another database's ACL what
--- pg_database_owner granted: that role stands for the owner of the database a session is in,
--- so from here nobody but a superuser can act as it. Its grant option there, which that
--- database's owner (the tenant) gave it, is revoked instead, as that owner: CASCADE takes what
--- it granted along. `label` names the entry in messages.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_acl_35692350cae2330f(part text, app_roles oid[], owner oid, auth oid, api_roles oid[], schemas oid[], declared jsonb, present boolean, this_db oid) RETURNS TABLE (kind text, what text, col name, owner_id oid, grantor oid, grantee oid, priv text, is_grantable boolean, label text, revoke text, revoke_as oid, expected boolean) LANGUAGE plpgsql AS $acl$
+-- (for a default privilege, its FOR ROLE). Except, for an administrator who is not a
+-- superuser, on another database's ACL what pg_database_owner granted: that role stands for
+-- the owner of the database a session is in, so from here only a superuser can act as it. Its
+-- grant option there, which that database's owner (the tenant) gave it, is revoked instead,
+-- as that owner: CASCADE takes what it granted along. (Had someone else given it the option,
+-- the entry survives and the run stops naming it; the granting app's own apply, which revokes
+-- what its roles passed on, clears such a chain.) `label` names the entry in messages.
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_acl_6cb255cd05b96390(part text, app_roles oid[], owner oid, auth oid, api_roles oid[], schemas oid[], declared jsonb, present boolean, this_db oid) RETURNS TABLE (kind text, what text, col name, owner_id oid, grantor oid, grantee oid, priv text, is_grantable boolean, label text, revoke text, revoke_as oid, expected boolean) LANGUAGE plpgsql AS $acl$
 DECLARE
   t record;
   o_kind text;
@@ -46,6 +48,8 @@ DECLARE
   o_relkind "char";
   o_col name;
   o_scope text;
+  -- The server's own report on the current role: a setting, no catalog query to plan.
+  is_super boolean := current_setting('is_superuser') = 'on';
 BEGIN
   FOR t IN
     -- What names the app's roles here or on shared objects, and the owner's objects and grants
@@ -124,14 +128,14 @@ BEGIN
     RETURN QUERY
       SELECT o_kind, o_what, o_col, o_owner, g.grantor, g.grantee, g.privilege_type, g.is_grantable,
              coalesce(o_scope || ' ON ', '') || o_what,
-             CASE WHEN o_kind = 'database' AND o_id <> this_db AND g.grantor = 'pg_database_owner'::regrole
+             CASE WHEN o_kind = 'database' AND o_id <> this_db AND g.grantor = 'pg_database_owner'::regrole AND NOT is_super
                THEN format('REVOKE GRANT OPTION FOR %s ON %s FROM pg_database_owner CASCADE', g.privilege_type, o_what)
                WHEN o_scope IS NULL
                THEN format('REVOKE %s%s ON %s FROM %s CASCADE', g.privilege_type,
                            CASE WHEN o_col IS NULL THEN '' ELSE format(' (%I)', o_col) END, o_what, g.grantee::regrole)
                ELSE format('ALTER %s REVOKE %s ON %s FROM %s', o_scope, g.privilege_type, o_what, g.grantee::regrole)
              END,
-             CASE WHEN o_kind = 'database' AND o_id <> this_db AND g.grantor = 'pg_database_owner'::regrole
+             CASE WHEN o_kind = 'database' AND o_id <> this_db AND g.grantor = 'pg_database_owner'::regrole AND NOT is_super
                THEN o_owner ELSE g.grantor END,
              coalesce(present AND NOT g.is_grantable AND g.grantor = o_owner AND o_col IS NULL AND (
                   (o_kind = 'database' AND o_id = this_db AND g.grantee = auth AND g.privilege_type = 'CONNECT')
@@ -231,7 +235,7 @@ $vars$ \;
 -- database's own ACL, which every app of a shared database writes, has a lock of its own,
 -- which the database step takes last (owner's lock first, always: no two runs wait on each
 -- other in a circle).
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_lock_313c7af34232114e() RETURNS void LANGUAGE plpgsql AS $lock$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_lock_f725743a135f9a0e() RETURNS void LANGUAGE plpgsql AS $lock$
 DECLARE
   owner oid := to_regrole(quote_ident(current_setting('postgrest_gen.owner')));
 BEGIN
@@ -241,7 +245,7 @@ BEGIN
     RAISE EXCEPTION 'postgrest-gen: app "%": gave up waiting 10s for the postgrest-gen lock % in database "%"',
       current_setting('postgrest_gen.app'), format('of owner %I', current_setting('postgrest_gen.owner')), current_database()
       USING DETAIL = regexp_replace(format('Held by: %s.', coalesce((
-        SELECT string_agg(format('pid %s (role %I, application %L)', a.pid, a.usename, a.application_name), ', ')
+        SELECT string_agg(format('pid %s (role %s, application %L)', a.pid, coalesce(quote_ident(a.usename), a.backend_type), a.application_name), ', ')
           FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
          WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
            AND l.classid = (1885827700)::oid AND l.objid = (coalesce(owner, 0))::oid
@@ -265,7 +269,7 @@ $lock$ \;
 -- when they carry postgrest-gen's marker (converged before) or hold nothing but what apply
 -- grants; they never own anything, and apply cannot reach other databases, so what they hold
 -- there is named instead of silently kept.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_preflight_956bc9f661df008c() RETURNS void LANGUAGE plpgsql AS $preflight$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_preflight_c7e138a27398be9c() RETURNS void LANGUAGE plpgsql AS $preflight$
 DECLARE
   -- The app's objects by oid (NULL when missing), from the transaction's settings: the
   -- session function _vars_fn looks them up once (simple expressions here, planned for
@@ -362,7 +366,7 @@ BEGIN
     -- What the privileges step will revoke: each entry acts as its object's owner (a plain
     -- REVOKE by a role with the owner's privileges) or as its grantor (SET ROLE).
     FOR r IN SELECT x.*, (SELECT rolsuper FROM pg_roles WHERE oid = x.grantor) AS grantor_super
-               FROM pg_temp.postgrest_gen_acl_35692350cae2330f('all', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected
+               FROM pg_temp.postgrest_gen_acl_6cb255cd05b96390('all', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected
               ORDER BY x.kind, x.what, x.col, x.grantee, x.priv LOOP
       IF r.kind = 'parameter' OR r.grantor_super THEN
         problems := problems || format('role %s holds %s on %s, granted by a superuser, which only a superuser may revoke; as a superuser, run: %s;',
@@ -524,7 +528,7 @@ SELECT ro.rolname AS role, ro.oid AS role_id, d.deptype, coalesce(db.datname, ''
     END IF;
     -- Converged roles (the common case) skip the catalog-wide scan.
     IF present AND cardinality(unmarked) > 0 THEN
-      FOR r IN SELECT x.* FROM pg_temp.postgrest_gen_acl_35692350cae2330f('all', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x
+      FOR r IN SELECT x.* FROM pg_temp.postgrest_gen_acl_6cb255cd05b96390('all', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x
                 WHERE NOT x.expected AND x.grantee = ANY(unmarked) ORDER BY x.grantee, x.what, x.priv
       LOOP
         problems := problems || format('role %s existed before postgrest-gen managed it and holds %s%s on %s (granted by %s); adopt it only once it holds nothing but what apply grants: %s;',
@@ -564,7 +568,7 @@ $preflight$ \;
 -- user code); a superuser's plain REVOKE acts as the owner already. Never as a non-superuser
 -- administrator itself: PostgreSQL would pick the grantor among the roles it inherits, which
 -- tenants can steer with grant options. CASCADE takes along what the role passed on.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_privileges_509c0504d0dc7127() RETURNS void LANGUAGE plpgsql AS $privileges$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_privileges_2d66410f5c905ba5() RETURNS void LANGUAGE plpgsql AS $privileges$
 DECLARE
   -- The app's objects by oid (NULL when missing), from the transaction's settings: the
   -- session function _vars_fn looks them up once (simple expressions here, planned for
@@ -593,7 +597,7 @@ BEGIN
   -- that survives three passes stops the run instead of looping.
   FOR pass IN 1..4 LOOP
     seen := 0;
-    FOR r IN SELECT x.* FROM pg_temp.postgrest_gen_acl_35692350cae2330f('objects', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected
+    FOR r IN SELECT x.* FROM pg_temp.postgrest_gen_acl_6cb255cd05b96390('objects', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected
               ORDER BY x.kind, x.what, x.col, x.grantee, x.priv
     LOOP
       seen := seen + 1;
@@ -682,7 +686,7 @@ EXCEPTION WHEN lock_not_available THEN
   RAISE EXCEPTION 'postgrest-gen: app "%": gave up waiting 10s for a lock in database "%": %',
     current_setting('postgrest_gen.app'), current_database(), SQLERRM
     USING DETAIL = regexp_replace(format('Transactions open for longer than that: %s.', coalesce((
-      SELECT string_agg(format('pid %s (role %I, database %I, %s since %s)', a.pid, a.usename, a.datname, a.state, a.xact_start), ', ' ORDER BY a.pid)
+      SELECT string_agg(format('pid %s (role %s, database %s, %s since %s)', a.pid, coalesce(quote_ident(a.usename), a.backend_type), coalesce(quote_ident(a.datname), '-'), a.state, a.xact_start), ', ' ORDER BY a.pid)
         FROM pg_stat_activity a
        WHERE a.pid <> pg_backend_pid() AND a.xact_start < clock_timestamp() - interval '10s'), 'none')), '[[:cntrl:]]', '?', 'g'),
     HINT = 'End the transaction holding the lock (pg_terminate_backend) and re-run.';
@@ -691,7 +695,7 @@ $privileges$ \;
 -- Default privileges FOR ROLE <owner> in each exposed schema, for each role PostgREST switches
 -- to: relations and routines the owner creates later carry the declared privileges at once.
 -- (Every other default-privilege entry naming an app role went with the privileges above.)
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_defaults_9332ea922a4ebfd7() RETURNS void LANGUAGE plpgsql AS $defaults$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_defaults_d7e7e60641e6b0c4() RETURNS void LANGUAGE plpgsql AS $defaults$
 DECLARE
   -- The app's objects by oid (NULL when missing), from the transaction's settings: the
   -- session function _vars_fn looks them up once (simple expressions here, planned for
@@ -740,7 +744,7 @@ EXCEPTION WHEN lock_not_available THEN
   RAISE EXCEPTION 'postgrest-gen: app "%": gave up waiting 10s for a lock in database "%": %',
     current_setting('postgrest_gen.app'), current_database(), SQLERRM
     USING DETAIL = regexp_replace(format('Transactions open for longer than that: %s.', coalesce((
-      SELECT string_agg(format('pid %s (role %I, database %I, %s since %s)', a.pid, a.usename, a.datname, a.state, a.xact_start), ', ' ORDER BY a.pid)
+      SELECT string_agg(format('pid %s (role %s, database %s, %s since %s)', a.pid, coalesce(quote_ident(a.usename), a.backend_type), coalesce(quote_ident(a.datname), '-'), a.state, a.xact_start), ', ' ORDER BY a.pid)
         FROM pg_stat_activity a
        WHERE a.pid <> pg_backend_pid() AND a.xact_start < clock_timestamp() - interval '10s'), 'none')), '[[:cntrl:]]', '?', 'g'),
     HINT = 'End the transaction holding the lock (pg_terminate_backend) and re-run.';
@@ -752,7 +756,7 @@ $defaults$ \;
 -- so the writes take the database's postgrest-gen lock, and as the last writes before the
 -- checks: apps of different owners run side by side until here. A converged ACL is read and
 -- left without the lock.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_database_4a2cff9e962629a9() RETURNS void LANGUAGE plpgsql AS $database$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_database_ec80ce0f4f92ab03() RETURNS void LANGUAGE plpgsql AS $database$
 DECLARE
   -- The app's objects by oid (NULL when missing), from the transaction's settings: the
   -- session function _vars_fn looks them up once (simple expressions here, planned for
@@ -780,7 +784,7 @@ DECLARE
   -- in this transaction (see _lock), are in no entry yet: the ACL, an entry per app when the
   -- database is shared, is not read through.
   unexpected boolean := CASE WHEN current_setting('postgrest_gen.fresh') = 'true' THEN false
-    ELSE EXISTS (SELECT FROM pg_temp.postgrest_gen_acl_35692350cae2330f('database', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected) END;
+    ELSE EXISTS (SELECT FROM pg_temp.postgrest_gen_acl_6cb255cd05b96390('database', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected) END;
 BEGIN
   IF unexpected
      OR (present AND auth IS NOT NULL AND NOT coalesce((SELECT aclcontains(datacl, makeaclitem(auth, datdba, 'CONNECT', false)) FROM pg_database WHERE oid = this_db), false)) THEN
@@ -790,7 +794,7 @@ BEGIN
     RAISE EXCEPTION 'postgrest-gen: app "%": gave up waiting 10s for the postgrest-gen lock % in database "%"',
       current_setting('postgrest_gen.app'), 'of the database''s ACL', current_database()
       USING DETAIL = regexp_replace(format('Held by: %s.', coalesce((
-        SELECT string_agg(format('pid %s (role %I, application %L)', a.pid, a.usename, a.application_name), ', ')
+        SELECT string_agg(format('pid %s (role %s, application %L)', a.pid, coalesce(quote_ident(a.usename), a.backend_type), a.application_name), ', ')
           FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
          WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
            AND l.classid = ((8099568299125599744::bigint >> 32))::oid AND l.objid = ((8099568299125599744::bigint & 4294967295))::oid
@@ -806,7 +810,7 @@ BEGIN
   -- that survives three passes stops the run instead of looping.
   FOR pass IN 1..4 LOOP
     seen := 0;
-    FOR r IN SELECT x.* FROM pg_temp.postgrest_gen_acl_35692350cae2330f('database', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected
+    FOR r IN SELECT x.* FROM pg_temp.postgrest_gen_acl_6cb255cd05b96390('database', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected
               ORDER BY x.kind, x.what, x.col, x.grantee, x.priv
     LOOP
       seen := seen + 1;
@@ -850,7 +854,7 @@ EXCEPTION WHEN lock_not_available THEN
   RAISE EXCEPTION 'postgrest-gen: app "%": gave up waiting 10s for a lock in database "%": %',
     current_setting('postgrest_gen.app'), current_database(), SQLERRM
     USING DETAIL = regexp_replace(format('Transactions open for longer than that: %s.', coalesce((
-      SELECT string_agg(format('pid %s (role %I, database %I, %s since %s)', a.pid, a.usename, a.datname, a.state, a.xact_start), ', ' ORDER BY a.pid)
+      SELECT string_agg(format('pid %s (role %s, database %s, %s since %s)', a.pid, coalesce(quote_ident(a.usename), a.backend_type), coalesce(quote_ident(a.datname), '-'), a.state, a.xact_start), ', ' ORDER BY a.pid)
         FROM pg_stat_activity a
        WHERE a.pid <> pg_backend_pid() AND a.xact_start < clock_timestamp() - interval '10s'), 'none')), '[[:cntrl:]]', '?', 'g'),
     HINT = 'End the transaction holding the lock (pg_terminate_backend) and re-run.';
@@ -949,13 +953,13 @@ END
 $drop_roles$ \;
 -- Runs the steps in order, in one call: one round trip for them all. The first that fails
 -- ends the transaction, so nothing of the app is left behind.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_run_steps_ea3b27212d1df133() RETURNS void LANGUAGE plpgsql AS $run_steps$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_run_steps_f4a103f7280de8f2() RETURNS void LANGUAGE plpgsql AS $run_steps$
 BEGIN
-  PERFORM pg_temp.postgrest_gen_lock_313c7af34232114e();
-  PERFORM pg_temp.postgrest_gen_preflight_956bc9f661df008c();
-  PERFORM pg_temp.postgrest_gen_privileges_509c0504d0dc7127();
-  PERFORM pg_temp.postgrest_gen_defaults_9332ea922a4ebfd7();
-  PERFORM pg_temp.postgrest_gen_database_4a2cff9e962629a9();
+  PERFORM pg_temp.postgrest_gen_lock_f725743a135f9a0e();
+  PERFORM pg_temp.postgrest_gen_preflight_c7e138a27398be9c();
+  PERFORM pg_temp.postgrest_gen_privileges_2d66410f5c905ba5();
+  PERFORM pg_temp.postgrest_gen_defaults_d7e7e60641e6b0c4();
+  PERFORM pg_temp.postgrest_gen_database_ec80ce0f4f92ab03();
   PERFORM pg_temp.postgrest_gen_leftovers_f2bcea9fff6ca992();
   PERFORM pg_temp.postgrest_gen_drop_roles_6c9eb3c44322c582();
 END
