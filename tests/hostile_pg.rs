@@ -116,6 +116,18 @@ fn db_settings(db: &str) -> String {
     .collect()
 }
 
+/// How many entries of a database's ACL name a grantee matching `grantee` (a LIKE pattern).
+fn entries_on_database(pg: &Pg, db: &str, grantee: &str) -> String {
+    pg.sql(
+        "postgres",
+        &format!(
+            "SELECT count(*) FROM pg_database d, aclexplode(d.datacl) g
+              WHERE d.datname = {} AND g.grantee::regrole::text LIKE {}",
+            lit(db),
+            lit(grantee)
+        ),
+    )
+}
 #[test]
 fn tenant_functions_operators_and_settings_never_run_as_admin() {
     traps_scenario(None);
@@ -152,11 +164,7 @@ fn traps_scenario(admin: Option<(&str, &str)>) {
     ws.ok(&["build"]);
     tenant(&pg, db, "trap");
     if let Some((role, _)) = admin {
-        let pg16 = pg
-            .sql("postgres", "SHOW server_version_num")
-            .parse::<i32>()
-            .unwrap()
-            >= 160000;
+        let pg16 = pg.version_at_least(160000);
         let opts = if pg16 {
             " WITH INHERIT FALSE, SET TRUE"
         } else {
@@ -911,11 +919,7 @@ fn transaction_timeout_set_by_the_tenant_is_pinned_live() {
     let ws = Workspace::new("[apps.ttl]\ndatabase = \"ttl_db\"\n");
     ws.ok(&["build"]);
     tenant(&pg, db, "ttl");
-    let v17 = pg
-        .sql("postgres", "SHOW server_version_num")
-        .parse::<u32>()
-        .unwrap()
-        >= 170000;
+    let v17 = pg.version_at_least(170000);
     if v17 {
         as_tenant(
             &pg,
@@ -1240,10 +1244,7 @@ fn policy_naming_another_apps_retired_role_does_not_hold_back_its_apply_live() {
 fn tenant_grant_options_steer_the_hosted_admins_grantor_live() {
     let pg = Pg::require();
     let admin_pw = "platform-admin-pw-1";
-    let pg16: i32 = pg
-        .sql("postgres", "SHOW server_version_num")
-        .parse::<i32>()
-        .unwrap();
+    let pg16 = pg.version_at_least(160000);
     for db in ["gsa_db", "gsb_db"] {
         pg.sql(
             "postgres",
@@ -1259,7 +1260,7 @@ fn tenant_grant_options_steer_the_hosted_admins_grantor_live() {
     tenant(&pg, "gsb_db", "gsb_own");
     tenant(&pg, "gsa_db", "gsa_own");
     for o in ["gsb_own", "gsa_own"] {
-        let opts = if pg16 >= 160000 {
+        let opts = if pg16 {
             " WITH INHERIT TRUE, SET TRUE"
         } else {
             ""
@@ -1315,10 +1316,7 @@ fn tenant_grant_options_steer_the_hosted_admins_grantor_live() {
 #[test]
 fn cotenant_grant_option_to_the_hosted_admin_blocks_other_apps_apply_live() {
     let pg = Pg::require();
-    let pg16: i32 = pg
-        .sql("postgres", "SHOW server_version_num")
-        .parse::<i32>()
-        .unwrap();
+    let pg16 = pg.version_at_least(160000);
     for db in ["cgs_db", "cgb_db"] {
         pg.sql(
             "postgres",
@@ -1343,7 +1341,7 @@ fn cotenant_grant_option_to_the_hosted_admin_blocks_other_apps_apply_live() {
          SET ROLE cgc_own; CREATE VIEW api_c.v AS SELECT 1 AS x; RESET ROLE;",
     );
     for o in ["cga_own", "cgb_own", "cgc_own", "cg_dbowner"] {
-        let opts = if pg16 >= 160000 {
+        let opts = if pg16 {
             " WITH INHERIT TRUE, SET TRUE"
         } else {
             ""
@@ -1756,11 +1754,7 @@ fn fresh_path_with_every_role_made_during_the_lock_wait_grants_nothing_live() {
 #[test]
 fn cotenant_database_grant_through_pg_database_owner_is_revoked_by_the_grantee_live() {
     let pg = Pg::require();
-    let pg16 = pg
-        .sql("postgres", "SHOW server_version_num")
-        .parse::<i32>()
-        .unwrap()
-        >= 160000;
+    let pg16 = pg.version_at_least(160000);
     let admin_pw = "platform-admin-pw-1";
     pg.sql(
         "postgres",
@@ -1820,11 +1814,7 @@ fn cotenant_database_grant_through_pg_database_owner_is_revoked_by_the_grantee_l
         }
         pg.file("pdv_db", &file(&ws, "pdv", "verify.sql"));
         pg.file("pdh_db", &file(&ws, "pdh", "verify.sql"));
-        let left = pg.sql(
-            "postgres",
-            "SELECT count(*) FROM pg_database d, aclexplode(d.datacl) g
-              WHERE d.datname = 'pdh_db' AND g.grantee::regrole::text LIKE 'pdv%'",
-        );
+        let left = entries_on_database(&pg, "pdh_db", "pdv%");
         assert_eq!(left, "0", "hosted={hosted}");
         as_tenant(
             &pg,
@@ -1934,11 +1924,7 @@ fn tenant_owned_shared_database_grants_to_cotenants_and_a_new_app_live() {
 fn cotenant_database_grant_through_pg_database_owner_on_a_platform_database_is_revoked_by_the_hosted_apply_live(
 ) {
     let pg = Pg::require();
-    let pg16 = pg
-        .sql("postgres", "SHOW server_version_num")
-        .parse::<i32>()
-        .unwrap()
-        >= 160000;
+    let pg16 = pg.version_at_least(160000);
     let admin_pw = "platform-admin-pw-1";
     pg.sql("postgres", "DROP DATABASE IF EXISTS pds_db WITH (FORCE)");
     pg.sql(
@@ -1990,11 +1976,7 @@ fn cotenant_database_grant_through_pg_database_owner_on_a_platform_database_is_r
     as_admin("pdsh_db", &file(&ws, "pdsh", "verify.sql")).unwrap();
     // ...and the grantee's apply, the only run that looks at it, revokes it as H.
     let applied = as_admin("pds_db", &file(&ws, "pdsv", "apply.sql"));
-    let left = pg.sql(
-        "postgres",
-        "SELECT count(*) FROM pg_database d, aclexplode(d.datacl) g
-          WHERE d.datname = 'pdsh_db' AND g.grantee = 'pdsv_authenticator'::regrole",
-    );
+    let left = entries_on_database(&pg, "pdsh_db", "pdsv_authenticator");
     // Clean up the cluster-wide state before asserting.
     as_tenant(
         &pg,
@@ -2063,11 +2045,7 @@ fn cotenant_pg_database_owner_grant_option_from_a_second_grantor_is_revoked_by_a
         "{drift}"
     );
     let applied = pg.try_file("r19v_db", &file(&ws, "r19v", "apply.sql"));
-    let left = pg.sql(
-        "postgres",
-        "SELECT count(*) FROM pg_database d, aclexplode(d.datacl) g
-          WHERE d.datname = 'r19h_db' AND g.grantee = 'r19v_authenticator'::regrole",
-    );
+    let left = entries_on_database(&pg, "r19h_db", "r19v_authenticator");
     as_tenant(
         &pg,
         "r19h",

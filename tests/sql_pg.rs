@@ -281,11 +281,7 @@ fn one_apply_converges_every_drift_and_a_second_changes_nothing() {
         "GRANT EXECUTE ON FUNCTION pg_catalog.now() TO drift_web_anon",
     ];
     let mut drifts: Vec<&str> = drifts.to_vec();
-    let pg16 = pg
-        .sql("drift_db", "SHOW server_version_num")
-        .parse::<u32>()
-        .unwrap()
-        >= 160000;
+    let pg16 = pg.version_at_least(160000);
     if pg16 {
         // PostgreSQL 16+ membership options: without SET the authenticator cannot switch role.
         drifts.push("REVOKE SET OPTION FOR drift_web_anon FROM drift_authenticator");
@@ -755,12 +751,7 @@ fn verify_reports_each_drift_of_jwt_roles_and_schemas_and_apply_converges_it() {
         ("ALTER ROLE surf_reader SET statement_timeout = '1h'", "role settings differ: surf_reader"),
         ("COMMENT ON ROLE surf_web_user IS NULL", "role surf_web_user lacks the postgrest-gen marker"),
     ];
-    if pg
-        .sql("surf_db", "SHOW server_version_num")
-        .parse::<u32>()
-        .unwrap()
-        >= 160000
-    {
+    if pg.version_at_least(160000) {
         drifts.push((
             "REVOKE surf_reader FROM surf_authenticator; GRANT surf_reader TO surf_authenticator WITH INHERIT TRUE, SET TRUE",
             "membership of surf_authenticator in surf_reader must have SET and not INHERIT",

@@ -36,7 +36,7 @@
 -- as that owner: CASCADE takes what it granted along. (Had someone else given it the option,
 -- the entry survives and the run stops naming it; the granting app's own apply, which revokes
 -- what its roles passed on, clears such a chain.) `label` names the entry in messages.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_acl_6cb255cd05b96390(part text, app_roles oid[], owner oid, auth oid, api_roles oid[], schemas oid[], declared jsonb, present boolean, this_db oid) RETURNS TABLE (kind text, what text, col name, owner_id oid, grantor oid, grantee oid, priv text, is_grantable boolean, label text, revoke text, revoke_as oid, expected boolean) LANGUAGE plpgsql AS $acl$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_acl_ae739898dcc1582e(part text, app_roles oid[], owner oid, auth oid, api_roles oid[], schemas oid[], declared jsonb, present boolean, this_db oid) RETURNS TABLE (kind text, what text, col name, owner_id oid, grantor oid, grantee oid, priv text, is_grantable boolean, label text, revoke text, revoke_as oid, expected boolean) LANGUAGE plpgsql AS $acl$
 DECLARE
   t record;
   o_kind text;
@@ -128,15 +128,14 @@ BEGIN
     RETURN QUERY
       SELECT o_kind, o_what, o_col, o_owner, g.grantor, g.grantee, g.privilege_type, g.is_grantable,
              coalesce(o_scope || ' ON ', '') || o_what,
-             CASE WHEN o_kind = 'database' AND o_id <> this_db AND g.grantor = 'pg_database_owner'::regrole AND NOT is_super
+             CASE WHEN v.via_owner
                THEN format('REVOKE GRANT OPTION FOR %s ON %s FROM pg_database_owner CASCADE', g.privilege_type, o_what)
                WHEN o_scope IS NULL
                THEN format('REVOKE %s%s ON %s FROM %s CASCADE', g.privilege_type,
                            CASE WHEN o_col IS NULL THEN '' ELSE format(' (%I)', o_col) END, o_what, g.grantee::regrole)
                ELSE format('ALTER %s REVOKE %s ON %s FROM %s', o_scope, g.privilege_type, o_what, g.grantee::regrole)
              END,
-             CASE WHEN o_kind = 'database' AND o_id <> this_db AND g.grantor = 'pg_database_owner'::regrole AND NOT is_super
-               THEN o_owner ELSE g.grantor END,
+             CASE WHEN v.via_owner THEN o_owner ELSE g.grantor END,
              coalesce(present AND NOT g.is_grantable AND g.grantor = o_owner AND o_col IS NULL AND (
                   (o_kind = 'database' AND o_id = this_db AND g.grantee = auth AND g.privilege_type = 'CONNECT')
                OR (o_kind = 'schema' AND o_id = ANY(schemas) AND g.grantee = ANY(api_roles) AND g.privilege_type = 'USAGE')
@@ -152,6 +151,9 @@ BEGIN
                         OR (o_relkind = 'S' AND g.privilege_type = 'USAGE'))
                    AND (declared -> g.grantee::text) ? g.privilege_type)), false)
         FROM aclexplode(nullif(array_cat(o_acl, '{}'::aclitem[]), '{}')) g
+             -- Revoked through pg_database_owner's grant option, as the database's owner (above).
+             CROSS JOIN LATERAL (SELECT o_kind = 'database' AND o_id <> this_db
+                                        AND g.grantor = 'pg_database_owner'::regrole AND NOT is_super) v(via_owner)
        WHERE g.grantee = ANY(app_roles)
           OR (o_kind NOT IN ('tablespace', 'parameter', 'database') AND g.grantee <> 0 AND coalesce((SELECT starts_with(s.description, 'postgrest-gen: app ')
                            AND right(s.description, length(' in database ' || current_database()))
@@ -229,7 +231,7 @@ BEGIN
   RETURN '';
 END
 $vars$ \;
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_verify_8906eb1096961402() RETURNS void LANGUAGE plpgsql AS $verify$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_verify_62a45782b5bd684a() RETURNS void LANGUAGE plpgsql AS $verify$
 BEGIN
   -- The file must run in the app's own database (a wrong -d would grant in the wrong place).
   IF current_database() <> current_setting('postgrest_gen.database') THEN
@@ -495,7 +497,7 @@ SELECT ro.rolname AS role, ro.oid AS role_id, d.deptype, coalesce(db.datname, ''
     END LOOP;
   END IF;
 
-  FOR r IN SELECT x.* FROM pg_temp.postgrest_gen_acl_6cb255cd05b96390('all', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected
+  FOR r IN SELECT x.* FROM pg_temp.postgrest_gen_acl_ae739898dcc1582e('all', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected
             ORDER BY x.grantee, x.what, x.col, x.priv LOOP
     problems := problems || format('unexpected privilege: %s holds %s%s on %s (granted by %s%s)', r.grantee::regrole, r.priv,
       CASE WHEN r.col IS NULL THEN '' ELSE format(' (%I)', r.col) END, r.label, r.grantor::regrole, CASE WHEN r.is_grantable THEN ', with grant option' ELSE '' END);

@@ -13,12 +13,12 @@ DO $guard$ BEGIN RAISE EXCEPTION 'postgrest-gen: run out/apps/<app>/sql/apply.sq
 -- skips the steps below, which would each confirm that nothing is to change. They take no
 -- lock (they write nothing), so the converged apps of a database are checked side by side;
 -- the first step takes the lock.
-SELECT pg_temp.postgrest_gen_verify_8906eb1096961402() AS postgrest_gen_void \gset
+SELECT pg_temp.postgrest_gen_verify_62a45782b5bd684a() AS postgrest_gen_void \gset
 SELECT current_setting('postgrest_gen.converged')::boolean AS postgrest_gen_converged \gset
 \if :postgrest_gen_converged
 \else
 \ir 'apply-write-define.sql'
-SELECT pg_temp.postgrest_gen_run_steps_1ff2a02a5c05d3ae() AS postgrest_gen_void \gset
+SELECT pg_temp.postgrest_gen_run_steps_63a9d18c12c3c410() AS postgrest_gen_void \gset
 \endif
 -- Running instances reload their schema cache when this transaction commits.
 NOTIFY pgrst, 'reload schema';

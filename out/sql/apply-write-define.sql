@@ -8,15 +8,15 @@
 -- when needed (a file in a branch \if skips is still read, and reading theirs costs more than
 -- running a converged app's steps).
 SELECT to_regprocedure('pg_temp.postgrest_gen_lock_f725743a135f9a0e()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_preflight_c6c362ecfb4befab()') IS NULL
+    OR to_regprocedure('pg_temp.postgrest_gen_preflight_73b9f9517d680082()') IS NULL
     OR to_regprocedure('pg_temp.postgrest_gen_roles_11cb12e0f4bf9084()') IS NULL
     OR to_regprocedure('pg_temp.postgrest_gen_membership_84aeb7fa761c9ab5()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_privileges_2d66410f5c905ba5()') IS NULL
+    OR to_regprocedure('pg_temp.postgrest_gen_privileges_8f47a12ed3224617()') IS NULL
     OR to_regprocedure('pg_temp.postgrest_gen_defaults_d7e7e60641e6b0c4()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_database_ec80ce0f4f92ab03()') IS NULL
+    OR to_regprocedure('pg_temp.postgrest_gen_database_0acfa5095e55300b()') IS NULL
     OR to_regprocedure('pg_temp.postgrest_gen_leftovers_d62effdc85fb4114()') IS NULL
     OR to_regprocedure('pg_temp.postgrest_gen_drop_roles_1a49faa2c4d3c515()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_run_steps_1ff2a02a5c05d3ae()') IS NULL AS postgrest_gen_define \gset
+    OR to_regprocedure('pg_temp.postgrest_gen_run_steps_63a9d18c12c3c410()') IS NULL AS postgrest_gen_define \gset
 \if :postgrest_gen_define
 -- The steps are functions in the session's temporary schema: that takes TEMPORARY on the
 -- database (PUBLIC's by default; an owner may revoke it, and bootstrap does, granting it to

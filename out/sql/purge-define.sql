@@ -6,16 +6,16 @@
 -- Defining them is all this does; out/sql/purge-functions.sql holds them, and psql reads it only
 -- when needed (a file in a branch \if skips is still read, and reading theirs costs more than
 -- running a converged app's steps).
-SELECT to_regprocedure('pg_temp.postgrest_gen_acl_6cb255cd05b96390(text, oid[], oid, oid, oid[], oid[], jsonb, boolean, oid)') IS NULL
+SELECT to_regprocedure('pg_temp.postgrest_gen_acl_ae739898dcc1582e(text, oid[], oid, oid, oid[], oid[], jsonb, boolean, oid)') IS NULL
     OR to_regprocedure('pg_temp.postgrest_gen_vars_08ce7fe28e2bec2c()') IS NULL
     OR to_regprocedure('pg_temp.postgrest_gen_lock_f725743a135f9a0e()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_preflight_c7e138a27398be9c()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_privileges_2d66410f5c905ba5()') IS NULL
+    OR to_regprocedure('pg_temp.postgrest_gen_preflight_673e1637162deb5e()') IS NULL
+    OR to_regprocedure('pg_temp.postgrest_gen_privileges_8f47a12ed3224617()') IS NULL
     OR to_regprocedure('pg_temp.postgrest_gen_defaults_d7e7e60641e6b0c4()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_database_ec80ce0f4f92ab03()') IS NULL
+    OR to_regprocedure('pg_temp.postgrest_gen_database_0acfa5095e55300b()') IS NULL
     OR to_regprocedure('pg_temp.postgrest_gen_leftovers_f2bcea9fff6ca992()') IS NULL
     OR to_regprocedure('pg_temp.postgrest_gen_drop_roles_6c9eb3c44322c582()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_run_steps_f4a103f7280de8f2()') IS NULL AS postgrest_gen_define \gset
+    OR to_regprocedure('pg_temp.postgrest_gen_run_steps_194347d725452ea7()') IS NULL AS postgrest_gen_define \gset
 \if :postgrest_gen_define
 -- The steps are functions in the session's temporary schema: that takes TEMPORARY on the
 -- database (PUBLIC's by default; an owner may revoke it, and bootstrap does, granting it to

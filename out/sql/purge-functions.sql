@@ -36,7 +36,7 @@
 -- as that owner: CASCADE takes what it granted along. (Had someone else given it the option,
 -- the entry survives and the run stops naming it; the granting app's own apply, which revokes
 -- what its roles passed on, clears such a chain.) `label` names the entry in messages.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_acl_6cb255cd05b96390(part text, app_roles oid[], owner oid, auth oid, api_roles oid[], schemas oid[], declared jsonb, present boolean, this_db oid) RETURNS TABLE (kind text, what text, col name, owner_id oid, grantor oid, grantee oid, priv text, is_grantable boolean, label text, revoke text, revoke_as oid, expected boolean) LANGUAGE plpgsql AS $acl$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_acl_ae739898dcc1582e(part text, app_roles oid[], owner oid, auth oid, api_roles oid[], schemas oid[], declared jsonb, present boolean, this_db oid) RETURNS TABLE (kind text, what text, col name, owner_id oid, grantor oid, grantee oid, priv text, is_grantable boolean, label text, revoke text, revoke_as oid, expected boolean) LANGUAGE plpgsql AS $acl$
 DECLARE
   t record;
   o_kind text;
@@ -128,15 +128,14 @@ BEGIN
     RETURN QUERY
       SELECT o_kind, o_what, o_col, o_owner, g.grantor, g.grantee, g.privilege_type, g.is_grantable,
              coalesce(o_scope || ' ON ', '') || o_what,
-             CASE WHEN o_kind = 'database' AND o_id <> this_db AND g.grantor = 'pg_database_owner'::regrole AND NOT is_super
+             CASE WHEN v.via_owner
                THEN format('REVOKE GRANT OPTION FOR %s ON %s FROM pg_database_owner CASCADE', g.privilege_type, o_what)
                WHEN o_scope IS NULL
                THEN format('REVOKE %s%s ON %s FROM %s CASCADE', g.privilege_type,
                            CASE WHEN o_col IS NULL THEN '' ELSE format(' (%I)', o_col) END, o_what, g.grantee::regrole)
                ELSE format('ALTER %s REVOKE %s ON %s FROM %s', o_scope, g.privilege_type, o_what, g.grantee::regrole)
              END,
-             CASE WHEN o_kind = 'database' AND o_id <> this_db AND g.grantor = 'pg_database_owner'::regrole AND NOT is_super
-               THEN o_owner ELSE g.grantor END,
+             CASE WHEN v.via_owner THEN o_owner ELSE g.grantor END,
              coalesce(present AND NOT g.is_grantable AND g.grantor = o_owner AND o_col IS NULL AND (
                   (o_kind = 'database' AND o_id = this_db AND g.grantee = auth AND g.privilege_type = 'CONNECT')
                OR (o_kind = 'schema' AND o_id = ANY(schemas) AND g.grantee = ANY(api_roles) AND g.privilege_type = 'USAGE')
@@ -152,6 +151,9 @@ BEGIN
                         OR (o_relkind = 'S' AND g.privilege_type = 'USAGE'))
                    AND (declared -> g.grantee::text) ? g.privilege_type)), false)
         FROM aclexplode(nullif(array_cat(o_acl, '{}'::aclitem[]), '{}')) g
+             -- Revoked through pg_database_owner's grant option, as the database's owner (above).
+             CROSS JOIN LATERAL (SELECT o_kind = 'database' AND o_id <> this_db
+                                        AND g.grantor = 'pg_database_owner'::regrole AND NOT is_super) v(via_owner)
        WHERE g.grantee = ANY(app_roles)
           OR (o_kind NOT IN ('tablespace', 'parameter', 'database') AND g.grantee <> 0 AND coalesce((SELECT starts_with(s.description, 'postgrest-gen: app ')
                            AND right(s.description, length(' in database ' || current_database()))
@@ -269,7 +271,7 @@ $lock$ \;
 -- when they carry postgrest-gen's marker (converged before) or hold nothing but what apply
 -- grants; they never own anything, and apply cannot reach other databases, so what they hold
 -- there is named instead of silently kept.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_preflight_c7e138a27398be9c() RETURNS void LANGUAGE plpgsql AS $preflight$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_preflight_673e1637162deb5e() RETURNS void LANGUAGE plpgsql AS $preflight$
 DECLARE
   -- The app's objects by oid (NULL when missing), from the transaction's settings: the
   -- session function _vars_fn looks them up once (simple expressions here, planned for
@@ -366,7 +368,7 @@ BEGIN
     -- What the privileges step will revoke: each entry acts as its object's owner (a plain
     -- REVOKE by a role with the owner's privileges) or as its grantor (SET ROLE).
     FOR r IN SELECT x.*, (SELECT rolsuper FROM pg_roles WHERE oid = x.grantor) AS grantor_super
-               FROM pg_temp.postgrest_gen_acl_6cb255cd05b96390('all', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected
+               FROM pg_temp.postgrest_gen_acl_ae739898dcc1582e('all', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected
               ORDER BY x.kind, x.what, x.col, x.grantee, x.priv LOOP
       IF r.kind = 'parameter' OR r.grantor_super THEN
         problems := problems || format('role %s holds %s on %s, granted by a superuser, which only a superuser may revoke; as a superuser, run: %s;',
@@ -528,7 +530,7 @@ SELECT ro.rolname AS role, ro.oid AS role_id, d.deptype, coalesce(db.datname, ''
     END IF;
     -- Converged roles (the common case) skip the catalog-wide scan.
     IF present AND cardinality(unmarked) > 0 THEN
-      FOR r IN SELECT x.* FROM pg_temp.postgrest_gen_acl_6cb255cd05b96390('all', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x
+      FOR r IN SELECT x.* FROM pg_temp.postgrest_gen_acl_ae739898dcc1582e('all', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x
                 WHERE NOT x.expected AND x.grantee = ANY(unmarked) ORDER BY x.grantee, x.what, x.priv
       LOOP
         problems := problems || format('role %s existed before postgrest-gen managed it and holds %s%s on %s (granted by %s); adopt it only once it holds nothing but what apply grants: %s;',
@@ -568,7 +570,7 @@ $preflight$ \;
 -- user code); a superuser's plain REVOKE acts as the owner already. Never as a non-superuser
 -- administrator itself: PostgreSQL would pick the grantor among the roles it inherits, which
 -- tenants can steer with grant options. CASCADE takes along what the role passed on.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_privileges_2d66410f5c905ba5() RETURNS void LANGUAGE plpgsql AS $privileges$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_privileges_8f47a12ed3224617() RETURNS void LANGUAGE plpgsql AS $privileges$
 DECLARE
   -- The app's objects by oid (NULL when missing), from the transaction's settings: the
   -- session function _vars_fn looks them up once (simple expressions here, planned for
@@ -597,7 +599,7 @@ BEGIN
   -- that survives three passes stops the run instead of looping.
   FOR pass IN 1..4 LOOP
     seen := 0;
-    FOR r IN SELECT x.* FROM pg_temp.postgrest_gen_acl_6cb255cd05b96390('objects', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected
+    FOR r IN SELECT x.* FROM pg_temp.postgrest_gen_acl_ae739898dcc1582e('objects', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected
               ORDER BY x.kind, x.what, x.col, x.grantee, x.priv
     LOOP
       seen := seen + 1;
@@ -756,7 +758,7 @@ $defaults$ \;
 -- so the writes take the database's postgrest-gen lock, and as the last writes before the
 -- checks: apps of different owners run side by side until here. A converged ACL is read and
 -- left without the lock.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_database_ec80ce0f4f92ab03() RETURNS void LANGUAGE plpgsql AS $database$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_database_0acfa5095e55300b() RETURNS void LANGUAGE plpgsql AS $database$
 DECLARE
   -- The app's objects by oid (NULL when missing), from the transaction's settings: the
   -- session function _vars_fn looks them up once (simple expressions here, planned for
@@ -784,7 +786,7 @@ DECLARE
   -- in this transaction (see _lock), are in no entry yet: the ACL, an entry per app when the
   -- database is shared, is not read through.
   unexpected boolean := CASE WHEN current_setting('postgrest_gen.fresh') = 'true' THEN false
-    ELSE EXISTS (SELECT FROM pg_temp.postgrest_gen_acl_6cb255cd05b96390('database', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected) END;
+    ELSE EXISTS (SELECT FROM pg_temp.postgrest_gen_acl_ae739898dcc1582e('database', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected) END;
 BEGIN
   IF unexpected
      OR (present AND auth IS NOT NULL AND NOT coalesce((SELECT aclcontains(datacl, makeaclitem(auth, datdba, 'CONNECT', false)) FROM pg_database WHERE oid = this_db), false)) THEN
@@ -810,7 +812,7 @@ BEGIN
   -- that survives three passes stops the run instead of looping.
   FOR pass IN 1..4 LOOP
     seen := 0;
-    FOR r IN SELECT x.* FROM pg_temp.postgrest_gen_acl_6cb255cd05b96390('database', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected
+    FOR r IN SELECT x.* FROM pg_temp.postgrest_gen_acl_ae739898dcc1582e('database', app_roles, owner, auth, api_roles, schemas, declared, present, this_db) x WHERE NOT x.expected
               ORDER BY x.kind, x.what, x.col, x.grantee, x.priv
     LOOP
       seen := seen + 1;
@@ -953,13 +955,13 @@ END
 $drop_roles$ \;
 -- Runs the steps in order, in one call: one round trip for them all. The first that fails
 -- ends the transaction, so nothing of the app is left behind.
-CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_run_steps_f4a103f7280de8f2() RETURNS void LANGUAGE plpgsql AS $run_steps$
+CREATE OR REPLACE FUNCTION pg_temp.postgrest_gen_run_steps_194347d725452ea7() RETURNS void LANGUAGE plpgsql AS $run_steps$
 BEGIN
   PERFORM pg_temp.postgrest_gen_lock_f725743a135f9a0e();
-  PERFORM pg_temp.postgrest_gen_preflight_c7e138a27398be9c();
-  PERFORM pg_temp.postgrest_gen_privileges_2d66410f5c905ba5();
+  PERFORM pg_temp.postgrest_gen_preflight_673e1637162deb5e();
+  PERFORM pg_temp.postgrest_gen_privileges_8f47a12ed3224617();
   PERFORM pg_temp.postgrest_gen_defaults_d7e7e60641e6b0c4();
-  PERFORM pg_temp.postgrest_gen_database_ec80ce0f4f92ab03();
+  PERFORM pg_temp.postgrest_gen_database_0acfa5095e55300b();
   PERFORM pg_temp.postgrest_gen_leftovers_f2bcea9fff6ca992();
   PERFORM pg_temp.postgrest_gen_drop_roles_6c9eb3c44322c582();
 END

@@ -9,5 +9,5 @@
 DO $guard$ BEGIN RAISE EXCEPTION 'postgrest-gen: run out/apps/<app>/sql/purge.sql, which includes this file'; END $guard$;
 \endif
 
-SELECT pg_temp.postgrest_gen_run_steps_f4a103f7280de8f2() AS postgrest_gen_void \gset
+SELECT pg_temp.postgrest_gen_run_steps_194347d725452ea7() AS postgrest_gen_void \gset
 NOTIFY pgrst, 'reload schema';

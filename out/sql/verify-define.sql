@@ -6,9 +6,9 @@
 -- Defining them is all this does; out/sql/verify-functions.sql holds them, and psql reads it only
 -- when needed (a file in a branch \if skips is still read, and reading theirs costs more than
 -- running a converged app's steps).
-SELECT to_regprocedure('pg_temp.postgrest_gen_acl_6cb255cd05b96390(text, oid[], oid, oid, oid[], oid[], jsonb, boolean, oid)') IS NULL
+SELECT to_regprocedure('pg_temp.postgrest_gen_acl_ae739898dcc1582e(text, oid[], oid, oid, oid[], oid[], jsonb, boolean, oid)') IS NULL
     OR to_regprocedure('pg_temp.postgrest_gen_vars_08ce7fe28e2bec2c()') IS NULL
-    OR to_regprocedure('pg_temp.postgrest_gen_verify_b35c8e56c6d81652()') IS NULL AS postgrest_gen_define \gset
+    OR to_regprocedure('pg_temp.postgrest_gen_verify_de01ac7d4537d880()') IS NULL AS postgrest_gen_define \gset
 \if :postgrest_gen_define
 -- The steps are functions in the session's temporary schema: that takes TEMPORARY on the
 -- database (PUBLIC's by default; an owner may revoke it, and bootstrap does, granting it to

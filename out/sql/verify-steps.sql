@@ -9,4 +9,4 @@
 DO $guard$ BEGIN RAISE EXCEPTION 'postgrest-gen: run out/apps/<app>/sql/verify.sql, which includes this file'; END $guard$;
 \endif
 
-SELECT pg_temp.postgrest_gen_verify_b35c8e56c6d81652() AS postgrest_gen_void \gset
+SELECT pg_temp.postgrest_gen_verify_de01ac7d4537d880() AS postgrest_gen_void \gset

@@ -189,6 +189,13 @@ impl Pg {
         c.args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", db]);
         c
     }
+    /// Whether the server is at least this `server_version_num` (160000: PostgreSQL 16).
+    pub fn version_at_least(&self, num: u32) -> bool {
+        self.sql("postgres", "SHOW server_version_num")
+            .parse::<u32>()
+            .unwrap()
+            >= num
+    }
     /// Runs SQL as the admin; Err carries stderr.
     pub fn try_sql(&self, db: &str, sql: &str) -> Result<String, String> {
         result(self.cmd(db).arg("-c").arg(sql).output().unwrap())
